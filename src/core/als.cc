@@ -1,0 +1,199 @@
+#include "als.h"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <random>
+
+#include "parallel.h"
+
+namespace pgrec {
+
+namespace {
+
+using Vec = Eigen::VectorXf;
+using MapVec = Eigen::Map<const Vec>;
+using Mat = Eigen::MatrixXf;
+
+// Fills a matrix with uniform values in [lo, lo + width) from a seeded generator.
+void fill_uniform(FactorMatrix& m, std::mt19937_64& rng, float lo, float width) {
+  for (Eigen::Index i = 0; i < m.size(); ++i) {
+    const double unit = static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
+    m.data()[i] = lo + width * static_cast<float>(unit);
+  }
+}
+
+// Returns the gram matrix Y^T Y.
+Mat gram(const FactorMatrix& Y) {
+  Mat g = Mat::Zero(Y.cols(), Y.cols());
+  g.selfadjointView<Eigen::Lower>().rankUpdate(Y.transpose());
+  return g.selfadjointView<Eigen::Lower>();
+}
+
+}  // namespace
+
+AlsParams AlsParams::parse(const std::vector<Param>& params, bool explicit_default) {
+  ParamReader r(params, "als");
+  AlsParams p;
+  p.implicit = !r.boolean("explicit", explicit_default);
+  p.factors = static_cast<std::int32_t>(r.integer("factors", 64, 1, 1024));
+  p.iterations = static_cast<std::int32_t>(r.integer("iterations", 15, 1, 10000));
+  p.regularization = r.real("regularization", p.implicit ? 0.01 : 0.1, 0.0, 1e6);
+  p.alpha = r.real("alpha", 1.0, 0.0, 1e6);
+  p.cg_steps = static_cast<std::int32_t>(r.integer("cg_steps", 3, 1, 100));
+  p.use_cg = r.choice("solver", "cg", {"cg", "cholesky"}) == "cg";
+  p.seed = static_cast<std::uint64_t>(r.integer("seed", 42, 0, INT64_MAX));
+  r.reject_unknown();
+  if (!p.implicit && !explicit_default)
+    invalid_parameter("parameter \"explicit\" needs a rating column");
+  return p;
+}
+
+AlsTrainer::AlsTrainer(Interactions data, const AlsParams& params, int threads)
+    : data_(std::move(data)), params_(params), threads_(threads) {
+  if (!params_.implicit) {
+    double sum = 0;
+    for (float v : data_.by_user.values) sum += v;
+    mean_ = static_cast<float>(sum / static_cast<double>(data_.by_user.nnz()));
+  }
+  std::mt19937_64 rng(params_.seed);
+  users_.resize(data_.by_user.rows, params_.factors);
+  items_.resize(data_.by_item.rows, params_.factors);
+  const float scale = params_.implicit ? 0.01f : 0.1f;
+  const float lo = params_.implicit ? 0.0f : -scale / 2;
+  fill_uniform(users_, rng, lo, scale);
+  fill_uniform(items_, rng, lo, scale);
+}
+
+void AlsTrainer::solve_side(FactorMatrix& X, const FactorMatrix& Y, const Csr& by_row,
+                            CancelToken& token) {
+  const Eigen::Index f = Y.cols();
+  const float reg = static_cast<float>(params_.regularization);
+  const float alpha = static_cast<float>(params_.alpha);
+  Mat YtY;
+  if (params_.implicit) {
+    YtY = gram(Y);
+    YtY.diagonal().array() += reg;
+  }
+  const AlsParams& p = params_;
+  const float mean = mean_;
+  auto solve_rows = [&](std::size_t begin, std::size_t end) {
+    Vec x(f), r(f), dir(f), Ad(f);
+    Mat A(f, f);
+    for (std::size_t row = begin; row < end; ++row) {
+      const std::int64_t lo = by_row.offsets[row], hi = by_row.offsets[row + 1];
+      auto out = X.row(static_cast<Eigen::Index>(row));
+      if (!p.implicit) {
+        // Explicit: (sum y y^T + reg * n * I) x = sum (r - mean) y.
+        A.setZero();
+        r.setZero();
+        for (std::int64_t q = lo; q < hi; ++q) {
+          MapVec y(Y.row(by_row.indices[q]).data(), f);
+          A.selfadjointView<Eigen::Lower>().rankUpdate(y);
+          r += (by_row.values[q] - mean) * y;
+        }
+        A.diagonal().array() += reg * static_cast<float>(hi - lo);
+        out = A.selfadjointView<Eigen::Lower>().ldlt().solve(r).transpose();
+        continue;
+      }
+      if (!p.use_cg) {
+        // Implicit, exact: (YtY + sum (c-1) y y^T) x = sum c y.
+        A = YtY;
+        r.setZero();
+        for (std::int64_t q = lo; q < hi; ++q) {
+          MapVec y(Y.row(by_row.indices[q]).data(), f);
+          const float c = 1.0f + alpha * by_row.values[q];
+          A.noalias() += (c - 1.0f) * y * y.transpose();
+          r += c * y;
+        }
+        out = A.ldlt().solve(r).transpose();
+        continue;
+      }
+      // Implicit, conjugate gradient warm-started from the previous x.
+      x = out.transpose();
+      r.noalias() = -YtY * x;
+      for (std::int64_t q = lo; q < hi; ++q) {
+        MapVec y(Y.row(by_row.indices[q]).data(), f);
+        const float c = 1.0f + alpha * by_row.values[q];
+        r += (c - (c - 1.0f) * y.dot(x)) * y;
+      }
+      dir = r;
+      float rs_old = r.squaredNorm();
+      for (int step = 0; step < p.cg_steps && rs_old > 1e-20f; ++step) {
+        Ad.noalias() = YtY * dir;
+        for (std::int64_t q = lo; q < hi; ++q) {
+          MapVec y(Y.row(by_row.indices[q]).data(), f);
+          const float c = 1.0f + alpha * by_row.values[q];
+          Ad += ((c - 1.0f) * y.dot(dir)) * y;
+        }
+        const float a = rs_old / dir.dot(Ad);
+        x += a * dir;
+        r -= a * Ad;
+        const float rs_new = r.squaredNorm();
+        dir = r + (rs_new / rs_old) * dir;
+        rs_old = rs_new;
+      }
+      out = x.transpose();
+    }
+  };
+  parallel_for(static_cast<std::size_t>(X.rows()), 64, threads_, token, solve_rows);
+}
+
+void AlsTrainer::step(CancelToken& token) {
+  solve_side(users_, items_, data_.by_user, token);
+  solve_side(items_, users_, data_.by_item, token);
+  ++done_;
+}
+
+double AlsTrainer::loss(CancelToken& token) const {
+  const Csr& m = data_.by_user;
+  const float alpha = static_cast<float>(params_.alpha);
+  std::vector<double> per_user(static_cast<std::size_t>(m.rows), 0.0);
+  Mat YtY;
+  if (params_.implicit) YtY = gram(items_);
+  auto rows = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t u = begin; u < end; ++u) {
+      const Vec x = users_.row(static_cast<Eigen::Index>(u)).transpose();
+      double total = params_.implicit ? static_cast<double>(x.dot(YtY * x)) : 0.0;
+      for (std::int64_t q = m.offsets[u]; q < m.offsets[u + 1]; ++q) {
+        const float pred = items_.row(m.indices[q]).dot(x.transpose());
+        if (params_.implicit) {
+          const float c = 1.0f + alpha * m.values[q];
+          // Replace the unobserved term (pred^2) with the observed one c (1 - pred)^2.
+          total += c * (1.0 - pred) * (1.0 - pred) - static_cast<double>(pred) * pred;
+        } else {
+          const double e = m.values[q] - mean_ - pred;
+          total += e * e;
+        }
+      }
+      per_user[u] = total;
+    }
+  };
+  parallel_for(static_cast<std::size_t>(m.rows), 256, threads_, token, rows);
+  double total = 0;
+  for (double v : per_user) total += v;
+  total += params_.regularization *
+           (static_cast<double>(users_.squaredNorm()) + static_cast<double>(items_.squaredNorm()));
+  return total / static_cast<double>(m.nnz());
+}
+
+Model AlsTrainer::finish(const std::string& user_type, const std::string& item_type) {
+  Model m;
+  m.algorithm = "als";
+  m.explicit_ratings = !params_.implicit;
+  m.user_type = user_type;
+  m.item_type = item_type;
+  m.global_mean = mean_;
+  m.popularity.resize(static_cast<std::size_t>(data_.by_item.rows));
+  for (std::int32_t i = 0; i < data_.by_item.rows; ++i)
+    m.popularity[static_cast<std::size_t>(i)] =
+        static_cast<float>(data_.by_item.offsets[i + 1] - data_.by_item.offsets[i]);
+  m.users = std::move(data_.users);
+  m.items = std::move(data_.items);
+  m.user_factors = std::move(users_);
+  m.item_factors = std::move(items_);
+  m.seen = std::move(data_.by_user);
+  m.prepare();
+  return m;
+}
+
+}  // namespace pgrec

@@ -1,0 +1,57 @@
+// Alternating least squares: implicit (Hu-Koren-Volinsky, conjugate gradient) and explicit.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cancel.h"
+#include "interactions.h"
+#include "model.h"
+#include "params.h"
+
+namespace pgrec {
+
+struct AlsParams {
+  std::int32_t factors = 64;
+  std::int32_t iterations = 15;
+  double regularization = 0.01;  // implicit default; explicit uses 0.1 (times ratings per row)
+  double alpha = 1.0;            // implicit confidence: c = 1 + alpha * r
+  std::int32_t cg_steps = 3;
+  bool use_cg = true;            // implicit only; false solves exactly (Cholesky)
+  bool implicit = true;
+  std::uint64_t seed = 42;
+
+  // Reads and checks the "als" parameters; `explicit_default` is whether ratings were given.
+  static AlsParams parse(const std::vector<Param>& params, bool explicit_default);
+};
+
+// Trains ALS one iteration at a time so the caller can report progress between iterations.
+class AlsTrainer {
+ public:
+  // Takes the training data; `threads` bounds the worker threads of each half-iteration.
+  AlsTrainer(Interactions data, const AlsParams& params, int threads);
+
+  // Runs one iteration (users, then items); throws Cancelled if the token fires.
+  void step(CancelToken& token);
+  std::int32_t done() const { return done_; }
+  std::int32_t total() const { return params_.iterations; }
+  // Returns the training objective (weighted squared error plus regularisation) per interaction.
+  double loss(CancelToken& token) const;
+
+  // Hands over the trained model; the trainer is spent afterwards.
+  Model finish(const std::string& user_type, const std::string& item_type);
+
+ private:
+  // Solves every row of `X` given the fixed `Y`, with `by_row` holding the data for X's rows.
+  void solve_side(FactorMatrix& X, const FactorMatrix& Y, const Csr& by_row, CancelToken& token);
+
+  Interactions data_;
+  AlsParams params_;
+  int threads_;
+  float mean_ = 0;
+  FactorMatrix users_;
+  FactorMatrix items_;
+  std::int32_t done_ = 0;
+};
+
+}  // namespace pgrec

@@ -1,0 +1,61 @@
+// User-item interactions: a builder that collects rows and the CSR matrices built from them.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "id_map.h"
+
+namespace pgrec {
+
+// A sparse matrix in compressed sparse row form (rows are users or items).
+struct Csr {
+  std::int32_t rows = 0;
+  std::int32_t cols = 0;
+  std::vector<std::int64_t> offsets;  // rows + 1 entries
+  std::vector<std::int32_t> indices;  // column of each entry, ascending within a row
+  std::vector<float> values;          // value of each entry
+
+  std::int64_t nnz() const { return static_cast<std::int64_t>(indices.size()); }
+  // Returns the transpose (columns become rows), indices ascending within each row.
+  Csr transpose() const;
+};
+
+// The training data: users x items, and the same by item.
+struct Interactions {
+  IdMap users;
+  IdMap items;
+  Csr by_user;
+  Csr by_item;
+  bool explicit_ratings = false;
+  std::int64_t rows_read = 0;  // rows added before duplicates were merged
+};
+
+// Collects (user, item[, rating]) rows in any order; merges duplicates when built:
+// implicit rows add up (each repeat adds confidence), explicit ratings are averaged.
+class InteractionBuilder {
+ public:
+  InteractionBuilder(IdKind user_kind, IdKind item_kind, bool explicit_ratings)
+      : users_(user_kind), items_(item_kind), explicit_(explicit_ratings) {}
+
+  // Adds one row; `value` is the rating (explicit) or the interaction weight (implicit).
+  void add(const IdRef& user, const IdRef& item, float value) {
+    u_.push_back(users_.intern(user));
+    i_.push_back(items_.intern(item));
+    v_.push_back(value);
+  }
+
+  std::int64_t rows() const { return static_cast<std::int64_t>(u_.size()); }
+
+  // Builds the CSR matrices; the builder is left empty.
+  Interactions build();
+
+ private:
+  IdMap users_;
+  IdMap items_;
+  bool explicit_;
+  std::vector<std::int32_t> u_;
+  std::vector<std::int32_t> i_;
+  std::vector<float> v_;
+};
+
+}  // namespace pgrec

@@ -1,0 +1,143 @@
+#include "model.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "byte_io.h"
+
+namespace pgrec {
+
+namespace {
+
+constexpr char kMagic[8] = {'P', 'G', 'R', 'E', 'C', 'M', 'D', 'L'};
+constexpr std::size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
+
+// Writes an id map: kind, then the ids.
+void put_ids(ByteWriter& w, const IdMap& ids) {
+  w.put<std::uint8_t>(static_cast<std::uint8_t>(ids.kind()));
+  if (ids.kind() == IdKind::Int) {
+    w.put_array(ids.ints().data(), ids.ints().size());
+  } else {
+    w.put<std::uint64_t>(ids.texts().size());
+    for (const auto& s : ids.texts()) w.put_string(s);
+  }
+}
+
+// Reads an id map written by put_ids.
+IdMap get_ids(ByteReader& r) {
+  const auto kind = r.get<std::uint8_t>();
+  if (kind == static_cast<std::uint8_t>(IdKind::Int)) return IdMap::from_ints(r.get_array<std::int64_t>());
+  if (kind != static_cast<std::uint8_t>(IdKind::Text)) ByteReader::corrupt("id kind");
+  const auto n = r.get<std::uint64_t>();
+  std::vector<std::string> texts;
+  for (std::uint64_t i = 0; i < n; ++i) texts.push_back(r.get_string());
+  return IdMap::from_texts(std::move(texts));
+}
+
+// Writes a dense row-major matrix with its shape.
+void put_matrix(ByteWriter& w, const FactorMatrix& m) {
+  w.put<std::int64_t>(m.rows());
+  w.put<std::int64_t>(m.cols());
+  w.put_array(m.data(), static_cast<std::size_t>(m.size()));
+}
+
+// Reads a matrix written by put_matrix, checking its shape.
+FactorMatrix get_matrix(ByteReader& r, std::int64_t rows, std::int64_t cols) {
+  const auto got_rows = r.get<std::int64_t>();
+  const auto got_cols = r.get<std::int64_t>();
+  if (got_rows != rows || (cols >= 0 && got_cols != cols) || got_cols < 0 || got_cols > 100000)
+    ByteReader::corrupt("matrix shape");
+  FactorMatrix m(got_rows, got_cols);
+  r.get_into(m.data(), static_cast<std::uint64_t>(m.size()));
+  return m;
+}
+
+}  // namespace
+
+void Model::prepare() {
+  item_norms.resize(static_cast<std::size_t>(item_factors.rows()));
+  for (Eigen::Index i = 0; i < item_factors.rows(); ++i)
+    item_norms[static_cast<std::size_t>(i)] = item_factors.row(i).norm();
+}
+
+std::string serialize_model(const Model& m) {
+  ByteWriter w;
+  w.put_bytes(kMagic, sizeof kMagic);
+  w.put<std::uint32_t>(kModelFormatVersion);
+  w.put<std::uint32_t>(0);  // flags
+  w.put<std::uint64_t>(0);  // payload size, patched below
+  w.put<std::uint64_t>(0);  // checksum, patched below
+
+  w.put_string(m.algorithm);
+  w.put<std::uint8_t>(m.explicit_ratings ? 1 : 0);
+  w.put_string(m.user_type);
+  w.put_string(m.item_type);
+  put_ids(w, m.users);
+  put_ids(w, m.items);
+  w.put<float>(m.global_mean);
+  put_matrix(w, m.user_factors);
+  put_matrix(w, m.item_factors);
+  w.put<std::int32_t>(m.seen.rows);
+  w.put<std::int32_t>(m.seen.cols);
+  w.put_array(m.seen.offsets.data(), m.seen.offsets.size());
+  w.put_array(m.seen.indices.data(), m.seen.indices.size());
+  w.put_array(m.seen.values.data(), m.seen.values.size());
+  w.put_array(m.popularity.data(), m.popularity.size());
+
+  std::string& bytes = w.bytes();
+  const std::uint64_t payload = bytes.size() - kHeaderSize;
+  const std::uint64_t sum = checksum64(bytes.data() + kHeaderSize, payload);
+  std::memcpy(&bytes[16], &payload, 8);
+  std::memcpy(&bytes[24], &sum, 8);
+  return std::move(bytes);
+}
+
+Model deserialize_model(const char* data, std::size_t size) {
+  if (size < kHeaderSize || std::memcmp(data, kMagic, sizeof kMagic) != 0)
+    bad_data("model data is not a pgrec model");
+  ByteReader header(data + 8, kHeaderSize - 8);
+  const auto version = header.get<std::uint32_t>();
+  if (version != kModelFormatVersion)
+    throw Error(ErrorKind::NotSupported,
+                "model format version " + std::to_string(version) +
+                    " is not supported by this build (it reads version " +
+                    std::to_string(kModelFormatVersion) + ")");
+  header.get<std::uint32_t>();
+  const auto payload = header.get<std::uint64_t>();
+  const auto sum = header.get<std::uint64_t>();
+  if (payload != size - kHeaderSize) ByteReader::corrupt("size mismatch");
+  if (checksum64(data + kHeaderSize, payload) != sum) ByteReader::corrupt("checksum mismatch");
+
+  ByteReader r(data + kHeaderSize, payload);
+  Model m;
+  m.algorithm = r.get_string();
+  m.explicit_ratings = r.get<std::uint8_t>() != 0;
+  m.user_type = r.get_string();
+  m.item_type = r.get_string();
+  m.users = get_ids(r);
+  m.items = get_ids(r);
+  m.global_mean = r.get<float>();
+  const auto n_users = static_cast<std::int64_t>(m.users.size());
+  const auto n_items = static_cast<std::int64_t>(m.items.size());
+  m.user_factors = get_matrix(r, n_users, -1);
+  m.item_factors = get_matrix(r, n_items, m.user_factors.cols());
+  m.seen.rows = r.get<std::int32_t>();
+  m.seen.cols = r.get<std::int32_t>();
+  if (m.seen.rows != n_users || m.seen.cols != n_items) ByteReader::corrupt("seen shape");
+  m.seen.offsets = r.get_array<std::int64_t>(static_cast<std::uint64_t>(n_users) + 1);
+  m.seen.indices = r.get_array<std::int32_t>();
+  m.seen.values = r.get_array<float>(m.seen.indices.size());
+  if (m.seen.offsets.front() != 0 ||
+      m.seen.offsets.back() != static_cast<std::int64_t>(m.seen.indices.size()))
+    ByteReader::corrupt("seen offsets");
+  for (std::size_t u = 0; u + 1 < m.seen.offsets.size(); ++u)
+    if (m.seen.offsets[u] > m.seen.offsets[u + 1]) ByteReader::corrupt("seen offsets");
+  for (std::int32_t i : m.seen.indices)
+    if (i < 0 || i >= n_items) ByteReader::corrupt("seen item index");
+  m.popularity = r.get_array<float>(static_cast<std::uint64_t>(n_items));
+  if (!r.at_end()) ByteReader::corrupt("trailing bytes");
+  m.prepare();
+  return m;
+}
+
+}  // namespace pgrec

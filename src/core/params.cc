@@ -1,0 +1,81 @@
+#include "params.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "errors.h"
+
+namespace pgrec {
+
+namespace {
+
+// Formats a number without a trailing ".000000".
+std::string show(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+}  // namespace
+
+const Param* ParamReader::lookup(const std::string& key) {
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    if (params_[i].key == key) {
+      used_[i] = true;
+      return params_[i].type == ParamType::Null ? nullptr : &params_[i];
+    }
+  }
+  return nullptr;
+}
+
+std::int64_t ParamReader::integer(const std::string& key, std::int64_t def, std::int64_t lo,
+                                  std::int64_t hi) {
+  const Param* p = lookup(key);
+  if (p == nullptr) return def;
+  if (p->type != ParamType::Number || std::floor(p->number) != p->number)
+    invalid_parameter("parameter \"" + key + "\" must be an integer, not " + p->text);
+  if (p->number < static_cast<double>(lo) || p->number > static_cast<double>(hi))
+    invalid_parameter("parameter \"" + key + "\" must be between " + std::to_string(lo) +
+                      " and " + std::to_string(hi) + ", not " + p->text);
+  return static_cast<std::int64_t>(p->number);
+}
+
+double ParamReader::real(const std::string& key, double def, double lo, double hi) {
+  const Param* p = lookup(key);
+  if (p == nullptr) return def;
+  if (p->type != ParamType::Number)
+    invalid_parameter("parameter \"" + key + "\" must be a number, not " + p->text);
+  if (!(p->number >= lo && p->number <= hi))
+    invalid_parameter("parameter \"" + key + "\" must be between " + show(lo) + " and " +
+                      show(hi) + ", not " + p->text);
+  return p->number;
+}
+
+bool ParamReader::boolean(const std::string& key, bool def) {
+  const Param* p = lookup(key);
+  if (p == nullptr) return def;
+  if (p->type != ParamType::Bool)
+    invalid_parameter("parameter \"" + key + "\" must be true or false, not " + p->text);
+  return p->boolean;
+}
+
+std::string ParamReader::choice(const std::string& key, const std::string& def,
+                                const std::vector<std::string>& choices) {
+  const Param* p = lookup(key);
+  if (p == nullptr) return def;
+  std::string all;
+  for (const auto& c : choices) {
+    if (p->type == ParamType::String && p->text == c) return c;
+    all += (all.empty() ? "" : ", ") + c;
+  }
+  invalid_parameter("parameter \"" + key + "\" must be one of " + all + ", not " + p->text);
+}
+
+void ParamReader::reject_unknown() const {
+  for (std::size_t i = 0; i < params_.size(); ++i)
+    if (!used_[i])
+      invalid_parameter("unknown parameter \"" + params_[i].key + "\" for algorithm " +
+                        algorithm_);
+}
+
+}  // namespace pgrec

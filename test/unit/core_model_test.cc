@@ -1,0 +1,95 @@
+// The model format round-trips and rejects corrupt, truncated and foreign bytes.
+#include <gtest/gtest.h>
+
+#include "als.h"
+#include "planted.h"
+
+using namespace pgrec;
+
+namespace {
+
+Model small_model(IdKind kind) {
+  InteractionBuilder b(kind, kind, false);
+  for (int u = 0; u < 30; ++u)
+    for (int i = 0; i < 5; ++i) {
+      const std::string us = "user-" + std::to_string(u), is = "item-" + std::to_string((u + i) % 12);
+      if (kind == IdKind::Int)
+        b.add(IdRef::of(u), IdRef::of((u + i) % 12), 1.0f);
+      else
+        b.add(IdRef::of(us), IdRef::of(is), 1.0f);
+    }
+  AlsParams p;
+  p.factors = 3;
+  p.iterations = 2;
+  AlsTrainer t(b.build(), p, 1);
+  CancelToken token;
+  while (t.done() < t.total()) t.step(token);
+  return t.finish("text", "text");
+}
+
+void expect_error(const std::string& bytes, ErrorKind kind) {
+  try {
+    deserialize_model(bytes.data(), bytes.size());
+    FAIL() << "accepted bad bytes";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+  }
+}
+
+}  // namespace
+
+TEST(ModelFormat, RoundTripsBothIdKinds) {
+  for (IdKind kind : {IdKind::Int, IdKind::Text}) {
+    const Model m = small_model(kind);
+    const std::string bytes = serialize_model(m);
+    const Model back = deserialize_model(bytes.data(), bytes.size());
+    EXPECT_EQ(back.algorithm, "als");
+    EXPECT_EQ(back.user_type, "text");
+    EXPECT_EQ(back.users.size(), m.users.size());
+    EXPECT_EQ(back.items.kind(), kind);
+    EXPECT_TRUE(back.user_factors == m.user_factors);
+    EXPECT_TRUE(back.item_factors == m.item_factors);
+    EXPECT_EQ(back.seen.indices, m.seen.indices);
+    EXPECT_EQ(back.popularity, m.popularity);
+    for (std::int32_t i = 0; i < static_cast<std::int32_t>(m.items.size()); ++i)
+      EXPECT_EQ(back.items.to_string(i), m.items.to_string(i));
+    EXPECT_EQ(serialize_model(back), bytes);
+  }
+}
+
+TEST(ModelFormat, RejectsDamage) {
+  const std::string bytes = serialize_model(small_model(IdKind::Int));
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x40;
+  expect_error(flipped, ErrorKind::DataException);
+  expect_error(bytes.substr(0, bytes.size() - 3), ErrorKind::DataException);
+  expect_error("not a model at all, just text", ErrorKind::DataException);
+  std::string future = bytes;
+  future[8] = 99;
+  expect_error(future, ErrorKind::NotSupported);
+}
+
+TEST(Interactions, MergesRepeatsAndBuildsBothOrientations) {
+  InteractionBuilder imp(IdKind::Int, IdKind::Text, false);
+  imp.add(IdRef::of(1), IdRef::of("a"), 1);
+  imp.add(IdRef::of(1), IdRef::of("a"), 1);
+  imp.add(IdRef::of(2), IdRef::of("b"), 1);
+  imp.add(IdRef::of(1), IdRef::of("b"), 1);
+  const Interactions d = imp.build();
+  EXPECT_EQ(d.rows_read, 4);
+  EXPECT_EQ(d.by_user.nnz(), 3);
+  EXPECT_EQ(d.by_user.values[0], 2.0f);  // repeats add up
+  EXPECT_EQ(d.by_item.rows, 2);
+  EXPECT_EQ(d.by_item.offsets[2] - d.by_item.offsets[1], 2);
+  EXPECT_EQ(d.items.find(IdRef::of("b")), 1);
+  EXPECT_EQ(d.users.find(IdRef::of("2")), 1);  // text lookups convert
+  EXPECT_EQ(d.users.find(IdRef::of("x")), -1);
+
+  InteractionBuilder exp(IdKind::Int, IdKind::Int, true);
+  exp.add(IdRef::of(1), IdRef::of(1), 4);
+  exp.add(IdRef::of(1), IdRef::of(1), 2);
+  EXPECT_EQ(exp.build().by_user.values[0], 3.0f);  // ratings average
+
+  InteractionBuilder empty(IdKind::Int, IdKind::Int, false);
+  EXPECT_THROW(empty.build(), Error);
+}
