@@ -3,6 +3,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <random>
+#include <sstream>
 
 #include "parallel.h"
 
@@ -46,6 +47,18 @@ AlsParams AlsParams::parse(const std::vector<Param>& params, bool explicit_defau
   if (!p.implicit && !explicit_default)
     invalid_parameter("parameter \"explicit\" needs a rating column");
   return p;
+}
+
+std::string AlsParams::to_json() const {
+  std::ostringstream out;
+  out.precision(17);
+  out << "{\"explicit\": " << (implicit ? "false" : "true") << ", \"factors\": " << factors
+      << ", \"iterations\": " << iterations << ", \"regularization\": " << regularization;
+  if (implicit)
+    out << ", \"alpha\": " << alpha << ", \"solver\": \"" << (use_cg ? "cg" : "cholesky")
+        << "\", \"cg_steps\": " << cg_steps;
+  out << ", \"seed\": " << seed << "}";
+  return out.str();
 }
 
 AlsTrainer::AlsTrainer(Interactions data, const AlsParams& params, int threads)

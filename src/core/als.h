@@ -23,6 +23,8 @@ struct AlsParams {
 
   // Reads and checks the "als" parameters; `explicit_default` is whether ratings were given.
   static AlsParams parse(const std::vector<Param>& params, bool explicit_default);
+  // Writes the effective parameters as a JSON object.
+  std::string to_json() const;
 };
 
 // Trains ALS one iteration at a time so the caller can report progress between iterations.

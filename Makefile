@@ -1,0 +1,30 @@
+# PGXS front door: make, make install, make installcheck (pg_regress over sql/ and expected/).
+# The C++ unit tests, the LibTorch library and the benchmark binary are built by CMake
+# (scripts/test runs both).
+MODULE_big = pgrec
+EXTENSION = pgrec
+DATA = $(wildcard extension/pgrec--*.sql)
+PGFILEDESC = "pgrec - recommendation models in SQL"
+
+CORE_SRCS = $(wildcard src/core/*.cc)
+PG_SRCS = $(wildcard src/pg/*.cc)
+OBJS = $(CORE_SRCS:.cc=.o) $(PG_SRCS:.cc=.o)
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --outputdir=results
+
+PG_CONFIG ?= pg_config
+PG_CXXFLAGS = -std=c++17 -O2 -g1 -fPIC -Wall -Wno-register -Wno-missing-field-initializers \
+	-I$(srcdir)/src/core -I$(srcdir)/src/pg -I/usr/include/eigen3 -DEIGEN_NO_DEBUG
+SHLIB_LINK = -lstdc++ -lpthread
+
+# PGXS builds LLVM bitcode for JIT and has no .cc rule for it.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+%.o: %.cc
+	$(CXX) $(CXXFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(OBJS): $(wildcard src/core/*.h) $(wildcard src/pg/*.h)

@@ -1,0 +1,92 @@
+# Shared by scripts/demo and scripts/test: install packages, build, install, run a private cluster.
+# Source it; it defines functions and the PG* variables every client uses.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGREC_PORT=${PGREC_PORT:-54329}
+PG_BIN=/usr/lib/postgresql/15/bin
+PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+  libtorch-dev libeigen3-dev libopenblas0-openmp libgloo-dev googletest libgtest-dev cmake g++ make)
+
+# Runs a command as root (directly, or through sudo).
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs the Debian packages pgrec needs, unless they are all there already.
+install_packages() {
+  if dpkg-query -W -f='${Status}\n' "${PACKAGES[@]}" 2>/dev/null | grep -qv 'install ok installed' ||
+     [ "$(dpkg-query -W -f='${Status}\n' "${PACKAGES[@]}" 2>/dev/null | wc -l)" -ne "${#PACKAGES[@]}" ]; then
+    echo "== installing packages: ${PACKAGES[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+  fi
+}
+
+# Builds the extension (PGXS) and installs it into PostgreSQL 15.
+build_and_install() {
+  echo "== building the extension"
+  make -C "$REPO" -j"$(nproc)" PG_CONFIG=$PG_BIN/pg_config >/dev/null
+  as_root make -C "$REPO" install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+}
+
+# The user that owns the private cluster: never root.
+cluster_user() {
+  if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi
+}
+
+# Runs a command as the cluster's owner.
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Picks the data directory: the repo's .pgdata when the owner can write there, else a temp dir.
+pick_datadir() {
+  PGDATA_DIR="$REPO/.pgdata"
+  mkdir -p "$PGDATA_DIR"
+  [ "$(id -u)" = 0 ] && chown "$(cluster_user)" "$PGDATA_DIR"
+  if ! as_owner test -w "$PGDATA_DIR" 2>/dev/null || ! as_owner test -x "$REPO" 2>/dev/null; then
+    PGDATA_DIR=/tmp/pgrec-pgdata-$PGREC_PORT
+    mkdir -p "$PGDATA_DIR"
+    [ "$(id -u)" = 0 ] && chown "$(cluster_user)" "$PGDATA_DIR"
+  fi
+  export PGHOST="$PGDATA_DIR/run" PGPORT="$PGREC_PORT" PGUSER="$(cluster_user)" PGDATABASE=postgres
+}
+
+# Creates (first time) and starts the private cluster on its own socket directory and port.
+start_cluster() {
+  pick_datadir
+  local data="$PGDATA_DIR/data"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    echo "== creating a private cluster in $data"
+    as_owner mkdir -p "$data" "$PGHOST"
+    as_owner $PG_BIN/initdb -D "$data" -U "$PGUSER" --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat <<CONF | as_owner tee -a "$data/postgresql.conf" >/dev/null
+listen_addresses = ''
+unix_socket_directories = '$PGHOST'
+port = $PGREC_PORT
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_worker_processes = 16
+log_min_messages = warning
+CONF
+  fi
+  as_owner mkdir -p "$PGHOST"
+  if ! as_owner $PG_BIN/pg_ctl -D "$data" status >/dev/null 2>&1; then
+    echo "== starting PostgreSQL on port $PGREC_PORT (socket $PGHOST)"
+    as_owner $PG_BIN/pg_ctl -D "$data" -l "$PGDATA_DIR/server.log" -w start >/dev/null
+  fi
+  SERVER_LOG="$PGDATA_DIR/server.log"
+}
+
+# Stops the private cluster.
+stop_cluster() {
+  pick_datadir
+  as_owner $PG_BIN/pg_ctl -D "$PGDATA_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# How to connect by hand.
+connect_hint() {
+  echo "psql -h $PGHOST -p $PGPORT -U $PGUSER ${1:-postgres}"
+}

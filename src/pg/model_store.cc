@@ -1,0 +1,227 @@
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "model_store.h"
+
+#include "boundary.h"
+
+namespace pgrec::pg {
+
+namespace {
+
+constexpr std::size_t kChunkBytes = 1 << 20;
+constexpr std::size_t kCacheEntries = 8;
+
+struct CacheEntry {
+  std::int64_t version_id;
+  std::unique_ptr<Model> model;
+  std::uint64_t last_used;
+};
+
+// The backend's loaded models, keyed by immutable version id; never destroyed.
+std::vector<CacheEntry>* cache = nullptr;
+std::uint64_t cache_clock = 0;
+
+// Returns a cached model or null.
+const Model* cache_find(std::int64_t version_id) {
+  if (cache == nullptr) return nullptr;
+  for (auto& e : *cache)
+    if (e.version_id == version_id) {
+      e.last_used = ++cache_clock;
+      return e.model.get();
+    }
+  return nullptr;
+}
+
+// Adds a model to the cache, evicting the least recently used entry when full.
+void cache_put(std::int64_t version_id, std::unique_ptr<Model> model) {
+  if (cache == nullptr) cache = new std::vector<CacheEntry>();
+  if (cache->size() >= kCacheEntries) {
+    auto oldest = std::min_element(cache->begin(), cache->end(),
+                                   [](const auto& a, const auto& b) { return a.last_used < b.last_used; });
+    cache->erase(oldest);
+  }
+  cache->push_back(CacheEntry{version_id, std::move(model), ++cache_clock});
+}
+
+// Runs a saved one-parameter lookup that returns one bigint or nothing.
+bool lookup_bigint(SPIPlanPtr* plan, const char* sql, int nargs, Oid* types, Datum* values,
+                   std::int64_t* out) {
+  if (*plan == nullptr) {
+    SPIPlanPtr p = SPI_prepare(sql, nargs, types);
+    if (p == nullptr) elog(ERROR, "pgrec: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+    SPI_keepplan(p);
+    *plan = p;
+  }
+  const int rc = SPI_execute_plan(*plan, values, nullptr, true, 1);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "pgrec: catalog lookup failed: %s", SPI_result_code_string(rc));
+  if (SPI_processed == 0) return false;
+  bool isnull;
+  const Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+  if (isnull) return false;
+  *out = DatumGetInt64(d);
+  return true;
+}
+
+}  // namespace
+
+std::int64_t resolve_model(const char* model) {
+  static SPIPlanPtr plan = nullptr;
+  Oid types[1] = {TEXTOID};
+  Datum values[1] = {CStringGetTextDatum(model)};
+  std::int64_t id = 0;
+  SPI_connect();
+  const bool found = lookup_bigint(
+      &plan,
+      "SELECT d.version_id FROM rec.deployments d WHERE d.model OPERATOR(pg_catalog.=) $1 "
+      "ORDER BY d.id DESC LIMIT 1",
+      1, types, values, &id);
+  SPI_finish();
+  if (!found)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", model),
+                    errhint("rec.models lists the trained models.")));
+  return id;
+}
+
+std::int64_t resolve_default_model() {
+  static SPIPlanPtr plan = nullptr;
+  std::int64_t id = 0;
+  SPI_connect();
+  const bool found = lookup_bigint(
+      &plan, "SELECT d.version_id FROM rec.deployments d ORDER BY d.id DESC LIMIT 1", 0, nullptr,
+      nullptr, &id);
+  SPI_finish();
+  if (!found)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("no model has been trained yet"),
+                    errhint("Train one with rec.train(), or name the model.")));
+  return id;
+}
+
+const Model* load_model(std::int64_t version_id) {
+  const Model* hit = cache_find(version_id);
+  if (hit != nullptr) return hit;
+
+  static SPIPlanPtr plan = nullptr;
+  SPI_connect();
+  if (plan == nullptr) {
+    Oid types[1] = {INT8OID};
+    plan = SPI_prepare(
+        "SELECT data FROM rec.model_chunks WHERE version_id OPERATOR(pg_catalog.=) $1 ORDER BY seq",
+        1, types);
+    if (plan == nullptr) elog(ERROR, "pgrec: SPI_prepare failed");
+    SPI_keepplan(plan);
+  }
+  Datum values[1] = {Int64GetDatum(version_id)};
+  if (SPI_execute_plan(plan, values, nullptr, true, 0) != SPI_OK_SELECT)
+    elog(ERROR, "pgrec: reading model chunks failed");
+  Size total = 0;
+  const uint64 n = SPI_processed;
+  for (uint64 r = 0; r < n; ++r) {
+    bool isnull;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+    if (!isnull) total += toast_raw_datum_size(d) - VARHDRSZ;
+  }
+  if (n == 0)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("model version %lld has no stored data", static_cast<long long>(version_id))));
+  char* bytes = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, total + 1));
+  Size at = 0;
+  for (uint64 r = 0; r < n; ++r) {
+    bool isnull;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+    if (isnull) continue;
+    bytea* chunk = DatumGetByteaPP(d);
+    const Size len = VARSIZE_ANY_EXHDR(chunk);
+    memcpy(bytes + at, VARDATA_ANY(chunk), len);
+    at += len;
+  }
+  const Model* loaded = nullptr;
+  PGREC_CXX({
+    auto model = std::make_unique<Model>(deserialize_model(bytes, at));
+    loaded = model.get();
+    cache_put(version_id, std::move(model));
+  });
+  SPI_finish();
+  return loaded;
+}
+
+std::int32_t save_model(const SaveRequest* r) {
+  Datum name = CStringGetTextDatum(r->model);
+  {
+    Oid types[1] = {TEXTOID};
+    Datum values[1] = {name};
+    if (SPI_execute_with_args(
+            "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgrec:' OPERATOR(pg_catalog.||) $1))",
+            1, types, values, nullptr, false, 0) != SPI_OK_SELECT)
+      elog(ERROR, "pgrec: could not lock the model name");
+  }
+  const char* insert =
+      "INSERT INTO rec.model_versions (model, version, algorithm, params, source, user_col, "
+      "item_col, rating_col, user_type, item_type, n_users, n_items, n_interactions, rows_read, "
+      "rows_skipped, train_seconds, size_bytes, format_version) "
+      "SELECT $1, COALESCE(max(version), 0) OPERATOR(pg_catalog.+) 1, $2, $3::pg_catalog.jsonb, "
+      "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 "
+      "FROM rec.model_versions WHERE model OPERATOR(pg_catalog.=) $1 RETURNING id, version";
+  Oid types[17] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+                   INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, FLOAT8OID, INT8OID, INT4OID};
+  Datum values[17] = {name,
+                      CStringGetTextDatum(r->algorithm),
+                      CStringGetTextDatum(r->params_json),
+                      CStringGetTextDatum(r->source),
+                      CStringGetTextDatum(r->user_col),
+                      CStringGetTextDatum(r->item_col),
+                      r->rating_col ? CStringGetTextDatum(r->rating_col) : (Datum)0,
+                      CStringGetTextDatum(r->user_type),
+                      CStringGetTextDatum(r->item_type),
+                      Int32GetDatum(r->n_users),
+                      Int32GetDatum(r->n_items),
+                      Int64GetDatum(r->n_interactions),
+                      Int64GetDatum(r->rows_read),
+                      Int64GetDatum(r->rows_skipped),
+                      Float8GetDatum(r->train_seconds),
+                      Int64GetDatum(static_cast<int64>(r->bytes->size())),
+                      Int32GetDatum(static_cast<int32>(kModelFormatVersion))};
+  char nulls[17];
+  memset(nulls, ' ', sizeof nulls);
+  if (r->rating_col == nullptr) nulls[6] = 'n';
+  if (SPI_execute_with_args(insert, 17, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
+      SPI_processed != 1)
+    elog(ERROR, "pgrec: could not record the model version");
+  bool isnull;
+  const int64 version_id =
+      DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  const int32 version =
+      DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+
+  SPIPlanPtr chunk_plan;
+  {
+    Oid chunk_types[3] = {INT8OID, INT4OID, BYTEAOID};
+    chunk_plan = SPI_prepare("INSERT INTO rec.model_chunks (version_id, seq, data) VALUES ($1, $2, $3)",
+                             3, chunk_types);
+    if (chunk_plan == nullptr) elog(ERROR, "pgrec: SPI_prepare failed");
+  }
+  const std::string& bytes = *r->bytes;
+  int32 seq = 0;
+  for (std::size_t at = 0; at < bytes.size(); at += kChunkBytes, ++seq) {
+    const std::size_t len = std::min(kChunkBytes, bytes.size() - at);
+    bytea* chunk = static_cast<bytea*>(palloc(len + VARHDRSZ));
+    SET_VARSIZE(chunk, len + VARHDRSZ);
+    memcpy(VARDATA(chunk), bytes.data() + at, len);
+    Datum cv[3] = {Int64GetDatum(version_id), Int32GetDatum(seq), PointerGetDatum(chunk)};
+    if (SPI_execute_plan(chunk_plan, cv, nullptr, false, 0) != SPI_OK_INSERT)
+      elog(ERROR, "pgrec: could not store the model data");
+    pfree(chunk);
+  }
+  {
+    Oid dt[2] = {TEXTOID, INT8OID};
+    Datum dv[2] = {name, Int64GetDatum(version_id)};
+    if (SPI_execute_with_args("INSERT INTO rec.deployments (model, version_id) VALUES ($1, $2)", 2, dt,
+                              dv, nullptr, false, 0) != SPI_OK_INSERT)
+      elog(ERROR, "pgrec: could not deploy the model version");
+  }
+  return version;
+}
+
+}  // namespace pgrec::pg

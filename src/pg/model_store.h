@@ -1,0 +1,44 @@
+// Model versions in the catalog tables: save, find, load (with the per-backend cache).
+#pragma once
+
+#include <string>
+
+#include "model.h"
+#include "postgres_includes.h"
+
+namespace pgrec::pg {
+
+// What rec.train records with a new version (plain data; the bytes are the serialized model).
+struct SaveRequest {
+  const char* model;
+  const char* algorithm;
+  const char* params_json;
+  const char* source;
+  const char* user_col;
+  const char* item_col;
+  const char* rating_col;  // may be null
+  const char* user_type;
+  const char* item_type;
+  std::int32_t n_users;
+  std::int32_t n_items;
+  std::int64_t n_interactions;
+  std::int64_t rows_read;
+  std::int64_t rows_skipped;
+  double train_seconds;
+  const std::string* bytes;
+};
+
+// Stores a new version of a model and deploys it; returns the version number.
+// Call inside SPI_connect.
+std::int32_t save_model(const SaveRequest* request);
+
+// Returns the version id that serves `model`; raises 42704 when there is none.
+std::int64_t resolve_model(const char* model);
+
+// Returns the version id of the default model (deployed last); raises 42704 when there is none.
+std::int64_t resolve_default_model();
+
+// Returns the model of a version from this backend's cache, loading it on first use.
+const Model* load_model(std::int64_t version_id);
+
+}  // namespace pgrec::pg

@@ -1,0 +1,157 @@
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "source_reader.h"
+
+#include "boundary.h"
+#include "ids.h"
+
+namespace pgrec::pg {
+
+namespace {
+
+constexpr long kBatchRows = 10000;
+
+// Whether the source text is a query rather than a relation name.
+bool looks_like_query(const char* source) {
+  const char* p = source;
+  while (*p == '(' || isspace(static_cast<unsigned char>(*p))) ++p;
+  for (const char* word : {"select", "with", "values", "table"}) {
+    const size_t n = strlen(word);
+    if (pg_strncasecmp(p, word, n) == 0 && !isalnum(static_cast<unsigned char>(p[n])) && p[n] != '_')
+      return true;
+  }
+  return false;
+}
+
+// Builds the SELECT of (user, item[, rating]) over the source; names are quoted, never spliced.
+char* build_query(const SourceSpec* spec) {
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfo(&sql, "SELECT %s, %s", quote_identifier(spec->user_col),
+                   quote_identifier(spec->item_col));
+  if (spec->rating_col != nullptr)
+    appendStringInfo(&sql, ", (%s)::pg_catalog.float8", quote_identifier(spec->rating_col));
+  if (looks_like_query(spec->source)) {
+    appendStringInfo(&sql, " FROM (%s\n) AS pgrec_source", spec->source);
+  } else {
+    const Oid rel = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(spec->source)));
+    appendStringInfo(&sql, " FROM %s",
+                     quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)),
+                                                get_rel_name(rel)));
+  }
+  return sql.data;
+}
+
+}  // namespace
+
+void read_params(Jsonb* params, const char* algorithm, TrainState* state) {
+  Oid types[1] = {JSONBOID};
+  Datum values[1] = {JsonbPGetDatum(params)};
+  if (!JB_ROOT_IS_OBJECT(params) || JB_ROOT_IS_SCALAR(params))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("params must be a JSON object, like '{\"factors\": 64}'")));
+  if (SPI_execute_with_args(
+          "SELECT key, pg_catalog.jsonb_typeof(value), value OPERATOR(pg_catalog.#>>) '{}' "
+          "FROM pg_catalog.jsonb_each($1) ORDER BY key",
+          1, types, values, nullptr, true, 0) != SPI_OK_SELECT)
+    elog(ERROR, "pgrec: could not read params");
+  for (uint64 r = 0; r < SPI_processed; ++r) {
+    HeapTuple row = SPI_tuptable->vals[r];
+    const char* key = SPI_getvalue(row, SPI_tuptable->tupdesc, 1);
+    const char* type = SPI_getvalue(row, SPI_tuptable->tupdesc, 2);
+    const char* value = SPI_getvalue(row, SPI_tuptable->tupdesc, 3);
+    if (value == nullptr) value = "null";
+    PGREC_CXX({
+      Param p;
+      p.key = key;
+      p.text = value;
+      if (strcmp(type, "number") == 0) {
+        p.type = ParamType::Number;
+        p.number = strtod(value, nullptr);
+      } else if (strcmp(type, "string") == 0) {
+        p.type = ParamType::String;
+      } else if (strcmp(type, "boolean") == 0) {
+        p.type = ParamType::Bool;
+        p.boolean = strcmp(value, "true") == 0;
+      } else if (strcmp(type, "null") == 0) {
+        p.type = ParamType::Null;
+      } else {
+        p.type = ParamType::Other;
+      }
+      state->params.push_back(std::move(p));
+    });
+  }
+  (void)algorithm;
+}
+
+void read_source(const SourceSpec* spec, TrainState* state, SourceStats* stats) {
+  const char* sql = build_query(spec);
+  SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
+  if (plan == nullptr) elog(ERROR, "pgrec: could not plan the source query");
+  Portal portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
+  TupleDesc desc = portal->tupDesc;
+  stats->user_type = TupleDescAttr(desc, 0)->atttypid;
+  stats->item_type = TupleDescAttr(desc, 1)->atttypid;
+  stats->rows_read = 0;
+  stats->rows_skipped = 0;
+  const bool has_rating = spec->rating_col != nullptr;
+  const IdKind user_kind = is_integer_id_type(stats->user_type) ? IdKind::Int : IdKind::Text;
+  const IdKind item_kind = is_integer_id_type(stats->item_type) ? IdKind::Int : IdKind::Text;
+  PGREC_CXX({
+    state->builder = std::make_unique<InteractionBuilder>(user_kind, item_kind, has_rating);
+    state->batch_users.resize(kBatchRows);
+    state->batch_items.resize(kBatchRows);
+    state->batch_values.resize(kBatchRows);
+  });
+  FmgrInfo user_out, item_out;
+  user_out.fn_oid = InvalidOid;
+  item_out.fn_oid = InvalidOid;
+  MemoryContext batch_ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "pgrec source batch", ALLOCSET_DEFAULT_SIZES);
+  for (;;) {
+    SPI_cursor_fetch(portal, true, kBatchRows);
+    const uint64 n = SPI_processed;
+    if (n == 0) break;
+    MemoryContext outer = MemoryContextSwitchTo(batch_ctx);
+    long used = 0;
+    for (uint64 r = 0; r < n; ++r) {
+      HeapTuple row = SPI_tuptable->vals[r];
+      ++stats->rows_read;
+      bool null_user, null_item, null_rating = false;
+      const Datum u = SPI_getbinval(row, desc, 1, &null_user);
+      const Datum i = SPI_getbinval(row, desc, 2, &null_item);
+      float value = 1.0f;
+      if (has_rating) {
+        const double rating = DatumGetFloat8(SPI_getbinval(row, desc, 3, &null_rating));
+        if (!null_rating && !std::isfinite(static_cast<float>(rating)))
+          ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                          errmsg("column \"%s\" has a non-finite value (%s)", spec->rating_col,
+                                 std::isnan(rating) ? "NaN" : std::isinf(rating) ? "Infinity" : "out of range for real"),
+                          errdetail("Row %lld of the source.", static_cast<long long>(stats->rows_read))));
+        value = static_cast<float>(rating);
+      }
+      if (null_user || null_item || null_rating) {
+        ++stats->rows_skipped;
+        continue;
+      }
+      state->batch_users[used] = id_from_datum(u, stats->user_type, &user_out);
+      state->batch_items[used] = id_from_datum(i, stats->item_type, &item_out);
+      state->batch_values[used] = value;
+      ++used;
+    }
+    MemoryContextSwitchTo(outer);
+    PGREC_CXX({
+      for (long j = 0; j < used; ++j)
+        state->builder->add(state->batch_users[j], state->batch_items[j], state->batch_values[j]);
+    });
+    SPI_freetuptable(SPI_tuptable);
+    MemoryContextReset(batch_ctx);
+    CHECK_FOR_INTERRUPTS();
+  }
+  SPI_cursor_close(portal);
+  MemoryContextDelete(batch_ctx);
+}
+
+}  // namespace pgrec::pg

@@ -1,0 +1,29 @@
+// Reads a training source (table, view or query) through a cursor, in batches, into the builder.
+#pragma once
+
+#include "postgres_includes.h"
+#include "train_state.h"
+
+namespace pgrec::pg {
+
+struct SourceSpec {
+  const char* source;      // a relation name or a query
+  const char* user_col;
+  const char* item_col;
+  const char* rating_col;  // null for implicit feedback
+};
+
+struct SourceStats {
+  std::int64_t rows_read;     // rows the source returned
+  std::int64_t rows_skipped;  // rows with a NULL user, item or rating
+  Oid user_type;
+  Oid item_type;
+};
+
+// Reads every row of the source into state->builder (created here). Call inside SPI_connect.
+void read_source(const SourceSpec* spec, TrainState* state, SourceStats* stats);
+
+// Reads a jsonb object of parameters into state->params. Call inside SPI_connect.
+void read_params(Jsonb* params, const char* algorithm, TrainState* state);
+
+}  // namespace pgrec::pg
