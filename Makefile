@@ -11,7 +11,7 @@ PG_SRCS = $(wildcard src/pg/*.cc)
 OBJS = $(CORE_SRCS:.cc=.o) $(PG_SRCS:.cc=.o)
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --inputdir=. --outputdir=results
+REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config
 PG_CXXFLAGS = -std=c++17 -O2 -g1 -fPIC -Wall -Wno-register -Wno-missing-field-initializers \

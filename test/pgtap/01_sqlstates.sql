@@ -1,0 +1,58 @@
+-- Every bad input maps to its SQLSTATE; no argument turned NULL crashes anything.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS pgrec;
+SELECT plan(31);
+
+CREATE TEMP TABLE r AS
+SELECT u AS user_id, (u * 7 + n * 3) % 40 AS item_id, (n % 5 + 1)::float8 AS rating
+FROM generate_series(1, 100) u, generate_series(1, 8) n;
+SELECT lives_ok($$SELECT rec.train('t', 'r', 'user_id', 'item_id', params => '{"factors":4,"iterations":2}')$$,
+                'a valid train call works');
+
+SELECT throws_ok($$SELECT * FROM rec.recommend('nope', 1, 5)$$, '42704', 'model "nope" does not exist', 'unknown model');
+SELECT throws_ok($$SELECT rec.predict('nope', 1, 1)$$, '42704', NULL, 'unknown model in predict');
+SELECT throws_ok($$SELECT * FROM rec.similar_items('nope', 1, 5)$$, '42704', NULL, 'unknown model in similar_items');
+SELECT throws_ok($$SELECT rec.drop_model('nope')$$, '42704', NULL, 'drop of an unknown model');
+SELECT throws_ok($$SELECT rec.deploy('t', 42)$$, '42704', NULL, 'deploy of an unknown version');
+SELECT throws_ok($$SELECT * FROM rec.recommend('t', 1, 0)$$, '22023', NULL, 'k = 0');
+SELECT throws_ok($$SELECT * FROM rec.recommend('t', 1, -1)$$, '22023', NULL, 'k < 0');
+SELECT throws_ok($$SELECT * FROM rec.recommend('t', 1, 2000000000)$$, '22023', NULL, 'absurd k');
+SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', params => '{"bogus": 1}')$$, '22023',
+                 'unknown parameter "bogus" for algorithm als', 'unknown parameter');
+SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', params => '{"factors": 0}')$$, '22023', NULL, 'factors = 0');
+SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', params => '{"factors": true}')$$, '22023', NULL, 'factors of the wrong type');
+SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', params => '{"regularization": -1}')$$, '22023', NULL, 'negative regularization');
+SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', params => '"text"')$$, '22023', NULL, 'params not an object');
+SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', algorithm => 'nope')$$, '22023', NULL, 'unknown algorithm');
+SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', 'rating', params => '{"alpha": "x"}')$$, '22023', NULL, 'alpha of the wrong type');
+SELECT throws_ok($$SELECT rec.train('x', 'r WHERE false', 'user_id', 'item_id')$$, '42602', NULL, 'a source that is neither a relation nor a query');
+SELECT throws_ok($$SELECT rec.train('x', 'no_table', 'user_id', 'item_id')$$, '42P01', NULL, 'missing table');
+SELECT throws_ok($$SELECT rec.train('x', 'r', 'nocol', 'item_id')$$, '42703', NULL, 'missing column');
+SELECT throws_ok($$SELECT rec.train('x', 'SELECT 1 AS u, 1 AS i WHERE false', 'u', 'i')$$, '22000', NULL, 'empty source');
+SELECT throws_ok($$SELECT rec.train('x', 'SELECT 1 AS u, 1 AS i, ''NaN''::float8 AS v', 'u', 'i', 'v')$$, '22000',
+                 'column "v" has a non-finite value (NaN)', 'NaN rating');
+SELECT throws_ok($$SELECT rec.train('x', 'SELECT 1 AS u, 1 AS i, ''Infinity''::float8 AS v', 'u', 'i', 'v')$$, '22000', NULL, 'infinite rating');
+SELECT throws_ok($$SELECT * FROM rec.recommend('t', 1, 5) UNION ALL SELECT * FROM rec.recommend('t2', 1, 5)$$, '42704', NULL, 'second model unknown');
+SELECT is((SELECT count(*) FROM rec.model_versions WHERE model = 'x'), 0::bigint, 'failed trainings left nothing');
+
+-- Every argument of rec.train turned NULL in turn: 22023 naming it, never a crash.
+CREATE FUNCTION pg_temp.train_state(m text, s text, u text, i text, a text DEFAULT 'als', p jsonb DEFAULT '{}')
+RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM rec.train(m, s, u, i, NULL, a, p);
+  RETURN 'trained';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END $f$;
+SELECT is(pg_temp.train_state(NULL, 'r', 'user_id', 'item_id'), '22023 model must not be null', 'NULL model');
+SELECT is(pg_temp.train_state('n', NULL, 'user_id', 'item_id'), '22023 source must not be null', 'NULL source');
+SELECT is(pg_temp.train_state('n', 'r', NULL, 'item_id'), '22023 user_col must not be null', 'NULL user_col');
+SELECT is(pg_temp.train_state('n', 'r', 'user_id', NULL), '22023 item_col must not be null', 'NULL item_col');
+SELECT is(pg_temp.train_state('n', 'r', 'user_id', 'item_id', NULL), '22023 algorithm must not be null', 'NULL algorithm');
+SELECT is(pg_temp.train_state('n', 'r', 'user_id', 'item_id', 'als', NULL), 'trained', 'NULL params mean defaults');
+-- Strict serving functions return nothing for NULLs.
+SELECT is((SELECT count(*) FROM rec.recommend(NULL::text, 1, 5)), 0::bigint, 'NULL model: no rows');
+
+SELECT * FROM finish();
+ROLLBACK;

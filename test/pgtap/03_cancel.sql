@@ -1,0 +1,54 @@
+-- Training stops within about a second of statement_timeout or pg_cancel_backend.
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS pgrec;
+CREATE EXTENSION IF NOT EXISTS dblink;
+SELECT plan(5);
+
+DROP TABLE IF EXISTS cancel_src;
+CREATE TABLE cancel_src AS
+SELECT u AS user_id, (u * 31 + n * 17) % 4000 AS item_id FROM generate_series(1, 30000) u, generate_series(1, 8) n;
+
+-- Seconds from the start of the statement until training gave up on a timeout.
+CREATE FUNCTION pg_temp.seconds_until_canceled() RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+  PERFORM rec.train('cancel_me', 'cancel_src', 'user_id', 'item_id', params => '{"factors": 256, "iterations": 1000}');
+  RETURN -1;
+EXCEPTION WHEN query_canceled THEN
+  RETURN extract(epoch FROM clock_timestamp() - t0);
+END $$;
+
+SET statement_timeout = '800ms';
+SELECT ok(s BETWEEN 0.7 AND 1.8, format('statement_timeout of 0.8 s stopped training after %s s', round(s::numeric, 2)))
+FROM pg_temp.seconds_until_canceled() s;
+RESET statement_timeout;
+
+-- pg_cancel_backend on a session that trains.
+SELECT dblink_connect('trainer', format('host=%s port=%s dbname=%s user=%s',
+       split_part(current_setting('unix_socket_directories'), ',', 1), current_setting('port'),
+       current_database(), current_user));
+SELECT is(dblink_send_query('trainer',
+          $$SELECT rec.train('cancel_me', 'cancel_src', 'user_id', 'item_id', params => '{"factors": 256, "iterations": 1000}')$$),
+          1, 'training started in another session');
+SELECT pg_sleep(1.0);
+CREATE FUNCTION pg_temp.seconds_to_stop() RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+  t0 timestamptz := clock_timestamp();
+  victim int;
+BEGIN
+  SELECT pid INTO victim FROM pg_stat_activity WHERE query LIKE '%cancel_me%' AND pid <> pg_backend_pid() AND state = 'active';
+  IF victim IS NULL THEN RETURN -1; END IF;
+  PERFORM pg_cancel_backend(victim);
+  WHILE dblink_is_busy('trainer') = 1 AND clock_timestamp() - t0 < interval '10 s' LOOP
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+  RETURN extract(epoch FROM clock_timestamp() - t0);
+END $$;
+SELECT ok(s BETWEEN 0 AND 1.0, format('pg_cancel_backend stopped training in %s s (< 1 s)', round(s::numeric, 2)))
+FROM pg_temp.seconds_to_stop() s;
+SELECT is((SELECT count(*) FROM dblink_get_result('trainer', false) AS t(v int)), 0::bigint, 'the canceled call returned no row');
+SELECT dblink_disconnect('trainer');
+SELECT is((SELECT count(*) FROM rec.model_versions WHERE model = 'cancel_me'), 0::bigint, 'no partial model was stored');
+
+DROP TABLE cancel_src;
+SELECT * FROM finish();
