@@ -33,6 +33,14 @@ SELECT 'ALS implicit 64 f, 15 it: rec.train end to end', 'ML-100K u.data (100,00
 FROM pg_temp.seconds($q$SELECT rec.train('bench_full', 'ml100k', 'user_id', 'item_id',
                                           params => '{"factors": 64, "iterations": 15}')$q$) s;
 
+SET pgrec.threads = 2;
+INSERT INTO bench
+SELECT 'ALS implicit 64 f, 15 it: rec.train end to end', 'ML-100K u.data (100,000 rows)',
+       'read table + train + store, pgrec.threads=' || current_setting('pgrec.threads'), '', s
+FROM pg_temp.seconds($q$SELECT rec.train('bench_full', 'ml100k', 'user_id', 'item_id',
+                                          params => '{"factors": 64, "iterations": 15}')$q$) s;
+RESET pgrec.threads;
+
 INSERT INTO bench
 SELECT 'rec.recommend(model, user, 10), warm session', 'ML-100K u.data',
        '1,000 calls, one session, plpgsql loop',
@@ -68,7 +76,9 @@ SELECT 'ALS implicit 64 f, 15 it: accuracy', 'ML-100K ua.base -> ua.test',
        format('P@10 %s, NDCG@10 %s', round(avg(precision), 4), round(avg(ndcg), 4)), NULL
 FROM per_user;
 
+\o /dev/null
 SELECT rec.drop_model('bench_full'), rec.drop_model('bench_ua');
+\o
 \pset format unaligned
 \pset tuples_only on
 \pset fieldsep ' | '
