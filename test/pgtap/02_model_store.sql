@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(11);
+SELECT plan(13);
 
 CREATE TEMP TABLE r AS
 SELECT u AS user_id, (u * 7 + n * 3) % 40 AS item_id FROM generate_series(1, 100) u, generate_series(1, 8) n;
@@ -29,6 +29,13 @@ FROM rec.model_versions v WHERE v.id = c.version_id AND v.model = 's' AND v.vers
 SELECT throws_ok($$SELECT * FROM rec.recommend('s', 1, 5)$$, '22000', 'model data is corrupt (checksum mismatch)',
                  'a damaged model is refused');
 SELECT lives_ok($$SELECT rec.deploy('s', 1)$$, 'rolling back to version 1');
+
+-- The second call of a session does not reload: damage done after the first load goes unseen
+-- by this backend (the cache is keyed by the immutable version id).
+SELECT is((SELECT count(*) FROM rec.recommend('wide', 17, 10)), 10::bigint, 'wide is loaded');
+UPDATE rec.model_chunks c SET data = overlay(data PLACING '\xdeadbeef'::bytea FROM 200)
+FROM rec.model_versions v WHERE v.id = c.version_id AND v.model = 'wide';
+SELECT is((SELECT count(*) FROM rec.recommend('wide', 17, 10)), 10::bigint, 'served from the cache, not reloaded');
 SELECT is((SELECT count(*) FROM rec.recommend('s', 1, 5)), 5::bigint, 'version 1 serves again');
 
 SELECT set_eq($$SELECT c.relname::text FROM pg_extension e, unnest(e.extconfig) t(oid) JOIN pg_class c ON c.oid = t.oid
