@@ -22,6 +22,7 @@ CREATE TABLE rec.model_versions (
     train_seconds  double precision NOT NULL,
     size_bytes     bigint NOT NULL,
     format_version integer NOT NULL,
+    metrics        jsonb NOT NULL DEFAULT '{}',
     created_at     timestamptz NOT NULL DEFAULT now(),
     created_by     name NOT NULL DEFAULT current_user,
     UNIQUE (model, version)
@@ -58,7 +59,7 @@ SELECT pg_catalog.pg_extension_config_dump('rec.deployments_id_seq', '');
 CREATE VIEW rec.models AS
 SELECT v.model, v.version, v.algorithm, v.params, v.source, v.user_col, v.item_col, v.rating_col,
        v.user_type, v.item_type, v.n_users, v.n_items, v.n_interactions, v.rows_skipped,
-       v.train_seconds, v.size_bytes, v.created_at, v.created_by,
+       v.train_seconds, v.size_bytes, v.metrics, v.created_at, v.created_by,
        (SELECT count(*) FROM rec.model_versions a WHERE a.model = v.model) AS versions,
        d.id = (SELECT max(id) FROM rec.deployments) AS is_default
 FROM (SELECT DISTINCT ON (model) id, model, version_id
@@ -152,6 +153,265 @@ BEGIN
         RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
     END IF;
     RETURN n;
+END;
+$$;
+
+-- The SELECT that tags each source row as train or test; shared by rec.split and rec.tune.
+-- Row order never matters: the draw is a hash of (user, item, seed). Functions that take a
+-- source name run with the caller's search_path, so the name means what it means to the caller.
+CREATE FUNCTION rec._split_select(source text, user_col text, item_col text, method text,
+                                  test_fraction double precision, seed integer, time_col text,
+                                  fold integer DEFAULT 0, folds integer DEFAULT 1)
+RETURNS text
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    src text;
+    draw text;
+    is_test text;
+BEGIN
+    IF source IS NULL OR user_col IS NULL OR item_col IS NULL OR method IS NULL OR seed IS NULL THEN
+        RAISE EXCEPTION 'source, user_col, item_col, method and seed must not be null'
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF method <> 'fold' AND NOT (test_fraction > 0 AND test_fraction < 1) THEN
+        RAISE EXCEPTION 'test_fraction must be between 0 and 1 (exclusive), not %', test_fraction
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF method IN ('leave_last_out', 'temporal') AND time_col IS NULL THEN
+        RAISE EXCEPTION 'method % needs time_col', method USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    src := CASE WHEN source ~* '^[\s(]*(select|with|values|table)\M'
+                THEN '(' || source || E'\n) AS s'
+                ELSE source::regclass::text || ' AS s' END;
+    draw := format('((pg_catalog.hashtextextended(s.%I::text || chr(31) || s.%I::text, %s) & 1073741823)::float8 / 1073741824.0)',
+                   user_col, item_col, seed);
+    is_test := CASE method
+        WHEN 'random' THEN format('%s < %s', draw, test_fraction)
+        WHEN 'per_user' THEN format(
+            'row_number() OVER (PARTITION BY s.%1$I ORDER BY %2$s, s.%3$I::text) <= '
+            'least(round(count(*) OVER (PARTITION BY s.%1$I) * %4$s), count(*) OVER (PARTITION BY s.%1$I) - 1)',
+            user_col, draw, item_col, test_fraction)
+        WHEN 'leave_last_out' THEN format(
+            'row_number() OVER (PARTITION BY s.%1$I ORDER BY s.%2$I DESC, %3$s) = 1 AND count(*) OVER (PARTITION BY s.%1$I) > 1',
+            user_col, time_col, draw)
+        WHEN 'temporal' THEN format(
+            's.%1$I > (SELECT percentile_disc(%2$s) WITHIN GROUP (ORDER BY s.%1$I) FROM %3$s)',
+            time_col, 1 - test_fraction, src)
+        WHEN 'fold' THEN format('floor(%s * %s) = %s', draw, folds, fold)
+    END;
+    IF is_test IS NULL THEN
+        RAISE EXCEPTION 'unknown split method "%"', method
+              USING ERRCODE = 'invalid_parameter_value',
+                    HINT = 'Methods: random, per_user, leave_last_out, temporal.';
+    END IF;
+    RETURN format('SELECT s AS pgrec_row, (%s) AS pgrec_is_test FROM %s', is_test, src);
+END;
+$$;
+
+-- Splits a source into tables NAME_train and NAME_test (all the source's columns), reproducibly.
+CREATE FUNCTION rec.split(name text, source text, user_col text, item_col text,
+                          method text DEFAULT 'random', test_fraction double precision DEFAULT 0.2,
+                          seed integer DEFAULT 42, time_col text DEFAULT NULL,
+                          replace boolean DEFAULT false)
+RETURNS TABLE (relation regclass, rows bigint)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    q text := rec._split_select(source, user_col, item_col, method, test_fraction, seed, time_col);
+    part text;
+    n bigint;
+BEGIN
+    IF name IS NULL OR name = '' THEN
+        RAISE EXCEPTION 'name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH part IN ARRAY ARRAY['train', 'test'] LOOP
+        IF replace THEN
+            EXECUTE format('DROP TABLE IF EXISTS %I', name || '_' || part);
+        END IF;
+        EXECUTE format('CREATE TABLE %I AS SELECT (q.pgrec_row).* FROM (%s) q WHERE %s q.pgrec_is_test',
+                       name || '_' || part, q, CASE part WHEN 'train' THEN 'NOT' ELSE '' END);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        relation := format('%I', name || '_' || part)::regclass;
+        rows := n;
+        RETURN NEXT;
+    END LOOP;
+END;
+$$;
+
+CREATE FUNCTION rec._evaluate(version_id bigint, test_source text, user_col text, item_col text,
+                              rating_col text, k integer, exclude_seen boolean,
+                              sampled_negatives integer, seed bigint)
+RETURNS TABLE (metric text, value double precision)
+AS 'MODULE_PATHNAME', 'pgrec_evaluate'
+LANGUAGE C VOLATILE;
+
+-- Scores a model's serving version on held-out interactions; stores the result with the version.
+CREATE FUNCTION rec.evaluate(model text, test_source text, k integer DEFAULT 10,
+                             metrics text[] DEFAULT NULL, user_col text DEFAULT NULL,
+                             item_col text DEFAULT NULL, rating_col text DEFAULT NULL,
+                             exclude_seen boolean DEFAULT true, sampled_negatives integer DEFAULT 0,
+                             seed bigint DEFAULT 42, store boolean DEFAULT true)
+RETURNS TABLE (metric text, value double precision)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    known constant text[] := ARRAY['precision', 'recall', 'ndcg', 'hr', 'map', 'mrr', 'coverage',
+                                   'popularity', 'rmse', 'mae'];
+    counts constant text[] := ARRAY['users', 'cold_users', 'test_rows', 'unknown_items'];
+    v_id bigint;
+    v_user_col text;
+    v_item_col text;
+    v_rating_col text;
+    v_explicit boolean;
+    bad text;
+    result jsonb := '{}';
+    protocol text;
+    r record;
+BEGIN
+    SELECT mv.id, mv.user_col, mv.item_col, mv.rating_col, (mv.params->>'explicit')::boolean
+      INTO v_id, v_user_col, v_item_col, v_rating_col, v_explicit
+      FROM rec.deployments d JOIN rec.model_versions mv ON mv.id = d.version_id
+     WHERE d.model = evaluate.model ORDER BY d.id DESC LIMIT 1;
+    IF v_id IS NULL THEN
+        RAISE EXCEPTION 'model "%" does not exist', evaluate.model USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT m INTO bad FROM unnest(evaluate.metrics) m WHERE m IS NULL OR NOT m = ANY (known) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unknown metric "%"', bad USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Metrics: ' || array_to_string(known, ', ') || '.';
+    END IF;
+    FOR r IN
+        SELECT e.metric AS m, e.value AS v
+          FROM rec._evaluate(v_id, test_source, coalesce(evaluate.user_col, v_user_col),
+                             coalesce(evaluate.item_col, v_item_col),
+                             coalesce(evaluate.rating_col, CASE WHEN v_explicit THEN v_rating_col END),
+                             k, exclude_seen, sampled_negatives, seed) e
+    LOOP
+        result := result || jsonb_build_object(r.m, r.v);
+        IF evaluate.metrics IS NULL OR r.m = ANY (counts)
+           OR split_part(split_part(r.m, '@', 1), ' ', 1) = ANY (evaluate.metrics) THEN
+            metric := r.m;
+            value := r.v;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+    IF store THEN
+        -- One entry per (test source, protocol): a sampled run does not overwrite a full one.
+        protocol := CASE WHEN sampled_negatives > 0
+                         THEN format('%s sampled negatives per test item', sampled_negatives)
+                         ELSE 'full ranking over all items' END
+                    || CASE WHEN exclude_seen THEN ', training items excluded' ELSE '' END;
+        UPDATE rec.model_versions mv
+           SET metrics = mv.metrics || jsonb_build_object(test_source || ' / ' || protocol,
+                   result || jsonb_build_object('protocol', protocol, 'k', k, 'evaluated_at', now()))
+         WHERE mv.id = v_id;
+    END IF;
+END;
+$$;
+
+-- Trains every combination of a parameter grid on validation splits, reports each, and trains
+-- NAME on the whole source with the best one.
+CREATE FUNCTION rec.tune(name text, source text, user_col text, item_col text,
+                         rating_col text DEFAULT NULL, algorithm text DEFAULT 'als',
+                         grid jsonb DEFAULT '{}', base_params jsonb DEFAULT '{}',
+                         folds integer DEFAULT 1, validation_fraction double precision DEFAULT 0.2,
+                         metric text DEFAULT NULL, k integer DEFAULT 10, seed integer DEFAULT 42)
+RETURNS TABLE (params jsonb, score double precision, seconds double precision, best boolean)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    combos jsonb[] := ARRAY['{}'::jsonb];
+    next_combos jsonb[];
+    key text;
+    vals jsonb;
+    c jsonb;
+    val jsonb;
+    lower_is_better boolean;
+    scratch text := '__tune_' || name;
+    q text;
+    f integer;
+    total double precision;
+    t0 timestamptz;
+    m text := coalesce(metric, CASE WHEN rating_col IS NULL THEN 'ndcg' ELSE 'rmse' END);
+    results jsonb := '[]';
+    best_params jsonb;
+    best_score double precision;
+    s double precision;
+BEGIN
+    IF name IS NULL OR name = '' THEN
+        RAISE EXCEPTION 'name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF grid IS NULL OR jsonb_typeof(grid) <> 'object' THEN
+        RAISE EXCEPTION 'grid must be a JSON object of arrays, like ''{"factors": [32, 64]}'''
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF folds IS NULL OR folds < 1 OR folds > 20 THEN
+        RAISE EXCEPTION 'folds must be between 1 and 20, not %', folds USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF m NOT IN ('precision', 'recall', 'ndcg', 'hr', 'map', 'mrr', 'rmse', 'mae') THEN
+        RAISE EXCEPTION 'unknown metric "%"', m USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Metrics: precision, recall, ndcg, hr, map, mrr, rmse, mae.';
+    END IF;
+    IF m IN ('rmse', 'mae') AND rating_col IS NULL THEN
+        RAISE EXCEPTION 'metric % needs rating_col', m USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    lower_is_better := m IN ('rmse', 'mae');
+    FOR key, vals IN SELECT g.key, g.value FROM jsonb_each(grid) g ORDER BY g.key LOOP
+        IF jsonb_typeof(vals) <> 'array' OR jsonb_array_length(vals) = 0 THEN
+            RAISE EXCEPTION 'grid entry "%" must be a non-empty array', key USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        next_combos := ARRAY[]::jsonb[];
+        FOREACH c IN ARRAY combos LOOP
+            FOR val IN SELECT e FROM jsonb_array_elements(vals) e LOOP
+                next_combos := next_combos || (c || jsonb_build_object(key, val));
+            END LOOP;
+        END LOOP;
+        combos := next_combos;
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM rec.model_versions mv WHERE mv.model = scratch) THEN
+        PERFORM rec.drop_model(scratch);
+    END IF;
+
+    FOREACH c IN ARRAY combos LOOP
+        total := 0;
+        t0 := clock_timestamp();
+        FOR f IN 0 .. folds - 1 LOOP
+            q := rec._split_select(source, user_col, item_col,
+                                   CASE WHEN folds = 1 THEN 'per_user' ELSE 'fold' END,
+                                   validation_fraction, seed, NULL, f, folds);
+            IF to_regclass('pg_temp.pgrec_tune_train') IS NOT NULL THEN
+                DROP TABLE pg_temp.pgrec_tune_train, pg_temp.pgrec_tune_test;
+            END IF;
+            EXECUTE format('CREATE TEMP TABLE pgrec_tune_train AS SELECT (q.pgrec_row).* FROM (%s) q WHERE NOT q.pgrec_is_test', q);
+            EXECUTE format('CREATE TEMP TABLE pgrec_tune_test AS SELECT (q.pgrec_row).* FROM (%s) q WHERE q.pgrec_is_test', q);
+            PERFORM rec.train(scratch, 'pg_temp.pgrec_tune_train', user_col, item_col, rating_col,
+                              algorithm, base_params || c);
+            SELECT e.value INTO s FROM rec.evaluate(scratch, 'pg_temp.pgrec_tune_test', k => k, store => false) e
+             WHERE split_part(e.metric, '@', 1) = m;
+            total := total + s;
+            PERFORM rec.drop_model(scratch);
+        END LOOP;
+        s := total / folds;
+        results := results || jsonb_build_object('params', c, 'score', s,
+                                                 'seconds', extract(epoch FROM clock_timestamp() - t0));
+        IF best_score IS NULL OR (lower_is_better AND s < best_score) OR (NOT lower_is_better AND s > best_score) THEN
+            best_score := s;
+            best_params := c;
+        END IF;
+    END LOOP;
+    DROP TABLE pg_temp.pgrec_tune_train, pg_temp.pgrec_tune_test;
+
+    PERFORM rec.train(name, source, user_col, item_col, rating_col, algorithm, base_params || best_params);
+    UPDATE rec.model_versions mv
+       SET metrics = mv.metrics || jsonb_build_object('tune', jsonb_build_object(
+               'metric', m || '@' || k, 'folds', folds, 'validation_fraction', validation_fraction,
+               'results', results, 'best', best_params))
+     WHERE mv.id = (SELECT d.version_id FROM rec.deployments d WHERE d.model = name ORDER BY d.id DESC LIMIT 1);
+    RETURN QUERY
+    SELECT base_params || (r->'params'), (r->>'score')::float8, (r->>'seconds')::float8,
+           (r->'params') = best_params
+      FROM jsonb_array_elements(results) r;
 END;
 $$;
 

@@ -86,7 +86,7 @@ void read_params(Jsonb* params, const char* algorithm, TrainState* state) {
   (void)algorithm;
 }
 
-void read_source(const SourceSpec* spec, TrainState* state, SourceStats* stats) {
+void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats) {
   const char* sql = build_query(spec);
   SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
   if (plan == nullptr) elog(ERROR, "pgrec: could not plan the source query");
@@ -100,10 +100,10 @@ void read_source(const SourceSpec* spec, TrainState* state, SourceStats* stats) 
   const IdKind user_kind = is_integer_id_type(stats->user_type) ? IdKind::Int : IdKind::Text;
   const IdKind item_kind = is_integer_id_type(stats->item_type) ? IdKind::Int : IdKind::Text;
   PGREC_CXX({
-    state->builder = std::make_unique<InteractionBuilder>(user_kind, item_kind, has_rating);
-    state->batch_users.resize(kBatchRows);
-    state->batch_items.resize(kBatchRows);
-    state->batch_values.resize(kBatchRows);
+    sink->start(user_kind, item_kind, has_rating);
+    sink->batch_users.resize(kBatchRows);
+    sink->batch_items.resize(kBatchRows);
+    sink->batch_values.resize(kBatchRows);
   });
   FmgrInfo user_out, item_out;
   user_out.fn_oid = InvalidOid;
@@ -136,15 +136,15 @@ void read_source(const SourceSpec* spec, TrainState* state, SourceStats* stats) 
         ++stats->rows_skipped;
         continue;
       }
-      state->batch_users[used] = id_from_datum(u, stats->user_type, &user_out);
-      state->batch_items[used] = id_from_datum(i, stats->item_type, &item_out);
-      state->batch_values[used] = value;
+      sink->batch_users[used] = id_from_datum(u, stats->user_type, &user_out);
+      sink->batch_items[used] = id_from_datum(i, stats->item_type, &item_out);
+      sink->batch_values[used] = value;
       ++used;
     }
     MemoryContextSwitchTo(outer);
     PGREC_CXX({
       for (long j = 0; j < used; ++j)
-        state->builder->add(state->batch_users[j], state->batch_items[j], state->batch_values[j]);
+        sink->add(sink->batch_users[j], sink->batch_items[j], sink->batch_values[j]);
     });
     SPI_freetuptable(SPI_tuptable);
     MemoryContextReset(batch_ctx);

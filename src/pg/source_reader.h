@@ -2,6 +2,7 @@
 #pragma once
 
 #include "postgres_includes.h"
+#include "row_sink.h"
 #include "train_state.h"
 
 namespace pgrec::pg {
@@ -20,8 +21,8 @@ struct SourceStats {
   Oid item_type;
 };
 
-// Reads every row of the source into state->builder (created here). Call inside SPI_connect.
-void read_source(const SourceSpec* spec, TrainState* state, SourceStats* stats);
+// Reads every row of the source into the sink, in batches. Call inside SPI_connect.
+void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats);
 
 // Reads a jsonb object of parameters into state->params. Call inside SPI_connect.
 void read_params(Jsonb* params, const char* algorithm, TrainState* state);

@@ -1,4 +1,4 @@
-// Everything one rec.train call holds in C++: owned by the call's memory context, so an error
+// Everything one rec.train call holds in C++ (and where its source rows go): owned by the call's memory context, so an error
 // anywhere (a PostgreSQL one included) frees it.
 #pragma once
 
@@ -11,12 +11,20 @@
 #include "interactions.h"
 #include "model.h"
 #include "params.h"
+#include "row_sink.h"
 
 namespace pgrec::pg {
 
 bool interrupt_pending();
 
-struct TrainState {
+struct TrainState : RowSink {
+  // Creates the builder for the source's id kinds.
+  void start(IdKind user_kind, IdKind item_kind, bool has_rating) override {
+    builder = std::make_unique<InteractionBuilder>(user_kind, item_kind, has_rating);
+  }
+  // Adds a row to the builder.
+  void add(const IdRef& user, const IdRef& item, float value) override { builder->add(user, item, value); }
+
   std::vector<Param> params;
   AlsParams als;
   std::string params_json;
@@ -25,10 +33,6 @@ struct TrainState {
   std::unique_ptr<Model> model;
   std::string bytes;
   CancelToken token{&interrupt_pending};
-  // One batch of source rows on its way into the builder.
-  std::vector<IdRef> batch_users;
-  std::vector<IdRef> batch_items;
-  std::vector<float> batch_values;
 };
 
 }  // namespace pgrec::pg
