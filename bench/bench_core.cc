@@ -56,10 +56,8 @@ int main(int argc, char** argv) {
   for (std::int32_t u = 0; u < users; ++u) n += recommend(m, u, 10, true).size();
   const double rec_s = since(t0);
 
-  std::printf("| core: read + build CSR | %s | %d users | %.3f s |\n", argv[1], users, read_s);
-  std::printf("| core: ALS implicit %d f, %d it, %d thread(s) | %s | fit | %.3f s |\n", p.factors,
-              p.iterations, threads, argv[1], train_s);
-  std::printf("| core: top-10 for every user | %s | %zu rows | %.3f ms/user |\n", argv[1], n,
-              1000.0 * rec_s / users);
+  std::printf("| %s | core only, no PostgreSQL | read file + build CSR | %d users | %.3f s | | | |\n", argv[1], users, read_s);
+  std::printf("| %s | core only, no PostgreSQL | als implicit, %d f, %d it, %d thread(s) | | %.3f s | %.3f ms per user (top-10, %zu rows) | | |\n",
+              argv[1], p.factors, p.iterations, threads, train_s, 1000.0 * rec_s / users, n);
   return 0;
 }

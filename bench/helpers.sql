@@ -1,0 +1,48 @@
+-- Helpers for the benchmark cases (schema bench in the benchmark database).
+CREATE SCHEMA IF NOT EXISTS bench;
+
+-- Seconds a statement takes.
+CREATE OR REPLACE FUNCTION bench.seconds(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+  EXECUTE q;
+  RETURN extract(epoch FROM clock_timestamp() - t0);
+END $$;
+
+-- p50 and p99 (ms) of n rec.recommend(model, user, 10) calls in this session, after a warm-up call.
+CREATE OR REPLACE FUNCTION bench.recommend_latency(model text, users int[], n int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  t0 timestamptz;
+  ms float8[] := '{}';
+BEGIN
+  PERFORM count(*) FROM rec.recommend(model, users[1], 10);
+  FOR i IN 1..n LOOP
+    t0 := clock_timestamp();
+    PERFORM count(*) FROM rec.recommend(model, users[1 + (i * 7919) % array_length(users, 1)], 10);
+    ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000;
+  END LOOP;
+  RETURN (SELECT format('p50 %s ms, p99 %s ms',
+                        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::numeric, 3),
+                        round(percentile_cont(0.99) WITHIN GROUP (ORDER BY v)::numeric, 3))
+          FROM unnest(ms) v);
+END $$;
+
+-- This backend's peak resident memory (VmHWM), as text in MB.
+CREATE OR REPLACE FUNCTION bench.peak_memory() RETURNS text LANGUAGE sql AS $$
+  SELECT round(substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s+(\d+) kB')::numeric / 1024, 1) || ' MB'
+$$;
+
+-- Metric values of an evaluation, formatted "name value, ...", in the order given.
+CREATE OR REPLACE FUNCTION bench.metrics(model text, test text, names text[], k int DEFAULT 10)
+RETURNS text LANGUAGE sql AS $$
+  SELECT string_agg(e.metric || ' ' || round(e.value::numeric, 4), ', ' ORDER BY array_position(names, split_part(e.metric, '@', 1)))
+  FROM rec.evaluate(model, test, k => k) e
+  WHERE split_part(e.metric, '@', 1) = ANY (names)
+$$;
+
+-- One row of the results table.
+CREATE OR REPLACE FUNCTION bench.row(dataset text, protocol text, algorithm text, metrics text,
+                                     train text, p50 text, anchor text) RETURNS text LANGUAGE sql AS $$
+  SELECT format('| %s | %s | %s | %s | %s | %s | %s | %s |', dataset, protocol, algorithm,
+                coalesce(metrics, ''), coalesce(train, ''), coalesce(p50, ''), bench.peak_memory(), coalesce(anchor, ''))
+$$;
