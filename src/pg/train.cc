@@ -1,16 +1,19 @@
-// rec.train: read the source, train, store and deploy a new model version, in one transaction.
+// rec.train: read the source, train, store and deploy a new model version, in one transaction;
+// and the training phases the background worker shares.
 #include <cstring>
 #include <memory>
+
+#include "train_run.h"
 
 #include "boundary.h"
 #include "model_store.h"
 #include "module.h"
-#include "source_reader.h"
-#include "train_state.h"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_train);
 }
+
+namespace pgrec::pg {
 
 namespace {
 
@@ -26,92 +29,123 @@ char* required_text(FunctionCallInfo fcinfo, int arg, const char* name) {
   return s;
 }
 
-// Seconds on a monotonic clock.
+}  // namespace
+
 double now_seconds() {
   instr_time t;
   INSTR_TIME_SET_CURRENT(t);
   return INSTR_TIME_GET_DOUBLE(t);
 }
 
-}  // namespace
-
-// rec.train(model, source, user_col, item_col, rating_col, algorithm, params) -> version
-Datum pgrec_train(PG_FUNCTION_ARGS) {
-  using namespace pgrec;
-  using namespace pgrec::pg;
-  const char* model = required_text(fcinfo, 0, "model");
-  if (strlen(model) > kMaxModelName)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("model name is longer than %d characters", kMaxModelName)));
-  SourceSpec spec;
-  spec.source = required_text(fcinfo, 1, "source");
-  spec.user_col = required_text(fcinfo, 2, "user_col");
-  spec.item_col = required_text(fcinfo, 3, "item_col");
-  spec.rating_col = PG_ARGISNULL(4) ? nullptr : required_text(fcinfo, 4, "rating_col");
-  const char* algorithm = required_text(fcinfo, 5, "algorithm");
+void check_algorithm(const char* algorithm) {
   if (strcmp(algorithm, "als") != 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("unknown algorithm \"%s\"", algorithm),
                     errhint("Available algorithms: als.")));
-  Jsonb* params = PG_ARGISNULL(6) ? nullptr : PG_GETARG_JSONB_P(6);
+}
+
+void train_prepare(TrainState* state, const SourceSpec* spec, Jsonb* params) {
+  if (params != nullptr) read_params(params, "als", state);
+  PGREC_CXX({
+    state->als = AlsParams::parse(state->params, spec->rating_col != nullptr);
+    state->params_json = state->als.to_json();
+  });
+  SourceStats stats;
+  read_source(spec, state, &stats);
+  state->rows_read = stats.rows_read;
+  state->rows_skipped = stats.rows_skipped;
+  const char* user_type = format_type_be(stats.user_type);
+  const char* item_type = format_type_be(stats.item_type);
+  PGREC_CXX({
+    state->user_type = user_type;
+    state->item_type = item_type;
+    Interactions data = state->builder->build();
+    state->builder.reset();
+    state->n_users = data.by_user.rows;
+    state->n_items = data.by_item.rows;
+    state->n_interactions = data.by_user.nnz();
+    state->trainer = std::make_unique<AlsTrainer>(std::move(data), state->als, guc_threads);
+  });
+}
+
+void train_step(TrainState* state) {
+  PGREC_CXX(state->trainer->step(state->token));
+  CHECK_FOR_INTERRUPTS();
+}
+
+double train_loss(TrainState* state) {
+  double loss = 0;
+  PGREC_CXX(loss = state->trainer->loss(state->token));
+  CHECK_FOR_INTERRUPTS();
+  return loss;
+}
+
+std::int32_t train_save(TrainState* state, const char* model, const char* algorithm,
+                        const SourceSpec* spec, double train_seconds) {
+  PGREC_CXX({
+    state->model = std::make_unique<Model>(state->trainer->finish(state->user_type, state->item_type));
+    state->trainer.reset();
+    state->bytes = serialize_model(*state->model);
+  });
+  SaveRequest save;
+  save.model = model;
+  save.algorithm = algorithm;
+  save.params_json = state->params_json.c_str();
+  save.source = spec->source;
+  save.user_col = spec->user_col;
+  save.item_col = spec->item_col;
+  save.rating_col = spec->rating_col;
+  save.user_type = state->user_type.c_str();
+  save.item_type = state->item_type.c_str();
+  save.n_users = state->n_users;
+  save.n_items = state->n_items;
+  save.n_interactions = state->n_interactions;
+  save.rows_read = state->rows_read;
+  save.rows_skipped = state->rows_skipped;
+  save.train_seconds = train_seconds;
+  save.bytes = &state->bytes;
+  return save_model(&save);
+}
+
+// Checks rec.train's arguments, filling the source spec; returns the model name.
+const char* train_arguments(FunctionCallInfo fcinfo, SourceSpec* spec, const char** algorithm,
+                            Jsonb** params) {
+  const char* model = required_text(fcinfo, 0, "model");
+  if (strlen(model) > kMaxModelName)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("model name is longer than %d characters", kMaxModelName)));
+  spec->source = required_text(fcinfo, 1, "source");
+  spec->user_col = required_text(fcinfo, 2, "user_col");
+  spec->item_col = required_text(fcinfo, 3, "item_col");
+  spec->rating_col = PG_ARGISNULL(4) ? nullptr : required_text(fcinfo, 4, "rating_col");
+  *algorithm = required_text(fcinfo, 5, "algorithm");
+  check_algorithm(*algorithm);
+  *params = PG_ARGISNULL(6) ? nullptr : PG_GETARG_JSONB_P(6);
+  return model;
+}
+
+}  // namespace pgrec::pg
+
+// rec.train(model, source, user_col, item_col, rating_col, algorithm, params) -> version
+Datum pgrec_train(PG_FUNCTION_ARGS) {
+  using namespace pgrec::pg;
+  SourceSpec spec;
+  const char* algorithm;
+  Jsonb* params;
+  const char* model = train_arguments(fcinfo, &spec, &algorithm, &params);
   const double started = now_seconds();
 
   TrainState* state = nullptr;
   PGREC_CXX(state = new TrainState());
   Owned<TrainState>* owner = own(state, CurrentMemoryContext);
-
   SPI_connect();
-  if (params != nullptr) read_params(params, algorithm, state);
-  PGREC_CXX({
-    state->als = AlsParams::parse(state->params, spec.rating_col != nullptr);
-    state->params_json = state->als.to_json();
-  });
-
-  SourceStats stats;
-  read_source(&spec, state, &stats);
-  std::int32_t n_users = 0, n_items = 0;
-  std::int64_t nnz = 0;
-  PGREC_CXX({
-    Interactions data = state->builder->build();
-    state->builder.reset();
-    n_users = data.by_user.rows;
-    n_items = data.by_item.rows;
-    nnz = data.by_user.nnz();
-    state->trainer = std::make_unique<AlsTrainer>(std::move(data), state->als, guc_threads);
-  });
-
+  train_prepare(state, &spec, params);
   for (int it = 0; it < state->als.iterations; ++it) {
-    PGREC_CXX(state->trainer->step(state->token));
-    CHECK_FOR_INTERRUPTS();
+    train_step(state);
     ereport(DEBUG1, (errmsg("pgrec: model \"%s\" iteration %d/%d (%.2f s)", model, it + 1,
                             state->als.iterations, now_seconds() - started)));
   }
-  const char* user_type = format_type_be(stats.user_type);
-  const char* item_type = format_type_be(stats.item_type);
-  PGREC_CXX({
-    state->model = std::make_unique<Model>(state->trainer->finish(user_type, item_type));
-    state->trainer.reset();
-    state->bytes = serialize_model(*state->model);
-  });
-
-  SaveRequest save;
-  save.model = model;
-  save.algorithm = algorithm;
-  save.params_json = state->params_json.c_str();
-  save.source = spec.source;
-  save.user_col = spec.user_col;
-  save.item_col = spec.item_col;
-  save.rating_col = spec.rating_col;
-  save.user_type = user_type;
-  save.item_type = item_type;
-  save.n_users = n_users;
-  save.n_items = n_items;
-  save.n_interactions = nnz;
-  save.rows_read = stats.rows_read;
-  save.rows_skipped = stats.rows_skipped;
-  save.train_seconds = now_seconds() - started;
-  save.bytes = &state->bytes;
-  const std::int32_t version = save_model(&save);
+  const std::int32_t version = train_save(state, model, algorithm, &spec, now_seconds() - started);
   SPI_finish();
   release(owner);
   PG_RETURN_INT32(version);

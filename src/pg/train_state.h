@@ -33,6 +33,14 @@ struct TrainState : RowSink {
   std::unique_ptr<Model> model;
   std::string bytes;
   CancelToken token{&interrupt_pending};
+  // What the source held, filled while reading.
+  std::int32_t n_users = 0;
+  std::int32_t n_items = 0;
+  std::int64_t n_interactions = 0;
+  std::int64_t rows_read = 0;
+  std::int64_t rows_skipped = 0;
+  std::string user_type;
+  std::string item_type;
 };
 
 }  // namespace pgrec::pg

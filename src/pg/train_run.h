@@ -1,0 +1,36 @@
+// The phases of one training run, shared by rec.train (one transaction) and the background
+// worker (a transaction per phase, so progress is visible and no snapshot is held while training).
+#pragma once
+
+#include "postgres_includes.h"
+#include "source_reader.h"
+#include "train_state.h"
+
+namespace pgrec::pg {
+
+// Raises 22023 unless the algorithm is one pgrec can train.
+void check_algorithm(const char* algorithm);
+
+// Checks rec.train-style arguments (model, source, user_col, item_col, rating_col, algorithm,
+// params) of a SQL call, filling the source spec; returns the model name.
+const char* train_arguments(FunctionCallInfo fcinfo, SourceSpec* spec, const char** algorithm,
+                            Jsonb** params);
+
+// Reads params and the source and sets up the trainer. Call inside SPI_connect.
+void train_prepare(TrainState* state, const SourceSpec* spec, Jsonb* params);
+
+// Runs one iteration; interrupts (cancel, timeout, termination) are processed afterwards.
+void train_step(TrainState* state);
+
+// Returns the trainer's objective per interaction (for progress reports).
+double train_loss(TrainState* state);
+
+// Finishes, serializes and stores a new version of `model`, deploying it; returns the version.
+// Call inside SPI_connect.
+std::int32_t train_save(TrainState* state, const char* model, const char* algorithm,
+                        const SourceSpec* spec, double train_seconds);
+
+// Seconds on a monotonic clock.
+double now_seconds();
+
+}  // namespace pgrec::pg
