@@ -415,5 +415,124 @@ BEGIN
 END;
 $$;
 
+-- Background training jobs (rec.train_async). Rows are visible and changeable only by the role
+-- that submitted them (row-level security); superusers see all.
+CREATE TABLE rec.job_queue (
+    id            bigserial PRIMARY KEY,
+    model         text NOT NULL CHECK (model <> '' AND length(model) <= 200),
+    algorithm     text NOT NULL,
+    params        jsonb NOT NULL,
+    source        text NOT NULL,
+    user_col      text NOT NULL,
+    item_col      text NOT NULL,
+    rating_col    text,
+    device        text NOT NULL,
+    state         text NOT NULL DEFAULT 'queued'
+                  CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelling', 'cancelled')),
+    progress      real NOT NULL DEFAULT 0,
+    epoch         integer NOT NULL DEFAULT 0,
+    epochs        integer,
+    loss          double precision,
+    device_used   text,
+    version       integer,
+    submitted_by  oid NOT NULL DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user))::oid,
+    submitted_by_name name NOT NULL DEFAULT current_user,
+    submitted_at  timestamptz NOT NULL DEFAULT now(),
+    started_at    timestamptz,
+    finished_at   timestamptz,
+    pid           integer,
+    error_code    text,
+    error         text
+);
+CREATE INDEX ON rec.job_queue (state) WHERE state IN ('queued', 'running', 'cancelling');
+ALTER TABLE rec.job_queue ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_jobs ON rec.job_queue
+    USING (submitted_by = pg_catalog.to_regrole(pg_catalog.quote_ident(current_user))::oid)
+    WITH CHECK (submitted_by = pg_catalog.to_regrole(pg_catalog.quote_ident(current_user))::oid);
+GRANT SELECT, INSERT, UPDATE ON rec.job_queue TO PUBLIC;
+GRANT USAGE ON SEQUENCE rec.job_queue_id_seq TO PUBLIC;
+
+-- Jobs as their submitters see them; a running job whose worker is gone shows as failed.
+CREATE VIEW rec.jobs WITH (security_invoker = true) AS
+SELECT j.id AS job, j.model, j.algorithm,
+       CASE WHEN j.state IN ('running', 'cancelling') AND NOT EXISTS
+                 (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = j.pid)
+            THEN 'failed' ELSE j.state END AS state,
+       j.progress, j.epoch, j.epochs, j.loss, j.device, j.device_used, j.version,
+       j.submitted_by_name AS submitted_by, j.submitted_at, j.started_at, j.finished_at, j.pid,
+       CASE WHEN j.state IN ('running', 'cancelling') AND NOT EXISTS
+                 (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = j.pid)
+            THEN 'worker crashed' ELSE j.error END AS error,
+       j.error_code, j.params, j.source
+FROM rec.job_queue j;
+GRANT SELECT ON rec.jobs TO PUBLIC;
+
+CREATE FUNCTION rec.train_async(model text, source text, user_col text, item_col text,
+                                rating_col text DEFAULT NULL, algorithm text DEFAULT 'als',
+                                params jsonb DEFAULT '{}', device text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pgrec_train_async'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION rec.train_async(text, text, text, text, text, text, jsonb, text) IS
+  'queues a training job for a background worker; returns the job id at once';
+
+-- Stops a queued or running job of the caller (any job for a superuser); returns its new state.
+CREATE FUNCTION rec.cancel(job bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    j_state text;
+    j_pid integer;
+BEGIN
+    SELECT q.state, q.pid INTO j_state, j_pid FROM rec.job_queue q WHERE q.id = job FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'job % does not exist', job USING ERRCODE = 'undefined_object',
+              HINT = 'rec.jobs lists your jobs.';
+    END IF;
+    IF j_state = 'queued' THEN
+        UPDATE rec.job_queue SET state = 'cancelled', finished_at = now() WHERE id = job;
+        RETURN 'cancelled';
+    ELSIF j_state IN ('running', 'cancelling') THEN
+        UPDATE rec.job_queue SET state = 'cancelling' WHERE id = job;
+        PERFORM pg_cancel_backend(j_pid);
+        RETURN 'cancelling';
+    END IF;
+    RETURN j_state;
+END;
+$$;
+
+-- Blocks (interruptibly) until a job ends or the timeout passes; returns its state then.
+CREATE FUNCTION rec.wait(job bigint, timeout interval DEFAULT '1 hour')
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    deadline timestamptz := clock_timestamp() + timeout;
+    j_state text;
+    mine boolean;
+BEGIN
+    SELECT q.xmin::text::bigint = pg_current_xact_id_if_assigned()::text::bigint % 4294967296 INTO mine FROM rec.job_queue q WHERE q.id = job;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'job % does not exist', job USING ERRCODE = 'undefined_object';
+    END IF;
+    IF mine THEN
+        RAISE EXCEPTION 'job % was submitted in this transaction: commit before waiting for it', job
+              USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    LOOP
+        SELECT j.state INTO j_state FROM rec.jobs j WHERE j.job = wait.job;
+        EXIT WHEN j_state IN ('succeeded', 'failed', 'cancelled') OR clock_timestamp() >= deadline;
+        PERFORM pg_sleep(0.02);
+    END LOOP;
+    RETURN j_state;
+END;
+$$;
+
+GRANT INSERT ON rec.model_versions, rec.model_chunks, rec.deployments TO PUBLIC;
+GRANT USAGE ON SEQUENCE rec.model_versions_id_seq, rec.deployments_id_seq TO PUBLIC;
+
 GRANT USAGE ON SCHEMA rec TO PUBLIC;
 GRANT SELECT ON rec.models, rec.model_versions, rec.model_chunks, rec.deployments TO PUBLIC;

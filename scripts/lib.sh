@@ -70,10 +70,16 @@ synchronous_commit = off
 full_page_writes = off
 max_worker_processes = 16
 log_min_messages = warning
+shared_preload_libraries = 'pgrec'
+pgrec.naptime = 2
 CONF
   fi
   as_owner mkdir -p "$PGHOST"
-  if ! as_owner $PG_BIN/pg_ctl -D "$data" status >/dev/null 2>&1; then
+  # The postmaster keeps the library it preloaded: restart so a new build is what runs.
+  if as_owner $PG_BIN/pg_ctl -D "$data" status >/dev/null 2>&1; then
+    echo "== restarting PostgreSQL on port $PGREC_PORT (socket $PGHOST)"
+    as_owner $PG_BIN/pg_ctl -D "$data" -l "$PGDATA_DIR/server.log" -m fast -w restart >/dev/null
+  else
     echo "== starting PostgreSQL on port $PGREC_PORT (socket $PGHOST)"
     as_owner $PG_BIN/pg_ctl -D "$data" -l "$PGDATA_DIR/server.log" -w start >/dev/null
   fi

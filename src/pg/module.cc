@@ -1,5 +1,9 @@
 // The module: magic block, GUCs, and what every backend sets up when it loads pgrec.
+#include <cstring>
+
 #include "module.h"
+
+#include "jobs.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -8,7 +12,24 @@ void _PG_init(void);
 
 namespace pgrec::pg {
 int guc_threads = 1;
+int guc_max_workers = 2;
+int guc_naptime = 10;
+char* guc_device = nullptr;
 }
+
+namespace {
+
+// Accepts only device names pgrec knows.
+bool check_device_guc(char** value, void**, GucSource) {
+  const char* v = *value;
+  if (v == nullptr) return true;
+  if (strcmp(v, "auto") == 0 || strcmp(v, "cpu") == 0 || strcmp(v, "cuda") == 0) return true;
+  if (strncmp(v, "cuda:", 5) == 0 && v[5] != '\0' && strspn(v + 5, "0123456789") == strlen(v + 5)) return true;
+  GUC_check_errdetail("Devices: auto, cpu, cuda, cuda:N.");
+  return false;
+}
+
+}  // namespace
 
 // Defines pgrec's settings; torch is never touched here.
 void _PG_init(void) {
@@ -16,5 +37,21 @@ void _PG_init(void) {
                           "Worker threads of ALS and other training loops in this session.",
                           &pgrec::pg::guc_threads, 1, 1, 64, PGC_USERSET, 0, nullptr, nullptr,
                           nullptr);
+  DefineCustomIntVariable("pgrec.max_workers", "Training jobs that may run at once.",
+                          "Background workers running rec.train_async jobs; more wait in the queue.",
+                          &pgrec::pg::guc_max_workers, 2, 1, 64, PGC_SIGHUP, 0, nullptr, nullptr,
+                          nullptr);
+  DefineCustomIntVariable("pgrec.naptime", "Seconds between the launcher's passes over databases.",
+                          "Each pass reaps jobs whose worker died and starts queued jobs.",
+                          &pgrec::pg::guc_naptime, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr,
+                          nullptr, nullptr);
+  DefineCustomStringVariable("pgrec.device", "Default device of training jobs.",
+                             "auto (a GPU when one is visible, else the CPU), cpu, cuda or cuda:N.",
+                             &pgrec::pg::guc_device, "auto", PGC_USERSET, 0, check_device_guc,
+                             nullptr, nullptr);
   MarkGUCPrefixReserved("pgrec");
+  if (process_shared_preload_libraries_in_progress) {
+    pgrec::pg::preloaded = true;
+    pgrec::pg::register_launcher();
+  }
 }

@@ -4,5 +4,8 @@
 #include "postgres_includes.h"
 
 namespace pgrec::pg {
-extern int guc_threads;  // pgrec.threads
+extern int guc_threads;      // pgrec.threads
+extern int guc_max_workers;  // pgrec.max_workers
+extern int guc_naptime;      // pgrec.naptime (seconds)
+extern char* guc_device;     // pgrec.device
 }

@@ -1,0 +1,275 @@
+// The processes behind rec.train_async: the launcher (one, static), a dispatcher per database
+// (reaps dead jobs, starts queued ones), and a job worker per job, connected as the job's owner.
+#include <cstring>
+
+#include "jobs.h"
+
+#include "boundary.h"
+#include "module.h"
+#include "train_run.h"
+
+extern "C" {
+PGDLLEXPORT void pgrec_job_worker_main(Datum arg);
+PGDLLEXPORT void pgrec_dispatcher_main(Datum arg);
+PGDLLEXPORT void pgrec_launcher_main(Datum arg);
+}
+
+namespace pgrec::pg {
+
+bool preloaded = false;
+
+namespace {
+
+// Fills the fields every pgrec worker shares.
+void worker_defaults(BackgroundWorker* w, const char* function) {
+  memset(w, 0, sizeof *w);
+  w->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+  w->bgw_start_time = BgWorkerStart_RecoveryFinished;
+  w->bgw_restart_time = BGW_NEVER_RESTART;
+  snprintf(w->bgw_library_name, BGW_MAXLEN, "pgrec");
+  snprintf(w->bgw_function_name, BGW_MAXLEN, "%s", function);
+}
+
+// Starts a transaction with a snapshot and an SPI connection.
+void begin_work() {
+  StartTransactionCommand();
+  SPI_connect();
+  PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+// Ends what begin_work started, committing.
+void commit_work() {
+  SPI_finish();
+  PopActiveSnapshot();
+  CommitTransactionCommand();
+}
+
+// Runs a statement on the job's row: $1 is the job id, then `n` more arguments.
+void update_job(const char* sql, int64 job, int n, Oid* types, Datum* values, const char* nulls) {
+  Oid all_types[8] = {INT8OID};
+  Datum all_values[8] = {Int64GetDatum(job)};
+  char all_nulls[8] = {' '};
+  for (int i = 0; i < n; ++i) {
+    all_types[i + 1] = types[i];
+    all_values[i + 1] = values[i];
+    all_nulls[i + 1] = nulls != nullptr ? nulls[i] : ' ';
+  }
+  const int rc = SPI_execute_with_args(sql, n + 1, all_types, all_values, all_nulls, false, 0);
+  if (rc < 0) elog(ERROR, "pgrec: job update failed: %s", SPI_result_code_string(rc));
+}
+
+// Copies a text column of the current SPI row into `cxt` (null stays null).
+char* column(int n, MemoryContext cxt) {
+  char* v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, n);
+  return v == nullptr ? nullptr : MemoryContextStrdup(cxt, v);
+}
+
+}  // namespace
+
+bool launch_job_worker(std::int64_t job, const JobLaunch* launch) {
+  BackgroundWorker w;
+  worker_defaults(&w, "pgrec_job_worker_main");
+  snprintf(w.bgw_name, BGW_MAXLEN, "pgrec training job %lld", static_cast<long long>(job));
+  snprintf(w.bgw_type, BGW_MAXLEN, "pgrec training worker");
+  w.bgw_main_arg = Int64GetDatum(job);
+  memcpy(w.bgw_extra, launch, sizeof *launch);
+  BackgroundWorkerHandle* handle;
+  return RegisterDynamicBackgroundWorker(&w, &handle);
+}
+
+bool launch_dispatcher(Oid database) {
+  BackgroundWorker w;
+  worker_defaults(&w, "pgrec_dispatcher_main");
+  snprintf(w.bgw_name, BGW_MAXLEN, "pgrec dispatcher for database %u", database);
+  snprintf(w.bgw_type, BGW_MAXLEN, "pgrec dispatcher");
+  w.bgw_main_arg = ObjectIdGetDatum(database);
+  BackgroundWorkerHandle* handle;
+  return RegisterDynamicBackgroundWorker(&w, &handle);
+}
+
+void register_launcher() {
+  BackgroundWorker w;
+  worker_defaults(&w, "pgrec_launcher_main");
+  w.bgw_restart_time = 5;
+  snprintf(w.bgw_name, BGW_MAXLEN, "pgrec launcher");
+  snprintf(w.bgw_type, BGW_MAXLEN, "pgrec launcher");
+  RegisterBackgroundWorker(&w);
+}
+
+}  // namespace pgrec::pg
+
+using namespace pgrec::pg;
+
+// Runs one job: claim it, read the source, train (progress committed as it goes), store.
+void pgrec_job_worker_main(Datum arg) {
+  const int64 job = DatumGetInt64(arg);
+  JobLaunch launch;
+  memcpy(&launch, MyBgworkerEntry->bgw_extra, sizeof launch);
+  pqsignal(SIGTERM, die);
+  BackgroundWorkerUnblockSignals();
+  BackgroundWorkerInitializeConnectionByOid(launch.database, launch.role, 0);
+  pgstat_report_appname("pgrec training worker");
+
+  // The job row becomes visible when the submitting transaction ends.
+  if (TransactionIdIsValid(launch.submitter)) {
+    StartTransactionCommand();
+    XactLockTableWait(launch.submitter, nullptr, nullptr, XLTW_None);
+    CommitTransactionCommand();
+  }
+
+  MemoryContext job_cxt = AllocSetContextCreate(TopMemoryContext, "pgrec job", ALLOCSET_DEFAULT_SIZES);
+  begin_work();
+  {
+    Oid t[1] = {TEXTOID};
+    Datum v[1] = {CStringGetTextDatum("pgrec:claim")};
+    SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))", 1, t, v,
+                          nullptr, false, 0);
+  }
+  Oid claim_types[1] = {INT4OID};
+  Datum claim_values[1] = {Int32GetDatum(guc_max_workers)};
+  update_job(
+      "UPDATE rec.job_queue SET state = 'running', pid = pg_catalog.pg_backend_pid(), started_at = now(), "
+      "device_used = 'cpu' WHERE id = $1 AND state = 'queued' AND "
+      "(SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = 'pgrec training job') < $2 "
+      "RETURNING model, algorithm, params::text, source, user_col, item_col, rating_col, device",
+      job, 1, claim_types, claim_values, nullptr);
+  if (SPI_processed != 1) {  // cancelled, claimed by another worker, or no free slot yet
+    commit_work();
+    proc_exit(0);
+  }
+  pgstat_report_appname("pgrec training job");
+  const char* model = column(1, job_cxt);
+  const char* algorithm = column(2, job_cxt);
+  const char* params_text = column(3, job_cxt);
+  SourceSpec spec;
+  spec.source = column(4, job_cxt);
+  spec.user_col = column(5, job_cxt);
+  spec.item_col = column(6, job_cxt);
+  spec.rating_col = column(7, job_cxt);
+  const char* device = column(8, job_cxt);
+  commit_work();
+
+  TrainState* volatile state = nullptr;
+  Owned<TrainState>* volatile owner = nullptr;
+  PG_TRY();
+  {
+    if (strncmp(device, "cuda", 4) == 0)
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("device \"%s\" is not available: no GPU is visible to pgrec", device),
+                      errhint("Use device => 'auto' or 'cpu' to train on the CPU.")));
+    const double started = now_seconds();
+    PGREC_CXX(state = new TrainState());
+    owner = own(static_cast<TrainState*>(state), job_cxt);
+    begin_work();
+    train_prepare(state, &spec, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params_text))));
+    commit_work();
+
+    const int total = state->als.iterations;
+    double last_report = 0;
+    for (int it = 1; it <= total; ++it) {
+      train_step(state);
+      const double now = now_seconds();
+      if (it == total || now - last_report >= 0.2) {
+        last_report = now;
+        const double loss = train_loss(state);
+        begin_work();
+        Oid t[4] = {INT4OID, INT4OID, FLOAT4OID, FLOAT8OID};
+        Datum v[4] = {Int32GetDatum(it), Int32GetDatum(total),
+                      Float4GetDatum(static_cast<float>(it) / static_cast<float>(total)), Float8GetDatum(loss)};
+        update_job("UPDATE rec.job_queue SET epoch = $2, epochs = $3, progress = $4, loss = $5 WHERE id = $1",
+                   job, 4, t, v, nullptr);
+        commit_work();
+      }
+    }
+    begin_work();
+    const int32 version = train_save(state, model, algorithm, &spec, now_seconds() - started);
+    Oid t[1] = {INT4OID};
+    Datum v[1] = {Int32GetDatum(version)};
+    update_job("UPDATE rec.job_queue SET state = 'succeeded', version = $2, progress = 1, finished_at = now() "
+               "WHERE id = $1", job, 1, t, v, nullptr);
+    commit_work();
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(job_cxt);
+    ErrorData* e = CopyErrorData();
+    FlushErrorState();
+    AbortCurrentTransaction();
+    begin_work();
+    Oid t[3] = {BOOLOID, TEXTOID, TEXTOID};
+    Datum v[3] = {BoolGetDatum(e->sqlerrcode == ERRCODE_QUERY_CANCELED),
+                  CStringGetTextDatum(e->message != nullptr ? e->message : "unknown error"),
+                  CStringGetTextDatum(unpack_sql_state(e->sqlerrcode))};
+    update_job("UPDATE rec.job_queue SET state = CASE WHEN $2 THEN 'cancelled' ELSE 'failed' END, "
+               "error = CASE WHEN $2 THEN 'canceled' ELSE $3 END, error_code = $4, finished_at = now() "
+               "WHERE id = $1",
+               job, 3, t, v, nullptr);
+    commit_work();
+  }
+  PG_END_TRY();
+  if (owner != nullptr) release(static_cast<Owned<TrainState>*>(owner));
+  launch_dispatcher(MyDatabaseId);  // a slot is free: start what waits
+  proc_exit(0);
+}
+
+// For one database: marks jobs whose worker is gone as failed and starts workers for queued jobs.
+void pgrec_dispatcher_main(Datum arg) {
+  const Oid database = DatumGetObjectId(arg);
+  pqsignal(SIGTERM, die);
+  BackgroundWorkerUnblockSignals();
+  BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
+  begin_work();
+  SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pgrec'", true, 1);
+  if (SPI_processed == 0) {
+    commit_work();
+    proc_exit(0);
+  }
+  SPI_execute(
+      "UPDATE rec.job_queue SET state = CASE WHEN state = 'cancelling' THEN 'cancelled' ELSE 'failed' END, "
+      "error = 'worker crashed or was stopped before the job finished', error_code = 'XX000', "
+      "finished_at = now() WHERE state IN ('running', 'cancelling') AND "
+      "(pid IS NULL OR pid NOT IN (SELECT pid FROM pg_catalog.pg_stat_activity))",
+      false, 0);
+  SPI_execute("SELECT id, submitted_by FROM rec.job_queue WHERE state = 'queued' ORDER BY id LIMIT 64", true, 0);
+  const uint64 n = SPI_processed;
+  int64 ids[64];
+  Oid roles[64];
+  for (uint64 r = 0; r < n && r < 64; ++r) {
+    bool isnull;
+    ids[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+    roles[r] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+  }
+  commit_work();
+  for (uint64 r = 0; r < n && r < static_cast<uint64>(guc_max_workers); ++r) {
+    JobLaunch launch{database, roles[r], InvalidTransactionId};
+    launch_job_worker(ids[r], &launch);
+  }
+  proc_exit(0);
+}
+
+// Starts a dispatcher for every database that allows connections, at start and every naptime.
+void pgrec_launcher_main(Datum) {
+  pqsignal(SIGTERM, die);
+  BackgroundWorkerUnblockSignals();
+  BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
+  for (;;) {
+    Oid databases[256];
+    int n = 0;
+    StartTransactionCommand();
+    Relation rel = table_open(DatabaseRelationId, AccessShareLock);
+    TableScanDesc scan = table_beginscan_catalog(rel, 0, nullptr);
+    HeapTuple tuple;
+    while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr && n < 256) {
+      Form_pg_database db = reinterpret_cast<Form_pg_database>(GETSTRUCT(tuple));
+      if (db->datallowconn && !db->datistemplate) databases[n++] = db->oid;
+    }
+    table_endscan(scan);
+    table_close(rel, AccessShareLock);
+    CommitTransactionCommand();
+    for (int i = 0; i < n; ++i) launch_dispatcher(databases[i]);
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, guc_naptime * 1000L,
+                    PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  }
+}
