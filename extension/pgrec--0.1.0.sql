@@ -462,7 +462,7 @@ SELECT j.id AS job, j.model, j.algorithm,
        j.submitted_by_name AS submitted_by, j.submitted_at, j.started_at, j.finished_at, j.pid,
        CASE WHEN j.state IN ('running', 'cancelling') AND NOT EXISTS
                  (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = j.pid)
-            THEN 'worker crashed' ELSE j.error END AS error,
+            THEN 'worker crashed or was stopped before the job finished' ELSE j.error END AS error,
        j.error_code, j.params, j.source
 FROM rec.job_queue j;
 GRANT SELECT ON rec.jobs TO PUBLIC;

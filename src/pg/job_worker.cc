@@ -219,8 +219,8 @@ void pgrec_dispatcher_main(Datum arg) {
   BackgroundWorkerUnblockSignals();
   BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
   begin_work();
-  SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pgrec'", true, 1);
-  if (SPI_processed == 0) {
+  SPI_execute("SELECT 1 WHERE pg_catalog.to_regclass('rec.job_queue') IS NOT NULL", true, 1);
+  if (SPI_processed == 0) {  // pgrec (with jobs) is not installed here
     commit_work();
     proc_exit(0);
   }

@@ -140,10 +140,16 @@ Datum pgrec_train(PG_FUNCTION_ARGS) {
   Owned<TrainState>* owner = own(state, CurrentMemoryContext);
   SPI_connect();
   train_prepare(state, &spec, params);
-  for (int it = 0; it < state->als.iterations; ++it) {
+  // Long runs report progress as NOTICEs, at most one every two seconds.
+  double last_notice = now_seconds();
+  for (int it = 1; it <= state->als.iterations; ++it) {
     train_step(state);
-    ereport(DEBUG1, (errmsg("pgrec: model \"%s\" iteration %d/%d (%.2f s)", model, it + 1,
-                            state->als.iterations, now_seconds() - started)));
+    const double now = now_seconds();
+    if (now - last_notice >= 2.0) {
+      last_notice = now;
+      const double loss = train_loss(state);
+      ereport(NOTICE, (errmsg("epoch %d/%d loss %.4f (%.1f s)", it, state->als.iterations, loss, now - started)));
+    }
   }
   const std::int32_t version = train_save(state, model, algorithm, &spec, now_seconds() - started);
   SPI_finish();
