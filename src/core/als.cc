@@ -61,20 +61,27 @@ std::string AlsParams::to_json() const {
   return out.str();
 }
 
+void init_als_factors(const AlsParams& params, FactorMatrix* users, FactorMatrix* items) {
+  std::mt19937_64 rng(params.seed);
+  const float scale = params.implicit ? 0.01f : 0.1f;
+  const float lo = params.implicit ? 0.0f : -scale / 2;
+  fill_uniform(*users, rng, lo, scale);
+  fill_uniform(*items, rng, lo, scale);
+}
+
+float als_mean(const Interactions& data, const AlsParams& params) {
+  if (params.implicit) return 0.0f;
+  double sum = 0;
+  for (float v : data.by_user.values) sum += v;
+  return static_cast<float>(sum / static_cast<double>(data.by_user.nnz()));
+}
+
 AlsTrainer::AlsTrainer(Interactions data, const AlsParams& params, int threads)
     : data_(std::move(data)), params_(params), threads_(threads) {
-  if (!params_.implicit) {
-    double sum = 0;
-    for (float v : data_.by_user.values) sum += v;
-    mean_ = static_cast<float>(sum / static_cast<double>(data_.by_user.nnz()));
-  }
-  std::mt19937_64 rng(params_.seed);
+  mean_ = als_mean(data_, params_);
   users_.resize(data_.by_user.rows, params_.factors);
   items_.resize(data_.by_item.rows, params_.factors);
-  const float scale = params_.implicit ? 0.01f : 0.1f;
-  const float lo = params_.implicit ? 0.0f : -scale / 2;
-  fill_uniform(users_, rng, lo, scale);
-  fill_uniform(items_, rng, lo, scale);
+  init_als_factors(params_, &users_, &items_);
 }
 
 void AlsTrainer::solve_side(FactorMatrix& X, const FactorMatrix& Y, const Csr& by_row,
@@ -189,24 +196,30 @@ double AlsTrainer::loss(CancelToken& token) const {
   return total / static_cast<double>(m.nnz());
 }
 
-Model AlsTrainer::finish(const std::string& user_type, const std::string& item_type) {
+Model make_als_model(Interactions&& data, const AlsParams& params, float mean, FactorMatrix users,
+                     FactorMatrix items, const std::string& user_type, const std::string& item_type) {
   Model m;
   m.algorithm = "als";
-  m.explicit_ratings = !params_.implicit;
+  m.explicit_ratings = !params.implicit;
   m.user_type = user_type;
   m.item_type = item_type;
-  m.global_mean = mean_;
-  m.popularity.resize(static_cast<std::size_t>(data_.by_item.rows));
-  for (std::int32_t i = 0; i < data_.by_item.rows; ++i)
+  m.global_mean = mean;
+  m.popularity.resize(static_cast<std::size_t>(data.by_item.rows));
+  for (std::int32_t i = 0; i < data.by_item.rows; ++i)
     m.popularity[static_cast<std::size_t>(i)] =
-        static_cast<float>(data_.by_item.offsets[i + 1] - data_.by_item.offsets[i]);
-  m.users = std::move(data_.users);
-  m.items = std::move(data_.items);
-  m.user_factors = std::move(users_);
-  m.item_factors = std::move(items_);
-  m.seen = std::move(data_.by_user);
+        static_cast<float>(data.by_item.offsets[i + 1] - data.by_item.offsets[i]);
+  m.users = std::move(data.users);
+  m.items = std::move(data.items);
+  m.user_factors = std::move(users);
+  m.item_factors = std::move(items);
+  m.seen = std::move(data.by_user);
   m.prepare();
   return m;
+}
+
+Model AlsTrainer::finish(const std::string& user_type, const std::string& item_type) {
+  return make_als_model(std::move(data_), params_, mean_, std::move(users_), std::move(items_),
+                        user_type, item_type);
 }
 
 }  // namespace pgrec

@@ -8,6 +8,7 @@
 #include "interactions.h"
 #include "model.h"
 #include "params.h"
+#include "trainer.h"
 
 namespace pgrec {
 
@@ -27,21 +28,31 @@ struct AlsParams {
   std::string to_json() const;
 };
 
-// Trains ALS one iteration at a time so the caller can report progress between iterations.
-class AlsTrainer {
+// The starting factors of an ALS run: seeded uniform values, the same on every device.
+void init_als_factors(const AlsParams& params, FactorMatrix* users, FactorMatrix* items);
+
+// The global mean an explicit ALS model centres ratings on (0 for implicit).
+float als_mean(const Interactions& data, const AlsParams& params);
+
+// Builds the served model from trained factors and the training data (which it consumes).
+Model make_als_model(Interactions&& data, const AlsParams& params, float mean, FactorMatrix users,
+                     FactorMatrix items, const std::string& user_type, const std::string& item_type);
+
+// Trains ALS one iteration at a time on the CPU (Eigen, pgrec.threads threads).
+class AlsTrainer : public Trainer {
  public:
   // Takes the training data; `threads` bounds the worker threads of each half-iteration.
   AlsTrainer(Interactions data, const AlsParams& params, int threads);
 
   // Runs one iteration (users, then items); throws Cancelled if the token fires.
-  void step(CancelToken& token);
-  std::int32_t done() const { return done_; }
-  std::int32_t total() const { return params_.iterations; }
+  void step(CancelToken& token) override;
+  std::int32_t done() const override { return done_; }
+  std::int32_t total() const override { return params_.iterations; }
   // Returns the training objective (weighted squared error plus regularisation) per interaction.
-  double loss(CancelToken& token) const;
+  double loss(CancelToken& token) const override;
 
   // Hands over the trained model; the trainer is spent afterwards.
-  Model finish(const std::string& user_type, const std::string& item_type);
+  Model finish(const std::string& user_type, const std::string& item_type) override;
 
  private:
   // Solves every row of `X` given the fixed `Y`, with `by_row` holding the data for X's rows.

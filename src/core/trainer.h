@@ -1,0 +1,26 @@
+// What every iterative trainer offers the SQL layer: one step at a time, a loss, the model.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "cancel.h"
+#include "model.h"
+
+namespace pgrec {
+
+class Trainer {
+ public:
+  virtual ~Trainer() = default;
+  // Runs one iteration (epoch); throws Cancelled if the token fires.
+  virtual void step(CancelToken& token) = 0;
+  // Returns the training objective per interaction.
+  virtual double loss(CancelToken& token) const = 0;
+  virtual std::int32_t done() const = 0;
+  virtual std::int32_t total() const = 0;
+  // The device the trainer runs on, as shown to users ("cpu", "cuda:0").
+  virtual std::string device() const { return "cpu"; }
+  // Hands over the trained model; the trainer is spent afterwards.
+  virtual Model finish(const std::string& user_type, const std::string& item_type) = 0;
+};
+
+}  // namespace pgrec
