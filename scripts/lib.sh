@@ -23,11 +23,15 @@ install_packages() {
   fi
 }
 
-# Builds the extension (PGXS) and installs it into PostgreSQL 15.
+# Builds the extension (PGXS) and the LibTorch module (CMake) and installs both into PostgreSQL 15.
 build_and_install() {
   echo "== building the extension"
   make -C "$REPO" -j"$(nproc)" PG_CONFIG=$PG_BIN/pg_config >/dev/null
-  as_root make -C "$REPO" install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+  as_root make -C "$REPO" install PG_CONFIG=$PG_BIN/pg_config >/dev/null
+  echo "== building the LibTorch module (loaded by training workers only)"
+  cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$REPO/build" --target pgrec_neural -j"$(nproc)" >/dev/null
+  as_root install -m 755 "$REPO/build/libpgrec_neural.so" "$($PG_BIN/pg_config --pkglibdir)/pgrec_torch.so"
 }
 
 # The user that owns the private cluster: never root.

@@ -32,6 +32,7 @@ void worker_defaults(BackgroundWorker* w, const char* function) {
 
 // Starts a transaction with a snapshot and an SPI connection.
 void begin_work() {
+  SetCurrentStatementStartTimestamp();  // now() of this transaction
   StartTransactionCommand();
   SPI_connect();
   PushActiveSnapshot(GetTransactionSnapshot());
@@ -128,8 +129,8 @@ void pgrec_job_worker_main(Datum arg) {
   Oid claim_types[1] = {INT4OID};
   Datum claim_values[1] = {Int32GetDatum(guc_max_workers)};
   update_job(
-      "UPDATE rec.job_queue SET state = 'running', pid = pg_catalog.pg_backend_pid(), started_at = now(), "
-      "device_used = 'cpu' WHERE id = $1 AND state = 'queued' AND "
+      "UPDATE rec.job_queue SET state = 'running', pid = pg_catalog.pg_backend_pid(), started_at = now() "
+      "WHERE id = $1 AND state = 'queued' AND "
       "(SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = 'pgrec training job') < $2 "
       "RETURNING model, algorithm, params::text, source, user_col, item_col, rating_col, device",
       job, 1, claim_types, claim_values, nullptr);
@@ -153,15 +154,18 @@ void pgrec_job_worker_main(Datum arg) {
   Owned<TrainState>* volatile owner = nullptr;
   PG_TRY();
   {
-    if (strncmp(device, "cuda", 4) == 0)
-      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                      errmsg("device \"%s\" is not available: no GPU is visible to pgrec", device),
-                      errhint("Use device => 'auto' or 'cpu' to train on the CPU.")));
     const double started = now_seconds();
     PGREC_CXX(state = new TrainState());
     owner = own(static_cast<TrainState*>(state), job_cxt);
     begin_work();
+    const char* used = resolve_device(device);
+    {
+      Oid t[1] = {TEXTOID};
+      Datum v[1] = {CStringGetTextDatum(used)};
+      update_job("UPDATE rec.job_queue SET device_used = $2 WHERE id = $1", job, 1, t, v, nullptr);
+    }
     train_prepare(state, &spec, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params_text))));
+    train_start(state, used);
     commit_work();
 
     const int total = state->als.iterations;

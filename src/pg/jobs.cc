@@ -14,12 +14,13 @@ PG_FUNCTION_INFO_V1(pgrec_train_async);
 namespace pgrec::pg {
 
 void check_device(const char* device) {
-  if (strcmp(device, "auto") == 0 || strcmp(device, "cpu") == 0 || strcmp(device, "cuda") == 0)
+  if (strcmp(device, "auto") == 0 || strcmp(device, "cpu") == 0 || strcmp(device, "cuda") == 0 ||
+      strcmp(device, "torch-cpu") == 0)
     return;
   if (strncmp(device, "cuda:", 5) == 0 && device[5] != '\0' && strspn(device + 5, "0123456789") == strlen(device + 5))
     return;
   ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown device \"%s\"", device),
-                  errhint("Devices: auto, cpu, cuda, cuda:N.")));
+                  errhint("Devices: auto, cpu, cuda, cuda:N, torch-cpu.")));
 }
 
 }  // namespace pgrec::pg

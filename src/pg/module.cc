@@ -23,9 +23,10 @@ namespace {
 bool check_device_guc(char** value, void**, GucSource) {
   const char* v = *value;
   if (v == nullptr) return true;
-  if (strcmp(v, "auto") == 0 || strcmp(v, "cpu") == 0 || strcmp(v, "cuda") == 0) return true;
+  if (strcmp(v, "auto") == 0 || strcmp(v, "cpu") == 0 || strcmp(v, "cuda") == 0 || strcmp(v, "torch-cpu") == 0)
+    return true;
   if (strncmp(v, "cuda:", 5) == 0 && v[5] != '\0' && strspn(v + 5, "0123456789") == strlen(v + 5)) return true;
-  GUC_check_errdetail("Devices: auto, cpu, cuda, cuda:N.");
+  GUC_check_errdetail("Devices: auto, cpu, cuda, cuda:N, torch-cpu.");
   return false;
 }
 

@@ -8,6 +8,7 @@
 #include "boundary.h"
 #include "model_store.h"
 #include "module.h"
+#include "torch_module.h"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_train);
@@ -59,13 +60,57 @@ void train_prepare(TrainState* state, const SourceSpec* spec, Jsonb* params) {
   PGREC_CXX({
     state->user_type = user_type;
     state->item_type = item_type;
-    Interactions data = state->builder->build();
+    state->data = std::make_unique<Interactions>(state->builder->build());
     state->builder.reset();
-    state->n_users = data.by_user.rows;
-    state->n_items = data.by_item.rows;
-    state->n_interactions = data.by_user.nnz();
-    state->trainer = std::make_unique<AlsTrainer>(std::move(data), state->als, guc_threads);
+    state->n_users = state->data->by_user.rows;
+    state->n_items = state->data->by_item.rows;
+    state->n_interactions = state->data->by_user.nnz();
   });
+}
+
+const char* resolve_device(const char* requested) {
+  if (strcmp(requested, "cpu") == 0) return "cpu";
+  const char* why = "";
+  const TorchModule* torch = torch_module(&why);
+  if (strcmp(requested, "auto") == 0)
+    return torch != nullptr && torch->cuda_devices() > 0 ? "cuda:0" : "cpu";
+  if (torch == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("device \"%s\" is not available: the LibTorch module is not installed", requested),
+                    errdetail("%s", why)));
+  if (strcmp(requested, "torch-cpu") == 0) return "torch-cpu";
+  const int index = strcmp(requested, "cuda") == 0 ? 0 : atoi(requested + 5);
+  const int gpus = torch->cuda_devices();
+  if (index >= gpus)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("device \"%s\" is not available: LibTorch sees %d GPU%s", requested, gpus,
+                           gpus == 1 ? "" : "s"),
+                    errhint("Use device => 'auto' or 'cpu' to train on the CPU.")));
+  return psprintf("cuda:%d", index);
+}
+
+void train_start(TrainState* state, const char* device) {
+  if (strcmp(device, "cpu") == 0) {
+    PGREC_CXX({
+      state->trainer = std::make_unique<AlsTrainer>(std::move(*state->data), state->als, guc_threads);
+      state->data.reset();
+    });
+    return;
+  }
+  const TorchModule* torch = torch_module(nullptr);
+  char error[512] = "";
+  Trainer* trainer = nullptr;
+  const char* torch_device = strcmp(device, "torch-cpu") == 0 ? "cpu" : device;
+  PGREC_CXX({
+    trainer = torch->als_trainer(state->data.get(), &state->als, torch_device, guc_threads, error, sizeof error);
+    if (trainer != nullptr) {
+      state->trainer.reset(trainer);
+      state->data.reset();
+    }
+  });
+  if (trainer == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("could not train on device \"%s\": %s", device, error)));
 }
 
 void train_step(TrainState* state) {
@@ -140,6 +185,7 @@ Datum pgrec_train(PG_FUNCTION_ARGS) {
   Owned<TrainState>* owner = own(state, CurrentMemoryContext);
   SPI_connect();
   train_prepare(state, &spec, params);
+  train_start(state, "cpu");
   // Long runs report progress as NOTICEs, at most one every two seconds.
   double last_notice = now_seconds();
   for (int it = 1; it <= state->als.iterations; ++it) {

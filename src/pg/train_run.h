@@ -16,8 +16,15 @@ void check_algorithm(const char* algorithm);
 const char* train_arguments(FunctionCallInfo fcinfo, SourceSpec* spec, const char** algorithm,
                             Jsonb** params);
 
-// Reads params and the source and sets up the trainer. Call inside SPI_connect.
+// Reads params and the source into the state. Call inside SPI_connect.
 void train_prepare(TrainState* state, const SourceSpec* spec, Jsonb* params);
+
+// Picks the device a job trains on for a requested one (auto, cpu, torch-cpu, cuda, cuda:N):
+// "cpu" (Eigen), or a LibTorch device. Raises 0A000 for a GPU that is not there.
+const char* resolve_device(const char* requested);
+
+// Hands the data read to a trainer on `device` (a resolve_device result).
+void train_start(TrainState* state, const char* device);
 
 // Runs one iteration; interrupts (cancel, timeout, termination) are processed afterwards.
 void train_step(TrainState* state);

@@ -12,6 +12,7 @@
 #include "model.h"
 #include "params.h"
 #include "row_sink.h"
+#include "trainer.h"
 
 namespace pgrec::pg {
 
@@ -29,7 +30,8 @@ struct TrainState : RowSink {
   AlsParams als;
   std::string params_json;
   std::unique_ptr<InteractionBuilder> builder;
-  std::unique_ptr<AlsTrainer> trainer;
+  std::unique_ptr<Interactions> data;  // read, not yet handed to a trainer
+  std::unique_ptr<Trainer> trainer;
   std::unique_ptr<Model> model;
   std::string bytes;
   CancelToken token{&interrupt_pending};

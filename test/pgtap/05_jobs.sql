@@ -2,7 +2,7 @@
 -- and respect the submitting role. Not wrapped in a transaction: workers see committed rows only.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(30);
+SELECT plan(33);
 
 DROP TABLE IF EXISTS job_src, job_secret, job_alice;
 CREATE TABLE job_src AS
@@ -11,8 +11,9 @@ SELECT u AS user_id, (u * 31 + n * 17) % 2000 AS item_id FROM generate_series(1,
 -- A job that succeeds, with its progress and the device it used.
 SELECT rec.train_async('jm', 'job_src', 'user_id', 'item_id', params => '{"factors": 8, "iterations": 3}') AS job \gset
 SELECT is(rec.wait(:job, '60 s'), 'succeeded', 'a job runs to the end');
-SELECT results_eq($$SELECT state, progress, epoch, epochs, version, device_used, loss IS NOT NULL FROM rec.jobs WHERE job = $$ || :job,
-                  $$VALUES ('succeeded', 1::real, 3, 3, 1, 'cpu', true)$$, 'its row reports the finished run');
+SELECT results_eq($$SELECT state, progress, epoch, epochs, version, device_used, loss IS NOT NULL,
+                           submitted_at <= started_at AND started_at < finished_at FROM rec.jobs WHERE job = $$ || :job,
+                  $$VALUES ('succeeded', 1::real, 3, 3, 1, 'cpu', true, true)$$, 'its row reports the finished run');
 SELECT is((SELECT version FROM rec.models WHERE model = 'jm'), 1, 'the job stored and deployed version 1');
 SELECT is((SELECT count(*) FROM rec.recommend('jm', 7, 5)), 5::bigint, 'and it serves');
 
@@ -72,6 +73,13 @@ SELECT is(rec.cancel(:job), 'cancelled', 'a queued job is cancelled at once');
 COMMIT;
 SELECT is(rec.wait(:job, '10 s'), 'cancelled', 'and never runs');
 
+-- The LibTorch trainer (the GPU code path) runs in the worker on the CPU too.
+SELECT rec.train_async('jt', 'job_src', 'user_id', 'item_id', params => '{"factors": 8, "iterations": 3}',
+                       device => 'torch-cpu') AS job \gset
+SELECT is(rec.wait(:job, '60 s'), 'succeeded', 'a job on the LibTorch trainer succeeds');
+SELECT is((SELECT device_used FROM rec.jobs WHERE job = :job), 'torch-cpu', 'and says where it ran');
+SELECT is((SELECT count(*) FROM rec.recommend('jt', 7, 5)), 5::bigint, 'its model serves from the ordinary backend');
+
 -- Clear failures.
 SELECT rec.train_async('jc', 'job_src', 'user_id', 'item_id', device => 'cuda') AS job \gset
 SELECT is(rec.wait(:job, '30 s'), 'failed', 'device cuda without a GPU fails the job');
@@ -106,7 +114,7 @@ SELECT is(rec.wait(:root_job, '30 s'), 'succeeded', 'the other role''s job was u
 SELECT cmp_ok((SELECT count(DISTINCT submitted_by) FROM rec.jobs), '>=', 2::bigint, 'a superuser sees every job');
 
 \o /dev/null
-SELECT rec.drop_model(m) FROM unnest(ARRAY['jm', 'alice_ok', 'root_job']) m;
+SELECT rec.drop_model(m) FROM unnest(ARRAY['jm', 'jt', 'alice_ok', 'root_job']) m;
 \o
 DROP TABLE job_src, job_secret, job_alice;
 DROP ROLE pgrec_alice;

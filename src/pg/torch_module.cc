@@ -1,0 +1,35 @@
+#include <dlfcn.h>
+
+#include <cstring>
+
+#include "torch_module.h"
+
+#include "postgres_includes.h"
+
+namespace pgrec::pg {
+
+const TorchModule* torch_module(const char** why) {
+  static TorchModule module;
+  static bool tried = false;
+  static bool loaded = false;
+  static char reason[512] = "";
+  if (!tried) {
+    tried = true;
+    char path[MAXPGPATH];
+    snprintf(path, sizeof path, "%s/pgrec_torch.so", pkglib_path);
+    void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* e = dlerror();
+      snprintf(reason, sizeof reason, "%s", e != nullptr ? e : path);
+    } else {
+      module.cuda_devices = reinterpret_cast<int (*)()>(dlsym(handle, "pgrec_torch_cuda_devices"));
+      module.als_trainer = reinterpret_cast<decltype(module.als_trainer)>(dlsym(handle, "pgrec_torch_als_trainer"));
+      loaded = module.cuda_devices != nullptr && module.als_trainer != nullptr;
+      if (!loaded) snprintf(reason, sizeof reason, "%s lacks pgrec's entry points", path);
+    }
+  }
+  if (why != nullptr) *why = reason;
+  return loaded ? &module : nullptr;
+}
+
+}  // namespace pgrec::pg

@@ -1,0 +1,22 @@
+// The LibTorch module ($libdir/pgrec_torch.so), opened on demand by job workers only: ordinary
+// backends and the postmaster never load torch.
+#pragma once
+
+#include <cstddef>
+
+#include "als.h"
+#include "interactions.h"
+#include "trainer.h"
+
+namespace pgrec::pg {
+
+struct TorchModule {
+  int (*cuda_devices)();
+  Trainer* (*als_trainer)(Interactions* data, const AlsParams* params, const char* device,
+                          int threads, char* error, std::size_t error_size);
+};
+
+// Opens the module once per process; null when it is not installed, with the reason in `why`.
+const TorchModule* torch_module(const char** why);
+
+}  // namespace pgrec::pg
