@@ -2,7 +2,7 @@
 -- and respect the submitting role. Not wrapped in a transaction: workers see committed rows only.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(33);
+SELECT plan(35);
 
 DROP TABLE IF EXISTS job_src, job_secret, job_alice;
 CREATE TABLE job_src AS
@@ -79,6 +79,9 @@ SELECT rec.train_async('jt', 'job_src', 'user_id', 'item_id', params => '{"facto
 SELECT is(rec.wait(:job, '60 s'), 'succeeded', 'a job on the LibTorch trainer succeeds');
 SELECT is((SELECT device_used FROM rec.jobs WHERE job = :job), 'torch-cpu', 'and says where it ran');
 SELECT is((SELECT count(*) FROM rec.recommend('jt', 7, 5)), 5::bigint, 'its model serves from the ordinary backend');
+SELECT is(pg_read_file('/proc/self/maps') LIKE '%libtorch%', false, 'which has not loaded LibTorch');
+SELECT is(pg_read_file('/proc/' || split_part(pg_read_file('postmaster.pid'), E'\n', 1) || '/maps') LIKE '%libtorch%',
+          false, 'nor has the postmaster');
 
 -- Clear failures.
 SELECT rec.train_async('jc', 'job_src', 'user_id', 'item_id', device => 'cuda') AS job \gset
