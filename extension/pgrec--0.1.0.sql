@@ -310,15 +310,11 @@ BEGIN
 END;
 $$;
 
--- Trains every combination of a parameter grid on validation splits, reports each, and trains
--- NAME on the whole source with the best one.
-CREATE FUNCTION rec.tune(name text, source text, user_col text, item_col text,
-                         rating_col text DEFAULT NULL, algorithm text DEFAULT 'als',
-                         grid jsonb DEFAULT '{}', base_params jsonb DEFAULT '{}',
-                         folds integer DEFAULT 1, validation_fraction double precision DEFAULT 0.2,
-                         metric text DEFAULT NULL, k integer DEFAULT 10, seed integer DEFAULT 42)
-RETURNS TABLE (params jsonb, score double precision, seconds double precision, best boolean)
-LANGUAGE plpgsql VOLATILE
+-- Checks rec.tune's arguments and returns the grid's combinations (shared by rec.tune_async).
+CREATE FUNCTION rec._tune_combinations(name text, grid jsonb, folds integer, metric text)
+RETURNS jsonb[]
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     combos jsonb[] := ARRAY['{}'::jsonb];
@@ -327,17 +323,6 @@ DECLARE
     vals jsonb;
     c jsonb;
     val jsonb;
-    lower_is_better boolean;
-    scratch text := '__tune_' || name;
-    q text;
-    f integer;
-    total double precision;
-    t0 timestamptz;
-    m text := coalesce(metric, CASE WHEN rating_col IS NULL THEN 'ndcg' ELSE 'rmse' END);
-    results jsonb := '[]';
-    best_params jsonb;
-    best_score double precision;
-    s double precision;
 BEGIN
     IF name IS NULL OR name = '' THEN
         RAISE EXCEPTION 'name must not be empty' USING ERRCODE = 'invalid_parameter_value';
@@ -349,14 +334,10 @@ BEGIN
     IF folds IS NULL OR folds < 1 OR folds > 20 THEN
         RAISE EXCEPTION 'folds must be between 1 and 20, not %', folds USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF m NOT IN ('precision', 'recall', 'ndcg', 'hr', 'map', 'mrr', 'rmse', 'mae') THEN
-        RAISE EXCEPTION 'unknown metric "%"', m USING ERRCODE = 'invalid_parameter_value',
+    IF metric NOT IN ('precision', 'recall', 'ndcg', 'hr', 'map', 'mrr', 'rmse', 'mae') THEN
+        RAISE EXCEPTION 'unknown metric "%"', metric USING ERRCODE = 'invalid_parameter_value',
               HINT = 'Metrics: precision, recall, ndcg, hr, map, mrr, rmse, mae.';
     END IF;
-    IF m IN ('rmse', 'mae') AND rating_col IS NULL THEN
-        RAISE EXCEPTION 'metric % needs rating_col', m USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    lower_is_better := m IN ('rmse', 'mae');
     FOR key, vals IN SELECT g.key, g.value FROM jsonb_each(grid) g ORDER BY g.key LOOP
         IF jsonb_typeof(vals) <> 'array' OR jsonb_array_length(vals) = 0 THEN
             RAISE EXCEPTION 'grid entry "%" must be a non-empty array', key USING ERRCODE = 'invalid_parameter_value';
@@ -369,6 +350,38 @@ BEGIN
         END LOOP;
         combos := next_combos;
     END LOOP;
+    RETURN combos;
+END;
+$$;
+
+-- Trains every combination of a parameter grid on validation splits, reports each, and trains
+-- NAME on the whole source with the best one.
+CREATE FUNCTION rec.tune(name text, source text, user_col text, item_col text,
+                         rating_col text DEFAULT NULL, algorithm text DEFAULT 'als',
+                         grid jsonb DEFAULT '{}', base_params jsonb DEFAULT '{}',
+                         folds integer DEFAULT 1, validation_fraction double precision DEFAULT 0.2,
+                         metric text DEFAULT NULL, k integer DEFAULT 10, seed integer DEFAULT 42)
+RETURNS TABLE (params jsonb, score double precision, seconds double precision, best boolean)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    m text := coalesce(metric, CASE WHEN rating_col IS NULL THEN 'ndcg' ELSE 'rmse' END);
+    combos jsonb[] := rec._tune_combinations(name, grid, folds, m);
+    c jsonb;
+    lower_is_better boolean := m IN ('rmse', 'mae');
+    scratch text := '__tune_' || name;
+    q text;
+    f integer;
+    total double precision;
+    t0 timestamptz;
+    results jsonb := '[]';
+    best_params jsonb;
+    best_score double precision;
+    s double precision;
+BEGIN
+    IF m IN ('rmse', 'mae') AND rating_col IS NULL THEN
+        RAISE EXCEPTION 'metric % needs rating_col', m USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF EXISTS (SELECT 1 FROM rec.model_versions mv WHERE mv.model = scratch) THEN
         PERFORM rec.drop_model(scratch);
     END IF;
@@ -419,6 +432,9 @@ $$;
 -- that submitted them (row-level security); superusers see all.
 CREATE TABLE rec.job_queue (
     id            bigserial PRIMARY KEY,
+    kind          text NOT NULL DEFAULT 'train' CHECK (kind IN ('train', 'tune')),
+    args          jsonb NOT NULL DEFAULT '{}',
+    result        jsonb,
     model         text NOT NULL CHECK (model <> '' AND length(model) <= 200),
     algorithm     text NOT NULL,
     params        jsonb NOT NULL,
@@ -463,7 +479,7 @@ SELECT j.id AS job, j.model, j.algorithm,
        CASE WHEN j.state IN ('running', 'cancelling') AND NOT EXISTS
                  (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = j.pid)
             THEN 'worker crashed or was stopped before the job finished' ELSE j.error END AS error,
-       j.error_code, j.params, j.source
+       j.error_code, j.kind, j.params, j.source, j.result
 FROM rec.job_queue j;
 GRANT SELECT ON rec.jobs TO PUBLIC;
 
@@ -475,6 +491,51 @@ AS 'MODULE_PATHNAME', 'pgrec_train_async'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION rec.train_async(text, text, text, text, text, text, jsonb, text) IS
   'queues a training job for a background worker; returns the job id at once';
+
+CREATE FUNCTION rec._launch_job(job bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pgrec_launch_job'
+LANGUAGE C VOLATILE STRICT;
+
+-- rec.tune as a background job: returns the job id at once; rec.jobs.result holds the table
+-- rec.tune would have returned.
+CREATE FUNCTION rec.tune_async(name text, source text, user_col text, item_col text,
+                               rating_col text DEFAULT NULL, algorithm text DEFAULT 'als',
+                               grid jsonb DEFAULT '{}', base_params jsonb DEFAULT '{}',
+                               folds integer DEFAULT 1, validation_fraction double precision DEFAULT 0.2,
+                               metric text DEFAULT NULL, k integer DEFAULT 10, seed integer DEFAULT 42)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    m text := coalesce(metric, CASE WHEN rating_col IS NULL THEN 'ndcg' ELSE 'rmse' END);
+    job bigint;
+BEGIN
+    PERFORM rec._tune_combinations(name, grid, folds, m);
+    IF m IN ('rmse', 'mae') AND rating_col IS NULL THEN
+        RAISE EXCEPTION 'metric % needs rating_col', m USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF source IS NULL OR user_col IS NULL OR item_col IS NULL OR algorithm IS NULL THEN
+        RAISE EXCEPTION 'source, user_col, item_col and algorithm must not be null'
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- The worker has its own search_path: keep a relation name schema-qualified.
+    IF source !~* '^[\s(]*(select|with|values|table)\M' THEN
+        SELECT format('%I.%I', n.nspname, c.relname) INTO source
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source::regclass;
+    END IF;
+    INSERT INTO rec.job_queue (kind, model, algorithm, params, source, user_col, item_col, rating_col,
+                               device, args)
+    VALUES ('tune', name, algorithm, coalesce(base_params, '{}'), source, user_col, item_col, rating_col,
+            'cpu', jsonb_build_object('grid', grid, 'folds', folds, 'validation_fraction', validation_fraction,
+                                      'metric', m, 'k', k, 'seed', seed))
+    RETURNING id INTO job;
+    IF NOT rec._launch_job(job) THEN
+        RAISE NOTICE 'no background worker slot is free: job % waits in the queue', job;
+    END IF;
+    RETURN job;
+END;
+$$;
 
 -- Stops a queued or running job of the caller (any job for a superuser); returns its new state.
 CREATE FUNCTION rec.cancel(job bigint)

@@ -65,6 +65,67 @@ char* column(int n, MemoryContext cxt) {
   return v == nullptr ? nullptr : MemoryContextStrdup(cxt, v);
 }
 
+// Runs a training job: read (one transaction), train (progress committed as it goes), store
+// (one transaction). The state is owned by `job_cxt`; `owner` lets the caller free it.
+void run_train_job(int64 job, const char* model, const char* algorithm, const char* params_text,
+                   const SourceSpec* spec,
+                   const char* device, MemoryContext job_cxt, Owned<TrainState>** owner) {
+  const double started = now_seconds();
+  TrainState* state = nullptr;
+  PGREC_CXX(state = new TrainState());
+  *owner = own(state, job_cxt);
+  begin_work();
+  const char* used = resolve_device(device);
+  {
+    Oid t[1] = {TEXTOID};
+    Datum v[1] = {CStringGetTextDatum(used)};
+    update_job("UPDATE rec.job_queue SET device_used = $2 WHERE id = $1", job, 1, t, v, nullptr);
+  }
+  train_prepare(state, spec, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params_text))));
+  train_start(state, used);
+  commit_work();
+
+  const int total = state->als.iterations;
+  double last_report = 0;
+  for (int it = 1; it <= total; ++it) {
+    train_step(state);
+    const double now = now_seconds();
+    if (it == total || now - last_report >= 0.2) {
+      last_report = now;
+      const double loss = train_loss(state);
+      begin_work();
+      Oid t[4] = {INT4OID, INT4OID, FLOAT4OID, FLOAT8OID};
+      Datum v[4] = {Int32GetDatum(it), Int32GetDatum(total),
+                    Float4GetDatum(static_cast<float>(it) / static_cast<float>(total)), Float8GetDatum(loss)};
+      update_job("UPDATE rec.job_queue SET epoch = $2, epochs = $3, progress = $4, loss = $5 WHERE id = $1",
+                 job, 4, t, v, nullptr);
+      commit_work();
+    }
+  }
+  begin_work();
+  const int32 version = train_save(state, model, algorithm, spec, now_seconds() - started);
+  Oid t[1] = {INT4OID};
+  Datum v[1] = {Int32GetDatum(version)};
+  update_job("UPDATE rec.job_queue SET state = 'succeeded', version = $2, progress = 1, finished_at = now() "
+             "WHERE id = $1", job, 1, t, v, nullptr);
+  commit_work();
+}
+
+// Runs a tune job: rec.tune in one transaction, its table kept as the job's result.
+void run_tune_job(int64 job) {
+  begin_work();
+  update_job("UPDATE rec.job_queue q SET result = (SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t)) "
+             "FROM rec.job_queue j, LATERAL rec.tune(j.model, j.source, j.user_col, j.item_col, j.rating_col, "
+             "j.algorithm, j.args->'grid', j.params, (j.args->>'folds')::int, "
+             "(j.args->>'validation_fraction')::float8, j.args->>'metric', (j.args->>'k')::int, "
+             "(j.args->>'seed')::int) t WHERE j.id = $1) WHERE q.id = $1",
+             job, 0, nullptr, nullptr, nullptr);
+  update_job("UPDATE rec.job_queue q SET state = 'succeeded', progress = 1, finished_at = now(), "
+             "version = (SELECT m.version FROM rec.models m WHERE m.model = q.model) WHERE q.id = $1",
+             job, 0, nullptr, nullptr, nullptr);
+  commit_work();
+}
+
 }  // namespace
 
 bool launch_job_worker(std::int64_t job, const JobLaunch* launch) {
@@ -132,7 +193,7 @@ void pgrec_job_worker_main(Datum arg) {
       "UPDATE rec.job_queue SET state = 'running', pid = pg_catalog.pg_backend_pid(), started_at = now() "
       "WHERE id = $1 AND state = 'queued' AND "
       "(SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = 'pgrec training job') < $2 "
-      "RETURNING model, algorithm, params::text, source, user_col, item_col, rating_col, device",
+      "RETURNING model, algorithm, params::text, source, user_col, item_col, rating_col, device, kind",
       job, 1, claim_types, claim_values, nullptr);
   if (SPI_processed != 1) {  // cancelled, claimed by another worker, or no free slot yet
     commit_work();
@@ -148,50 +209,16 @@ void pgrec_job_worker_main(Datum arg) {
   spec.item_col = column(6, job_cxt);
   spec.rating_col = column(7, job_cxt);
   const char* device = column(8, job_cxt);
+  const bool tune = strcmp(column(9, job_cxt), "tune") == 0;
   commit_work();
 
-  TrainState* volatile state = nullptr;
   Owned<TrainState>* volatile owner = nullptr;
   PG_TRY();
   {
-    const double started = now_seconds();
-    PGREC_CXX(state = new TrainState());
-    owner = own(static_cast<TrainState*>(state), job_cxt);
-    begin_work();
-    const char* used = resolve_device(device);
-    {
-      Oid t[1] = {TEXTOID};
-      Datum v[1] = {CStringGetTextDatum(used)};
-      update_job("UPDATE rec.job_queue SET device_used = $2 WHERE id = $1", job, 1, t, v, nullptr);
-    }
-    train_prepare(state, &spec, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params_text))));
-    train_start(state, used);
-    commit_work();
-
-    const int total = state->als.iterations;
-    double last_report = 0;
-    for (int it = 1; it <= total; ++it) {
-      train_step(state);
-      const double now = now_seconds();
-      if (it == total || now - last_report >= 0.2) {
-        last_report = now;
-        const double loss = train_loss(state);
-        begin_work();
-        Oid t[4] = {INT4OID, INT4OID, FLOAT4OID, FLOAT8OID};
-        Datum v[4] = {Int32GetDatum(it), Int32GetDatum(total),
-                      Float4GetDatum(static_cast<float>(it) / static_cast<float>(total)), Float8GetDatum(loss)};
-        update_job("UPDATE rec.job_queue SET epoch = $2, epochs = $3, progress = $4, loss = $5 WHERE id = $1",
-                   job, 4, t, v, nullptr);
-        commit_work();
-      }
-    }
-    begin_work();
-    const int32 version = train_save(state, model, algorithm, &spec, now_seconds() - started);
-    Oid t[1] = {INT4OID};
-    Datum v[1] = {Int32GetDatum(version)};
-    update_job("UPDATE rec.job_queue SET state = 'succeeded', version = $2, progress = 1, finished_at = now() "
-               "WHERE id = $1", job, 1, t, v, nullptr);
-    commit_work();
+    if (tune)
+      run_tune_job(job);
+    else
+      run_train_job(job, model, algorithm, params_text, &spec, device, job_cxt, const_cast<Owned<TrainState>**>(&owner));
   }
   PG_CATCH();
   {
@@ -211,7 +238,7 @@ void pgrec_job_worker_main(Datum arg) {
     commit_work();
   }
   PG_END_TRY();
-  if (owner != nullptr) release(static_cast<Owned<TrainState>*>(owner));
+  if (owner != nullptr) release(const_cast<Owned<TrainState>*>(owner));
   launch_dispatcher(MyDatabaseId);  // a slot is free: start what waits
   proc_exit(0);
 }

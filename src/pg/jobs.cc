@@ -5,10 +5,12 @@
 
 #include "boundary.h"
 #include "module.h"
+#include "source_reader.h"
 #include "train_run.h"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_train_async);
+PG_FUNCTION_INFO_V1(pgrec_launch_job);
 }
 
 namespace pgrec::pg {
@@ -25,18 +27,36 @@ void check_device(const char* device) {
 
 }  // namespace pgrec::pg
 
-// rec.train_async(model, source, user_col, item_col, rating_col, algorithm, params, device) -> job
-Datum pgrec_train_async(PG_FUNCTION_ARGS) {
-  using namespace pgrec::pg;
-  if (!preloaded)
+namespace {
+
+// Raises 55000 unless pgrec was preloaded (background workers need it).
+void require_preloaded() {
+  if (!pgrec::pg::preloaded)
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("background training needs pgrec in shared_preload_libraries"),
                     errhint("Add shared_preload_libraries = 'pgrec' to postgresql.conf and restart; "
                             "rec.train trains in this session meanwhile.")));
+}
+
+}  // namespace
+
+// rec._launch_job(job) -> whether a worker slot was free; the worker starts once this commits
+Datum pgrec_launch_job(PG_FUNCTION_ARGS) {
+  using namespace pgrec::pg;
+  require_preloaded();
+  JobLaunch launch{MyDatabaseId, GetUserId(), GetTopTransactionId()};
+  PG_RETURN_BOOL(launch_job_worker(PG_GETARG_INT64(0), &launch));
+}
+
+// rec.train_async(model, source, user_col, item_col, rating_col, algorithm, params, device) -> job
+Datum pgrec_train_async(PG_FUNCTION_ARGS) {
+  using namespace pgrec::pg;
+  require_preloaded();
   SourceSpec spec;
   const char* algorithm;
   Jsonb* params;
   const char* model = train_arguments(fcinfo, &spec, &algorithm, &params);
+  spec.source = qualified_source(spec.source);
   const char* device = PG_ARGISNULL(7) ? guc_device : text_to_cstring(PG_GETARG_TEXT_PP(7));
   check_device(device);
 

@@ -33,18 +33,20 @@ char* build_query(const SourceSpec* spec) {
                    quote_identifier(spec->item_col));
   if (spec->rating_col != nullptr)
     appendStringInfo(&sql, ", (%s)::pg_catalog.float8", quote_identifier(spec->rating_col));
-  if (looks_like_query(spec->source)) {
+  if (looks_like_query(spec->source))
     appendStringInfo(&sql, " FROM (%s\n) AS pgrec_source", spec->source);
-  } else {
-    const Oid rel = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(spec->source)));
-    appendStringInfo(&sql, " FROM %s",
-                     quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)),
-                                                get_rel_name(rel)));
-  }
+  else
+    appendStringInfo(&sql, " FROM %s", qualified_source(spec->source));
   return sql.data;
 }
 
 }  // namespace
+
+const char* qualified_source(const char* source) {
+  if (looks_like_query(source)) return source;
+  const Oid rel = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(source)));
+  return quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)), get_rel_name(rel));
+}
 
 void read_params(Jsonb* params, const char* algorithm, TrainState* state) {
   Oid types[1] = {JSONBOID};

@@ -21,6 +21,10 @@ struct SourceStats {
   Oid item_type;
 };
 
+// The source as a schema-qualified relation name (raising PostgreSQL's error when there is no
+// such relation), or the query unchanged: what a job worker, with its own search_path, can read.
+const char* qualified_source(const char* source);
+
 // Reads every row of the source into the sink, in batches. Call inside SPI_connect.
 void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats);
 

@@ -2,7 +2,7 @@
 -- and respect the submitting role. Not wrapped in a transaction: workers see committed rows only.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(35);
+SELECT plan(40);
 
 DROP TABLE IF EXISTS job_src, job_secret, job_alice;
 CREATE TABLE job_src AS
@@ -83,13 +83,26 @@ SELECT is(pg_read_file('/proc/self/maps') LIKE '%libtorch%', false, 'which has n
 SELECT is(pg_read_file('/proc/' || split_part(pg_read_file('postmaster.pid'), E'\n', 1) || '/maps') LIKE '%libtorch%',
           false, 'nor has the postmaster');
 
+-- rec.tune as a background job.
+SELECT rec.tune_async('jtuned', 'job_src', 'user_id', 'item_id', grid => '{"factors": [2, 4]}',
+                      base_params => '{"iterations": 2}', k => 5) AS job \gset
+SELECT is(rec.wait(:job, '60 s'), 'succeeded', 'a tune job succeeds');
+SELECT results_eq($$SELECT jsonb_array_length(result), (SELECT count(*) FROM jsonb_array_elements(result) r WHERE (r->>'best')::boolean)
+                    FROM rec.jobs WHERE job = $$ || :job, $$VALUES (2, 1::bigint)$$, 'its result holds every combination and one best');
+SELECT is((SELECT version FROM rec.jobs WHERE job = :job), (SELECT version FROM rec.models WHERE model = 'jtuned'),
+          'and names the version it deployed');
+SELECT throws_ok($$SELECT rec.tune_async('j', 'job_src', 'user_id', 'item_id', grid => '{"factors": 4}')$$, '22023', NULL,
+                 'a bad grid is refused at submission');
+
 -- Clear failures.
 SELECT rec.train_async('jc', 'job_src', 'user_id', 'item_id', device => 'cuda') AS job \gset
 SELECT is(rec.wait(:job, '30 s'), 'failed', 'device cuda without a GPU fails the job');
 SELECT is((SELECT error_code FROM rec.jobs WHERE job = :job), '0A000', 'with 0A000');
-SELECT rec.train_async('jx', 'no_such_table', 'user_id', 'item_id') AS job \gset
-SELECT is(rec.wait(:job, '30 s'), 'failed', 'a missing source fails the job');
-SELECT is((SELECT error_code FROM rec.jobs WHERE job = :job), '42P01', 'with PostgreSQL''s own error');
+SELECT throws_ok($$SELECT rec.train_async('jx', 'no_such_table', 'user_id', 'item_id')$$, '42P01', NULL,
+                 'a missing source is refused at submission');
+SELECT rec.train_async('jx', 'SELECT user_id, item_id FROM job_src WHERE user_id / 0 = 1', 'user_id', 'item_id') AS job \gset
+SELECT is(rec.wait(:job, '30 s'), 'failed', 'a source query that fails fails the job');
+SELECT is((SELECT error_code || ' ' || error FROM rec.jobs WHERE job = :job), '22012 division by zero', 'with PostgreSQL''s own error');
 SELECT throws_ok($$SELECT rec.train_async('j', 'job_src', 'user_id', 'item_id', device => 'gpu')$$, '22023', NULL,
                  'unknown device is refused at submission');
 SELECT throws_ok($$SELECT rec.train_async('j', 'job_src', 'user_id', 'item_id', params => '{"factorz": 1}')$$, '22023', NULL,
@@ -117,7 +130,7 @@ SELECT is(rec.wait(:root_job, '30 s'), 'succeeded', 'the other role''s job was u
 SELECT cmp_ok((SELECT count(DISTINCT submitted_by) FROM rec.jobs), '>=', 2::bigint, 'a superuser sees every job');
 
 \o /dev/null
-SELECT rec.drop_model(m) FROM unnest(ARRAY['jm', 'jt', 'alice_ok', 'root_job']) m;
+SELECT rec.drop_model(m) FROM unnest(ARRAY['jm', 'jt', 'jtuned', 'alice_ok', 'root_job']) m;
 \o
 DROP TABLE job_src, job_secret, job_alice;
 DROP ROLE pgrec_alice;
