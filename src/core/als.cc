@@ -70,10 +70,7 @@ void init_als_factors(const AlsParams& params, FactorMatrix* users, FactorMatrix
 }
 
 float als_mean(const Interactions& data, const AlsParams& params) {
-  if (params.implicit) return 0.0f;
-  double sum = 0;
-  for (float v : data.by_user.values) sum += v;
-  return static_cast<float>(sum / static_cast<double>(data.by_user.nnz()));
+  return params.implicit ? 0.0f : mean_value(data.by_user);
 }
 
 AlsTrainer::AlsTrainer(Interactions data, const AlsParams& params, int threads)
@@ -204,10 +201,7 @@ Model make_als_model(Interactions&& data, const AlsParams& params, float mean, F
   m.user_type = user_type;
   m.item_type = item_type;
   m.global_mean = mean;
-  m.popularity.resize(static_cast<std::size_t>(data.by_item.rows));
-  for (std::int32_t i = 0; i < data.by_item.rows; ++i)
-    m.popularity[static_cast<std::size_t>(i)] =
-        static_cast<float>(data.by_item.offsets[i + 1] - data.by_item.offsets[i]);
+  m.popularity = row_counts(data.by_item);
   m.users = std::move(data.users);
   m.items = std::move(data.items);
   m.user_factors = std::move(users);

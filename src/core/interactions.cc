@@ -27,6 +27,20 @@ Csr Csr::transpose() const {
   return t;
 }
 
+std::vector<float> row_counts(const Csr& m) {
+  std::vector<float> counts(static_cast<std::size_t>(m.rows));
+  for (std::int32_t r = 0; r < m.rows; ++r)
+    counts[static_cast<std::size_t>(r)] = static_cast<float>(m.offsets[r + 1] - m.offsets[r]);
+  return counts;
+}
+
+float mean_value(const Csr& m) {
+  if (m.values.empty()) return 0.0f;
+  double sum = 0;
+  for (float v : m.values) sum += v;
+  return static_cast<float>(sum / static_cast<double>(m.values.size()));
+}
+
 Interactions InteractionBuilder::build() {
   if (u_.empty()) bad_data("no interactions: the source has no rows with a user and an item");
   Interactions data;

@@ -30,6 +30,12 @@ struct Interactions {
   std::int64_t rows_read = 0;  // rows added before duplicates were merged
 };
 
+// The number of entries in each row of a CSR matrix (for items: users per item).
+std::vector<float> row_counts(const Csr& m);
+
+// The mean of a CSR matrix's values (0 when empty).
+float mean_value(const Csr& m);
+
 // Collects (user, item[, rating]) rows in any order; merges duplicates when built:
 // implicit rows add up (each repeat adds confidence), explicit ratings are averaged.
 class InteractionBuilder {

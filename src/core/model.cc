@@ -52,6 +52,36 @@ FactorMatrix get_matrix(ByteReader& r, std::int64_t rows, std::int64_t cols) {
   return m;
 }
 
+// Writes a sparse matrix: shape, offsets, indices, values.
+void put_csr(ByteWriter& w, const Csr& m) {
+  w.put<std::int32_t>(m.rows);
+  w.put<std::int32_t>(m.cols);
+  w.put_array(m.offsets.data(), m.offsets.size());
+  w.put_array(m.indices.data(), m.indices.size());
+  w.put_array(m.values.data(), m.values.size());
+}
+
+// Reads a sparse matrix written by put_csr, checking its shape, offsets and indices.
+Csr get_csr(ByteReader& r, std::int64_t rows, std::int64_t cols) {
+  Csr m;
+  m.rows = r.get<std::int32_t>();
+  m.cols = r.get<std::int32_t>();
+  if (m.rows != rows || m.cols != cols) ByteReader::corrupt("sparse shape");
+  m.offsets = r.get_array<std::int64_t>();
+  if (m.offsets.size() != static_cast<std::size_t>(rows) + 1 && !(rows == 0 && m.offsets.empty()))
+    ByteReader::corrupt("sparse offsets");
+  m.indices = r.get_array<std::int32_t>();
+  m.values = r.get_array<float>(m.indices.size());
+  if (!m.offsets.empty() &&
+      (m.offsets.front() != 0 || m.offsets.back() != static_cast<std::int64_t>(m.indices.size())))
+    ByteReader::corrupt("sparse offsets");
+  for (std::size_t u = 0; u + 1 < m.offsets.size(); ++u)
+    if (m.offsets[u] > m.offsets[u + 1]) ByteReader::corrupt("sparse offsets");
+  for (std::int32_t i : m.indices)
+    if (i < 0 || i >= cols) ByteReader::corrupt("sparse index");
+  return m;
+}
+
 }  // namespace
 
 void Model::prepare() {
@@ -68,6 +98,7 @@ std::string serialize_model(const Model& m) {
   w.put<std::uint64_t>(0);  // payload size, patched below
   w.put<std::uint64_t>(0);  // checksum, patched below
 
+  w.put<std::uint8_t>(static_cast<std::uint8_t>(m.kind));
   w.put_string(m.algorithm);
   w.put<std::uint8_t>(m.explicit_ratings ? 1 : 0);
   w.put_string(m.user_type);
@@ -77,11 +108,9 @@ std::string serialize_model(const Model& m) {
   w.put<float>(m.global_mean);
   put_matrix(w, m.user_factors);
   put_matrix(w, m.item_factors);
-  w.put<std::int32_t>(m.seen.rows);
-  w.put<std::int32_t>(m.seen.cols);
-  w.put_array(m.seen.offsets.data(), m.seen.offsets.size());
-  w.put_array(m.seen.indices.data(), m.seen.indices.size());
-  w.put_array(m.seen.values.data(), m.seen.values.size());
+  put_csr(w, m.seen);
+  put_csr(w, m.neighbors);
+  w.put_array(m.item_scores.data(), m.item_scores.size());
   w.put_array(m.popularity.data(), m.popularity.size());
 
   std::string& bytes = w.bytes();
@@ -110,6 +139,9 @@ Model deserialize_model(const char* data, std::size_t size) {
 
   ByteReader r(data + kHeaderSize, payload);
   Model m;
+  const auto kind = r.get<std::uint8_t>();
+  if (kind > static_cast<std::uint8_t>(ModelKind::ItemScores)) ByteReader::corrupt("model kind");
+  m.kind = static_cast<ModelKind>(kind);
   m.algorithm = r.get_string();
   m.explicit_ratings = r.get<std::uint8_t>() != 0;
   m.user_type = r.get_string();
@@ -119,21 +151,12 @@ Model deserialize_model(const char* data, std::size_t size) {
   m.global_mean = r.get<float>();
   const auto n_users = static_cast<std::int64_t>(m.users.size());
   const auto n_items = static_cast<std::int64_t>(m.items.size());
-  m.user_factors = get_matrix(r, n_users, -1);
-  m.item_factors = get_matrix(r, n_items, m.user_factors.cols());
-  m.seen.rows = r.get<std::int32_t>();
-  m.seen.cols = r.get<std::int32_t>();
-  if (m.seen.rows != n_users || m.seen.cols != n_items) ByteReader::corrupt("seen shape");
-  m.seen.offsets = r.get_array<std::int64_t>(static_cast<std::uint64_t>(n_users) + 1);
-  m.seen.indices = r.get_array<std::int32_t>();
-  m.seen.values = r.get_array<float>(m.seen.indices.size());
-  if (m.seen.offsets.front() != 0 ||
-      m.seen.offsets.back() != static_cast<std::int64_t>(m.seen.indices.size()))
-    ByteReader::corrupt("seen offsets");
-  for (std::size_t u = 0; u + 1 < m.seen.offsets.size(); ++u)
-    if (m.seen.offsets[u] > m.seen.offsets[u + 1]) ByteReader::corrupt("seen offsets");
-  for (std::int32_t i : m.seen.indices)
-    if (i < 0 || i >= n_items) ByteReader::corrupt("seen item index");
+  m.user_factors = get_matrix(r, m.kind == ModelKind::Factors ? n_users : 0, -1);
+  m.item_factors = get_matrix(r, m.kind == ModelKind::Factors ? n_items : 0, m.user_factors.cols());
+  m.seen = get_csr(r, n_users, n_items);
+  m.neighbors = get_csr(r, m.kind == ModelKind::ItemNeighbors ? n_items : 0,
+                        m.kind == ModelKind::ItemNeighbors ? n_items : 0);
+  m.item_scores = r.get_array<float>(m.kind == ModelKind::ItemScores ? static_cast<std::uint64_t>(n_items) : 0);
   m.popularity = r.get_array<float>(static_cast<std::uint64_t>(n_items));
   if (!r.at_end()) ByteReader::corrupt("trailing bytes");
   m.prepare();

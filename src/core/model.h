@@ -15,15 +15,21 @@ using FactorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 // The version of the byte format written by serialize_model.
 constexpr std::uint32_t kModelFormatVersion = 1;
 
+// How a model scores: latent factors, item neighbourhoods, or a fixed per-item score.
+enum class ModelKind : std::uint8_t { Factors = 0, ItemNeighbors = 1, ItemScores = 2 };
+
 struct Model {
-  std::string algorithm;          // "als"
+  ModelKind kind = ModelKind::Factors;
+  std::string algorithm;          // "als", "item_knn", "popularity"
   bool explicit_ratings = false;  // scores are predicted ratings, else preferences
   std::string user_type;          // SQL type of the source's user ids
   std::string item_type;          // SQL type of the source's item ids
   IdMap users;
   IdMap items;
-  FactorMatrix user_factors;  // users x factors
-  FactorMatrix item_factors;  // items x factors
+  FactorMatrix user_factors;  // Factors: users x factors (empty otherwise)
+  FactorMatrix item_factors;  // Factors: items x factors (empty otherwise)
+  Csr neighbors;              // ItemNeighbors: items x items, each item's kept similarities
+  std::vector<float> item_scores;  // ItemScores: the score of every item
   float global_mean = 0;      // added to explicit predictions
   Csr seen;                   // users x items of the training data
   std::vector<float> popularity;  // training interactions per item
@@ -34,6 +40,8 @@ struct Model {
   // Computes the derived fields.
   void prepare();
   std::int32_t factors() const { return static_cast<std::int32_t>(item_factors.cols()); }
+  // The number of items the model ranks (every model keeps each item's popularity).
+  std::int32_t n_items() const { return static_cast<std::int32_t>(popularity.size()); }
 };
 
 // Writes a model as versioned, checksummed bytes.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "errors.h"
+
 namespace pgrec {
 
 namespace {
@@ -43,23 +45,91 @@ std::vector<Scored> popular(const Model& model, std::int32_t k) {
   return top_k(model.popularity.data(), static_cast<std::int32_t>(model.popularity.size()), k);
 }
 
+void score_items(const Model& model, std::int32_t user, float* out) {
+  const std::int32_t n = model.n_items();
+  switch (model.kind) {
+    case ModelKind::Factors: {
+      Eigen::Map<Eigen::VectorXf> scores(out, n);
+      scores.noalias() = model.item_factors * model.user_factors.row(user).transpose();
+      if (model.explicit_ratings) scores.array() += model.global_mean;
+      return;
+    }
+    case ModelKind::ItemNeighbors: {
+      std::fill(out, out + n, 0.0f);
+      const Csr& seen = model.seen;
+      const Csr& nb = model.neighbors;
+      for (std::int64_t p = seen.offsets[user]; p < seen.offsets[user + 1]; ++p) {
+        const std::int32_t j = seen.indices[p];
+        const float w = seen.values[p];
+        for (std::int64_t q = nb.offsets[j]; q < nb.offsets[j + 1]; ++q) out[nb.indices[q]] += w * nb.values[q];
+      }
+      return;
+    }
+    case ModelKind::ItemScores:
+      std::copy(model.item_scores.begin(), model.item_scores.end(), out);
+      return;
+  }
+}
+
 std::vector<Scored> recommend(const Model& model, std::int32_t user, std::int32_t k,
                               bool exclude_seen) {
   if (user < 0) return popular(model, k);
-  Eigen::VectorXf scores = model.item_factors * model.user_factors.row(user).transpose();
-  if (model.explicit_ratings) scores.array() += model.global_mean;
+  std::vector<float> scores(static_cast<std::size_t>(model.n_items()));
+  score_items(model, user, scores.data());
   const std::int64_t lo = model.seen.offsets[user], hi = model.seen.offsets[user + 1];
   const std::int32_t* seen = exclude_seen ? model.seen.indices.data() + lo : nullptr;
-  return top_k(scores.data(), static_cast<std::int32_t>(scores.size()), k, seen,
-               exclude_seen ? static_cast<std::size_t>(hi - lo) : 0);
+  return top_k(scores.data(), model.n_items(), k, seen, exclude_seen ? static_cast<std::size_t>(hi - lo) : 0);
 }
 
+namespace {
+
+// The similarity kept for item `i` in item `j`'s neighbour list, or 0.
+float neighbor_similarity(const Csr& nb, std::int32_t j, std::int32_t i) {
+  const auto first = nb.indices.begin() + nb.offsets[j], last = nb.indices.begin() + nb.offsets[j + 1];
+  const auto it = std::lower_bound(first, last, i);
+  return it != last && *it == i ? nb.values[static_cast<std::size_t>(it - nb.indices.begin())] : 0.0f;
+}
+
+}  // namespace
+
 float predict(const Model& model, std::int32_t user, std::int32_t item) {
-  const float dot = model.user_factors.row(user).dot(model.item_factors.row(item));
-  return model.explicit_ratings ? dot + model.global_mean : dot;
+  switch (model.kind) {
+    case ModelKind::Factors: {
+      const float dot = model.user_factors.row(user).dot(model.item_factors.row(item));
+      return model.explicit_ratings ? dot + model.global_mean : dot;
+    }
+    case ModelKind::ItemNeighbors: {
+      // Implicit: the ranking score. Explicit: the similarity-weighted mean of the user's ratings.
+      double num = 0, den = 0;
+      const Csr& seen = model.seen;
+      for (std::int64_t p = seen.offsets[user]; p < seen.offsets[user + 1]; ++p) {
+        const float s = neighbor_similarity(model.neighbors, seen.indices[p], item);
+        num += static_cast<double>(s) * seen.values[p];
+        den += std::abs(s);
+      }
+      if (!model.explicit_ratings) return static_cast<float>(num);
+      return den > 0 ? static_cast<float>(num / den) : model.global_mean;
+    }
+    case ModelKind::ItemScores:
+      return model.item_scores[static_cast<std::size_t>(item)];
+  }
+  return 0.0f;
 }
 
 std::vector<Scored> similar_items(const Model& model, std::int32_t item, std::int32_t k) {
+  if (model.kind == ModelKind::ItemNeighbors) {
+    std::vector<Scored> row;
+    const Csr& nb = model.neighbors;
+    for (std::int64_t q = nb.offsets[item]; q < nb.offsets[item + 1]; ++q)
+      if (nb.indices[q] != item) row.push_back({nb.indices[q], nb.values[q]});
+    std::vector<float> scores(row.size());
+    for (std::size_t j = 0; j < row.size(); ++j) scores[j] = row[j].score;
+    std::vector<Scored> best = top_k(scores.data(), static_cast<std::int32_t>(scores.size()), k);
+    for (Scored& s : best) s.index = row[static_cast<std::size_t>(s.index)].index;
+    return best;
+  }
+  if (model.kind != ModelKind::Factors)
+    throw Error(ErrorKind::NotSupported, model.algorithm + " models have no notion of similar items");
   Eigen::VectorXf scores = model.item_factors * model.item_factors.row(item).transpose();
   const float self = model.item_norms[static_cast<std::size_t>(item)];
   for (Eigen::Index i = 0; i < scores.size(); ++i) {

@@ -75,17 +75,17 @@ void run_train_job(int64 job, const char* model, const char* algorithm, const ch
   PGREC_CXX(state = new TrainState());
   *owner = own(state, job_cxt);
   begin_work();
-  const char* used = resolve_device(device);
+  const char* used = resolve_device(device, algorithm);
   {
     Oid t[1] = {TEXTOID};
     Datum v[1] = {CStringGetTextDatum(used)};
     update_job("UPDATE rec.job_queue SET device_used = $2 WHERE id = $1", job, 1, t, v, nullptr);
   }
-  train_prepare(state, spec, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params_text))));
+  train_prepare(state, algorithm, spec, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params_text))));
   train_start(state, used);
   commit_work();
 
-  const int total = state->als.iterations;
+  const int total = state->config.iterations;
   double last_report = 0;
   for (int it = 1; it <= total; ++it) {
     train_step(state);

@@ -65,8 +65,7 @@ Datum pgrec_train_async(PG_FUNCTION_ARGS) {
   PGREC_CXX(state = new TrainState());
   Owned<TrainState>* owner = own(state, CurrentMemoryContext);
   SPI_connect();
-  if (params != nullptr) read_params(params, algorithm, state);
-  PGREC_CXX(pgrec::AlsParams::parse(state->params, spec.rating_col != nullptr));
+  train_parse_params(state, algorithm, spec.rating_col != nullptr, params);
   release(owner);
 
   Oid types[9] = {TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};

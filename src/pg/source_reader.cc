@@ -48,7 +48,7 @@ const char* qualified_source(const char* source) {
   return quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)), get_rel_name(rel));
 }
 
-void read_params(Jsonb* params, const char* algorithm, TrainState* state) {
+void read_params(Jsonb* params, const char*, TrainState* state) {
   Oid types[1] = {JSONBOID};
   Datum values[1] = {JsonbPGetDatum(params)};
   if (!JB_ROOT_IS_OBJECT(params) || JB_ROOT_IS_SCALAR(params))
@@ -85,7 +85,6 @@ void read_params(Jsonb* params, const char* algorithm, TrainState* state) {
       state->params.push_back(std::move(p));
     });
   }
-  (void)algorithm;
 }
 
 void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats) {

@@ -39,18 +39,28 @@ double now_seconds() {
 }
 
 void check_algorithm(const char* algorithm) {
-  if (strcmp(algorithm, "als") != 0)
+  bool known = false;
+  char list[256] = "";
+  PGREC_CXX({
+    known = is_algorithm(algorithm);
+    snprintf(list, sizeof list, "%s", algorithm_list().c_str());
+  });
+  if (!known)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("unknown algorithm \"%s\"", algorithm),
-                    errhint("Available algorithms: als.")));
+                    errhint("Available algorithms: %s.", list)));
 }
 
-void train_prepare(TrainState* state, const SourceSpec* spec, Jsonb* params) {
-  if (params != nullptr) read_params(params, "als", state);
+void train_parse_params(TrainState* state, const char* algorithm, bool has_ratings, Jsonb* params) {
+  if (params != nullptr) read_params(params, algorithm, state);
   PGREC_CXX({
-    state->als = AlsParams::parse(state->params, spec->rating_col != nullptr);
-    state->params_json = state->als.to_json();
+    state->config = parse_algorithm(algorithm, state->params, has_ratings);
+    state->params_json = state->config.params_json;
   });
+}
+
+void train_prepare(TrainState* state, const char* algorithm, const SourceSpec* spec, Jsonb* params) {
+  train_parse_params(state, algorithm, spec->rating_col != nullptr, params);
   SourceStats stats;
   read_source(spec, state, &stats);
   state->rows_read = stats.rows_read;
@@ -68,8 +78,10 @@ void train_prepare(TrainState* state, const SourceSpec* spec, Jsonb* params) {
   });
 }
 
-const char* resolve_device(const char* requested) {
+const char* resolve_device(const char* requested, const char* algorithm) {
   if (strcmp(requested, "cpu") == 0) return "cpu";
+  const bool gpu_capable = strcmp(algorithm, "als") == 0;
+  if (strcmp(requested, "auto") == 0 && !gpu_capable) return "cpu";
   const char* why = "";
   const TorchModule* torch = torch_module(&why);
   if (strcmp(requested, "auto") == 0)
@@ -92,17 +104,22 @@ const char* resolve_device(const char* requested) {
 void train_start(TrainState* state, const char* device) {
   if (strcmp(device, "cpu") == 0) {
     PGREC_CXX({
-      state->trainer = std::make_unique<AlsTrainer>(std::move(*state->data), state->als, guc_threads);
+      state->trainer = make_trainer(state->config, std::move(*state->data), guc_threads);
       state->data.reset();
     });
     return;
   }
+  if (state->config.algorithm != "als")
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("algorithm %s trains on the CPU only, not on device \"%s\"",
+                           state->config.algorithm.c_str(), device),
+                    errhint("Use device => 'cpu' or 'auto'.")));
   const TorchModule* torch = torch_module(nullptr);
   char error[512] = "";
   Trainer* trainer = nullptr;
   const char* torch_device = strcmp(device, "torch-cpu") == 0 ? "cpu" : device;
   PGREC_CXX({
-    trainer = torch->als_trainer(state->data.get(), &state->als, torch_device, guc_threads, error, sizeof error);
+    trainer = torch->als_trainer(state->data.get(), &state->config.als, torch_device, guc_threads, error, sizeof error);
     if (trainer != nullptr) {
       state->trainer.reset(trainer);
       state->data.reset();
@@ -184,17 +201,17 @@ Datum pgrec_train(PG_FUNCTION_ARGS) {
   PGREC_CXX(state = new TrainState());
   Owned<TrainState>* owner = own(state, CurrentMemoryContext);
   SPI_connect();
-  train_prepare(state, &spec, params);
+  train_prepare(state, algorithm, &spec, params);
   train_start(state, "cpu");
   // Long runs report progress as NOTICEs, at most one every two seconds.
   double last_notice = now_seconds();
-  for (int it = 1; it <= state->als.iterations; ++it) {
+  for (int it = 1; it <= state->config.iterations; ++it) {
     train_step(state);
     const double now = now_seconds();
     if (now - last_notice >= 2.0) {
       last_notice = now;
       const double loss = train_loss(state);
-      ereport(NOTICE, (errmsg("epoch %d/%d loss %.4f (%.1f s)", it, state->als.iterations, loss, now - started)));
+      ereport(NOTICE, (errmsg("epoch %d/%d loss %.4f (%.1f s)", it, state->config.iterations, loss, now - started)));
     }
   }
   const std::int32_t version = train_save(state, model, algorithm, &spec, now_seconds() - started);

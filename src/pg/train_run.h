@@ -8,7 +8,7 @@
 
 namespace pgrec::pg {
 
-// Raises 22023 unless the algorithm is one pgrec can train.
+// Raises 22023 unless the algorithm is one pgrec can train, listing the ones it can.
 void check_algorithm(const char* algorithm);
 
 // Checks rec.train-style arguments (model, source, user_col, item_col, rating_col, algorithm,
@@ -17,11 +17,15 @@ const char* train_arguments(FunctionCallInfo fcinfo, SourceSpec* spec, const cha
                             Jsonb** params);
 
 // Reads params and the source into the state. Call inside SPI_connect.
-void train_prepare(TrainState* state, const SourceSpec* spec, Jsonb* params);
+void train_prepare(TrainState* state, const char* algorithm, const SourceSpec* spec, Jsonb* params);
 
-// Picks the device a job trains on for a requested one (auto, cpu, torch-cpu, cuda, cuda:N):
-// "cpu" (Eigen), or a LibTorch device. Raises 0A000 for a GPU that is not there.
-const char* resolve_device(const char* requested);
+// Reads and checks `algorithm`'s params into the state without reading data. Call inside SPI_connect.
+void train_parse_params(TrainState* state, const char* algorithm, bool has_ratings, Jsonb* params);
+
+// Picks the device a job of `algorithm` trains on for a requested one (auto, cpu, torch-cpu,
+// cuda, cuda:N): "cpu" (Eigen), or a LibTorch device; auto picks a GPU only for algorithms that
+// can use one. Raises 0A000 for a GPU that is not there.
+const char* resolve_device(const char* requested, const char* algorithm);
 
 // Hands the data read to a trainer on `device` (a resolve_device result).
 void train_start(TrainState* state, const char* device);

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "als.h"
+#include "algorithms.h"
 #include "cancel.h"
 #include "interactions.h"
 #include "model.h"
@@ -27,7 +27,7 @@ struct TrainState : RowSink {
   void add(const IdRef& user, const IdRef& item, float value) override { builder->add(user, item, value); }
 
   std::vector<Param> params;
-  AlsParams als;
+  AlgorithmConfig config;
   std::string params_json;
   std::unique_ptr<InteractionBuilder> builder;
   std::unique_ptr<Interactions> data;  // read, not yet handed to a trainer

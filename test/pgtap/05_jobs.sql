@@ -2,7 +2,7 @@
 -- and respect the submitting role. Not wrapped in a transaction: workers see committed rows only.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(40);
+SELECT plan(44);
 
 DROP TABLE IF EXISTS job_src, job_secret, job_alice;
 CREATE TABLE job_src AS
@@ -83,6 +83,14 @@ SELECT is(pg_read_file('/proc/self/maps') LIKE '%libtorch%', false, 'which has n
 SELECT is(pg_read_file('/proc/' || split_part(pg_read_file('postmaster.pid'), E'\n', 1) || '/maps') LIKE '%libtorch%',
           false, 'nor has the postmaster');
 
+-- Other families run as jobs too; those without a GPU trainer say so for a GPU device.
+SELECT rec.train_async('jk', 'job_src', 'user_id', 'item_id', algorithm => 'item_knn') AS job \gset
+SELECT is(rec.wait(:job, '60 s'), 'succeeded', 'an item_knn job succeeds');
+SELECT is((SELECT device_used FROM rec.jobs WHERE job = :job), 'cpu', 'on the CPU');
+SELECT rec.train_async('jk', 'job_src', 'user_id', 'item_id', algorithm => 'item_knn', device => 'torch-cpu') AS job \gset
+SELECT is(rec.wait(:job, '60 s'), 'failed', 'item_knn on a LibTorch device fails');
+SELECT is((SELECT error_code FROM rec.jobs WHERE job = :job), '0A000', 'with 0A000');
+
 -- rec.tune as a background job.
 SELECT rec.tune_async('jtuned', 'job_src', 'user_id', 'item_id', grid => '{"factors": [2, 4]}',
                       base_params => '{"iterations": 2}', k => 5) AS job \gset
@@ -130,7 +138,7 @@ SELECT is(rec.wait(:root_job, '30 s'), 'succeeded', 'the other role''s job was u
 SELECT cmp_ok((SELECT count(DISTINCT submitted_by) FROM rec.jobs), '>=', 2::bigint, 'a superuser sees every job');
 
 \o /dev/null
-SELECT rec.drop_model(m) FROM unnest(ARRAY['jm', 'jt', 'jtuned', 'alice_ok', 'root_job']) m;
+SELECT rec.drop_model(m) FROM unnest(ARRAY['jm', 'jt', 'jk', 'jtuned', 'alice_ok', 'root_job']) m;
 \o
 DROP TABLE job_src, job_secret, job_alice;
 DROP ROLE pgrec_alice;

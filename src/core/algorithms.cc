@@ -1,0 +1,50 @@
+#include "algorithms.h"
+
+#include "errors.h"
+
+namespace pgrec {
+
+namespace {
+
+const char* const kAlgorithms[] = {"als", "item_knn", "popularity"};
+
+}  // namespace
+
+std::string algorithm_list() {
+  std::string all;
+  for (const char* a : kAlgorithms) all += (all.empty() ? "" : ", ") + std::string(a);
+  return all;
+}
+
+bool is_algorithm(const std::string& name) {
+  for (const char* a : kAlgorithms)
+    if (name == a) return true;
+  return false;
+}
+
+AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param>& params, bool has_ratings) {
+  AlgorithmConfig c;
+  c.algorithm = name;
+  if (name == "als") {
+    c.als = AlsParams::parse(params, has_ratings);
+    c.params_json = c.als.to_json();
+    c.iterations = c.als.iterations;
+  } else if (name == "item_knn") {
+    c.knn = KnnParams::parse(params, has_ratings);
+    c.params_json = c.knn.to_json();
+  } else if (name == "popularity") {
+    c.popularity = PopularityParams::parse(params, has_ratings);
+    c.params_json = c.popularity.to_json();
+  } else {
+    invalid_parameter("unknown algorithm \"" + name + "\"; available: " + algorithm_list());
+  }
+  return c;
+}
+
+std::unique_ptr<Trainer> make_trainer(const AlgorithmConfig& c, Interactions data, int threads) {
+  if (c.algorithm == "item_knn") return std::make_unique<ItemKnnTrainer>(std::move(data), c.knn, threads);
+  if (c.algorithm == "popularity") return std::make_unique<PopularityTrainer>(std::move(data), c.popularity);
+  return std::make_unique<AlsTrainer>(std::move(data), c.als, threads);
+}
+
+}  // namespace pgrec

@@ -1,0 +1,34 @@
+// The algorithms rec.train knows: parsing their parameters and creating their CPU trainers.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "als.h"
+#include "knn.h"
+#include "popularity.h"
+
+namespace pgrec {
+
+struct AlgorithmConfig {
+  std::string algorithm;
+  AlsParams als;
+  KnnParams knn;
+  PopularityParams popularity;
+  std::string params_json;   // the effective parameters, defaults included
+  std::int32_t iterations = 1;
+};
+
+// The algorithm names, comma-separated, for messages.
+std::string algorithm_list();
+
+// Whether `name` is an algorithm rec.train knows.
+bool is_algorithm(const std::string& name);
+
+// Reads and checks the parameters of `name`; 22023 for an unknown algorithm or parameter.
+AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param>& params, bool has_ratings);
+
+// Creates the CPU trainer of a parsed configuration, taking over the data.
+std::unique_ptr<Trainer> make_trainer(const AlgorithmConfig& config, Interactions data, int threads);
+
+}  // namespace pgrec

@@ -1,0 +1,45 @@
+// Item-based k-nearest-neighbours: sparse similarities (cosine, Pearson, adjusted cosine) with
+// shrinkage, each item keeping its top neighbours; computed without a dense items x items matrix.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "interactions.h"
+#include "params.h"
+#include "trainer.h"
+
+namespace pgrec {
+
+struct KnnParams {
+  std::string similarity = "cosine";  // cosine | pearson | adjusted_cosine
+  std::int32_t neighbors = 100;       // kept per item
+  double shrinkage = 0;               // sim *= n / (n + shrinkage), n = users in common
+
+  // Reads and checks the "item_knn" parameters; Pearson and adjusted cosine need ratings.
+  static KnnParams parse(const std::vector<Param>& params, bool has_ratings);
+  // Writes the effective parameters as a JSON object.
+  std::string to_json() const;
+};
+
+// Computes each item's top neighbours in one step.
+class ItemKnnTrainer : public Trainer {
+ public:
+  ItemKnnTrainer(Interactions data, const KnnParams& params, int threads)
+      : data_(std::move(data)), params_(params), threads_(threads) {}
+
+  void step(CancelToken& token) override;
+  double loss(CancelToken&) const override { return 0.0; }
+  std::int32_t done() const override { return done_; }
+  std::int32_t total() const override { return 1; }
+  Model finish(const std::string& user_type, const std::string& item_type) override;
+
+ private:
+  Interactions data_;
+  KnnParams params_;
+  int threads_;
+  Csr neighbors_;
+  std::int32_t done_ = 0;
+};
+
+}  // namespace pgrec

@@ -1,0 +1,148 @@
+// item_knn and popularity: planted neighbours, a brute-force similarity reference, round trips.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "algorithms.h"
+#include "planted.h"
+#include "ranking.h"
+
+using namespace pgrec;
+
+namespace {
+
+Model train(const std::string& algorithm, Interactions data, const std::vector<Param>& params = {}) {
+  const AlgorithmConfig c = parse_algorithm(algorithm, params, data.explicit_ratings);
+  auto t = make_trainer(c, std::move(data), 2);
+  CancelToken token;
+  while (t->done() < t->total()) t->step(token);
+  return t->finish("int4", "int4");
+}
+
+Param number(const std::string& key, double v) {
+  Param p;
+  p.key = key;
+  p.type = ParamType::Number;
+  p.number = v;
+  p.text = std::to_string(v);
+  return p;
+}
+
+}  // namespace
+
+TEST(ItemKnn, RecoversPlantedGroups) {
+  Model m = train("item_knn", synth::planted_implicit(200, 100, 5, 8, 1));
+  EXPECT_EQ(m.kind, ModelKind::ItemNeighbors);
+  int hits = 0, total = 0;
+  for (std::int32_t u = 0; u < static_cast<std::int32_t>(m.users.size()); ++u) {
+    const int group = static_cast<int>(m.users.int_at(u) - 1000) % 5;
+    for (const Scored& s : recommend(m, u, 10, true)) {
+      hits += (m.items.int_at(s.index) % 5) == group;
+      ++total;
+    }
+  }
+  EXPECT_GE(static_cast<double>(hits) / total, 0.99);
+  const std::int32_t item = m.items.find(IdRef::of(7));
+  for (const Scored& s : similar_items(m, item, 5)) EXPECT_EQ(m.items.int_at(s.index) % 5, 2);
+}
+
+TEST(ItemKnn, CosineWithShrinkageMatchesBruteForce) {
+  Interactions data = synth::planted_implicit(60, 30, 3, 5, 2);
+  // Dense reference over binary vectors.
+  const std::int32_t n = data.by_item.rows;
+  std::vector<std::vector<float>> col(static_cast<std::size_t>(n), std::vector<float>(static_cast<std::size_t>(data.by_user.rows), 0));
+  for (std::int32_t u = 0; u < data.by_user.rows; ++u)
+    for (std::int64_t p = data.by_user.offsets[u]; p < data.by_user.offsets[u + 1]; ++p)
+      col[static_cast<std::size_t>(data.by_user.indices[p])][static_cast<std::size_t>(u)] = 1;
+  const double shrink = 3;
+  const int keep = 4;
+  std::map<std::pair<int, int>, float> want;
+  for (int i = 0; i < n; ++i) {
+    std::vector<std::pair<float, int>> row;
+    for (int j = 0; j < n; ++j) {
+      if (i == j) continue;
+      double dot = 0, ni = 0, nj = 0;
+      for (std::size_t u = 0; u < col[0].size(); ++u) {
+        dot += col[i][u] * col[j][u];
+        ni += col[i][u];
+        nj += col[j][u];
+      }
+      if (dot == 0) continue;
+      const double sim = dot / std::sqrt(ni * nj) * dot / (dot + shrink);
+      row.emplace_back(static_cast<float>(sim), j);
+    }
+    std::sort(row.begin(), row.end(), [](auto a, auto b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    for (int r = 0; r < keep && r < static_cast<int>(row.size()); ++r) want[{i, row[r].second}] = row[r].first;
+  }
+  Model m = train("item_knn", std::move(data), {number("neighbors", keep), number("shrinkage", shrink)});
+  std::size_t got = 0;
+  for (std::int32_t i = 0; i < n; ++i)
+    for (std::int64_t q = m.neighbors.offsets[i]; q < m.neighbors.offsets[i + 1]; ++q) {
+      ++got;
+      const auto it = want.find({i, m.neighbors.indices[q]});
+      ASSERT_NE(it, want.end()) << "unexpected neighbour " << m.neighbors.indices[q] << " of " << i;
+      EXPECT_NEAR(it->second, m.neighbors.values[q], 1e-5);
+    }
+  EXPECT_EQ(got, want.size());
+}
+
+TEST(ItemKnn, ExplicitPredictionIsAWeightedMean) {
+  Model m = train("item_knn", synth::planted_explicit(60, 30, 0.5, 3, nullptr), {});
+  for (std::int32_t u = 0; u < 5; ++u)
+    for (std::int32_t i = 0; i < 5; ++i) {
+      const float p = predict(m, u, i);
+      EXPECT_TRUE(std::isfinite(p));
+    }
+  Param sim;
+  sim.key = "similarity";
+  sim.type = ParamType::String;
+  sim.text = "pearson";
+  EXPECT_THROW(parse_algorithm("item_knn", {sim}, false), Error);
+  EXPECT_NO_THROW(parse_algorithm("item_knn", {sim}, true));
+}
+
+TEST(Popularity, CountsAndDampedRatings) {
+  InteractionBuilder b(IdKind::Int, IdKind::Int, true);
+  b.add(IdRef::of(1), IdRef::of(10), 5);
+  b.add(IdRef::of(2), IdRef::of(10), 1);
+  b.add(IdRef::of(3), IdRef::of(10), 3);
+  b.add(IdRef::of(1), IdRef::of(20), 5);
+  b.add(IdRef::of(2), IdRef::of(30), 4);
+  Model count = train("popularity", b.build());
+  EXPECT_EQ(count.kind, ModelKind::ItemScores);
+  // User 2 saw 10 and 30: 20 is left; a new user gets 10 first.
+  const auto for_2 = recommend(count, count.users.find(IdRef::of(2)), 5, true);
+  ASSERT_EQ(for_2.size(), 1u);
+  EXPECT_EQ(count.items.int_at(for_2[0].index), 20);
+  EXPECT_EQ(count.items.int_at(recommend(count, -1, 1, true)[0].index), 10);
+
+  InteractionBuilder b2(IdKind::Int, IdKind::Int, true);
+  b2.add(IdRef::of(1), IdRef::of(10), 5);
+  b2.add(IdRef::of(2), IdRef::of(20), 2);
+  Param w;
+  w.key = "weighting";
+  w.type = ParamType::String;
+  w.text = "rating";
+  Model rated = train("popularity", b2.build(), {w, number("damping", 1)});
+  // mean 3.5: item 10 = (5 + 3.5) / 2, item 20 = (2 + 3.5) / 2
+  EXPECT_NEAR(predict(rated, 0, rated.items.find(IdRef::of(10))), 4.25, 1e-6);
+  EXPECT_NEAR(predict(rated, 0, rated.items.find(IdRef::of(20))), 2.75, 1e-6);
+  EXPECT_THROW(similar_items(rated, 0, 3), Error);
+}
+
+TEST(Algorithms, EveryKindRoundTrips) {
+  for (const std::string a : {"item_knn", "popularity"}) {
+    const Model m = train(a, synth::planted_implicit(40, 20, 2, 4, 3));
+    const std::string bytes = serialize_model(m);
+    const Model back = deserialize_model(bytes.data(), bytes.size());
+    EXPECT_EQ(back.kind, m.kind);
+    EXPECT_EQ(back.algorithm, a);
+    EXPECT_EQ(back.neighbors.indices, m.neighbors.indices);
+    EXPECT_EQ(back.neighbors.values, m.neighbors.values);
+    EXPECT_EQ(back.item_scores, m.item_scores);
+    EXPECT_EQ(serialize_model(back), bytes);
+  }
+  EXPECT_THROW(parse_algorithm("magic", {}, false), Error);
+  EXPECT_TRUE(is_algorithm("item_knn"));
+}
