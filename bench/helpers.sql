@@ -46,3 +46,27 @@ CREATE OR REPLACE FUNCTION bench.row(dataset text, protocol text, algorithm text
   SELECT format('| %s | %s | %s | %s | %s | %s | %s | %s |', dataset, protocol, algorithm,
                 coalesce(metrics, ''), coalesce(train, ''), coalesce(p50, ''), bench.peak_memory(), coalesce(anchor, ''))
 $$;
+
+-- Trains `algorithm` on train_source, evaluates it on test_source (full ranking) and returns
+-- its results row; the model is dropped afterwards.
+CREATE OR REPLACE FUNCTION bench.ranking_row(dataset text, protocol text, label text, algorithm text,
+                                             params jsonb, train_source text, test_source text,
+                                             anchor text DEFAULT 'no published anchor for this protocol')
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  model text := 'b_' || algorithm;
+  train_s float8;
+  result text;
+  users int[];
+BEGIN
+  EXECUTE format('SELECT array_agg(DISTINCT user_id) FROM %s', train_source) INTO users;
+  train_s := bench.seconds(format('SELECT rec.train(%L, %L, %L, %L, algorithm => %L, params => %L)',
+                                  model, train_source, 'user_id', 'item_id', algorithm, params));
+  result := bench.row(dataset, protocol, label,
+                      bench.metrics(model, test_source, ARRAY['precision', 'recall', 'ndcg', 'map', 'coverage']),
+                      round(train_s::numeric, 3) || ' s',
+                      bench.recommend_latency(model, users, 200),
+                      anchor);
+  PERFORM rec.drop_model(model);
+  RETURN result;
+END $$;
