@@ -14,7 +14,7 @@ REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config
-PG_CXXFLAGS = -std=c++17 -O2 -g1 -fPIC -Wall -Wno-register -Wno-missing-field-initializers \
+PG_CXXFLAGS = -std=c++17 -O3 -g1 -fPIC -Wall -Wno-register -Wno-missing-field-initializers \
 	-I$(srcdir)/src/core -I$(srcdir)/src/pg -I/usr/include/eigen3 -DEIGEN_NO_DEBUG
 SHLIB_LINK = -lstdc++ -lpthread
 
@@ -27,4 +27,4 @@ include $(PGXS)
 %.o: %.cc
 	$(CXX) $(CXXFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-$(OBJS): $(wildcard src/core/*.h) $(wildcard src/pg/*.h)
+$(OBJS): $(wildcard src/core/*.h) $(wildcard src/pg/*.h) Makefile

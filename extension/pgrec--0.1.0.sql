@@ -263,14 +263,13 @@ DECLARE
     v_user_col text;
     v_item_col text;
     v_rating_col text;
-    v_explicit boolean;
     bad text;
     result jsonb := '{}';
     protocol text;
     r record;
 BEGIN
-    SELECT mv.id, mv.user_col, mv.item_col, mv.rating_col, (mv.params->>'explicit')::boolean
-      INTO v_id, v_user_col, v_item_col, v_rating_col, v_explicit
+    SELECT mv.id, mv.user_col, mv.item_col, mv.rating_col
+      INTO v_id, v_user_col, v_item_col, v_rating_col
       FROM rec.deployments d JOIN rec.model_versions mv ON mv.id = d.version_id
      WHERE d.model = evaluate.model ORDER BY d.id DESC LIMIT 1;
     IF v_id IS NULL THEN
@@ -285,7 +284,7 @@ BEGIN
         SELECT e.metric AS m, e.value AS v
           FROM rec._evaluate(v_id, test_source, coalesce(evaluate.user_col, v_user_col),
                              coalesce(evaluate.item_col, v_item_col),
-                             coalesce(evaluate.rating_col, CASE WHEN v_explicit THEN v_rating_col END),
+                             coalesce(evaluate.rating_col, v_rating_col),
                              k, exclude_seen, sampled_negatives, seed) e
     LOOP
         result := result || jsonb_build_object(r.m, r.v);

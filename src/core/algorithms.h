@@ -7,6 +7,7 @@
 #include "als.h"
 #include "knn.h"
 #include "popularity.h"
+#include "sgd_mf.h"
 
 namespace pgrec {
 
@@ -15,6 +16,7 @@ struct AlgorithmConfig {
   AlsParams als;
   KnnParams knn;
   PopularityParams popularity;
+  SgdMfParams sgd;
   std::string params_json;   // the effective parameters, defaults included
   std::int32_t iterations = 1;
 };
