@@ -16,10 +16,10 @@ SgdMfParams SgdMfParams::parse(const std::vector<Param>& params, bool has_rating
   p.svdpp = svdpp;
   p.factors = static_cast<std::int32_t>(r.integer("factors", svdpp ? 20 : 100, 1, 1024));
   p.epochs = static_cast<std::int32_t>(r.integer("epochs", 20, 1, 10000));
-  p.learning_rate = r.real("learning_rate", svdpp ? 0.007 : 0.005, 1e-9, 1.0);
+  p.learning_rate = r.real("learning_rate", svdpp ? 0.007 : 0.01, 1e-9, 1.0);
   p.lr_decay = r.real("lr_decay", 1.0, 0.01, 1.0);
-  p.regularization = r.real("regularization", 0.02, 0.0, 100.0);
-  p.bias_regularization = r.real("bias_regularization", p.regularization, 0.0, 100.0);
+  p.regularization = r.real("regularization", svdpp ? 0.05 : 0.08, 0.0, 100.0);
+  p.bias_regularization = r.real("bias_regularization", 0.02, 0.0, 100.0);
   p.init_std = r.real("init_std", 0.1, 0.0, 10.0);
   p.validation = r.real("validation", 0.0, 0.0, 0.5);
   p.patience = static_cast<std::int32_t>(r.integer("patience", 3, 1, 1000));

@@ -14,11 +14,11 @@ namespace pgrec {
 
 struct SgdMfParams {
   bool svdpp = false;           // add the implicit terms of SVD++
-  std::int32_t factors = 100;
+  std::int32_t factors = 100;    // svdpp: 20
   std::int32_t epochs = 20;
-  double learning_rate = 0.005;
-  double lr_decay = 1.0;        // learning rate times this after each epoch
-  double regularization = 0.02;  // factors
+  double learning_rate = 0.01;   // svdpp: 0.007
+  double lr_decay = 1.0;         // learning rate times this after each epoch
+  double regularization = 0.08;  // factors; svdpp: 0.05
   double bias_regularization = 0.02;
   double init_std = 0.1;
   double validation = 0.0;      // fraction of ratings held out for early stopping (0: none)
