@@ -1,4 +1,4 @@
--- The popularity and item_knn families behind the same train/recommend API.
+-- The popularity, item_knn and bpr families behind the same train/recommend API.
 SELECT rec.train('pop', 'ratings', 'user_id', 'item_id', algorithm => 'popularity');
 SELECT rec.train('knn', 'ratings', 'user_id', 'item_id', algorithm => 'item_knn',
                  params => '{"neighbors": 20, "shrinkage": 2}');
@@ -38,12 +38,12 @@ FROM got;
 -- Evaluated side by side with ALS on the same split.
 SELECT * FROM rec.split('fam', 'ratings', 'user_id', 'item_id', method => 'per_user') \g /dev/null
 SELECT a AS algorithm, rec.train('fam_' || a, 'fam_train', 'user_id', 'item_id', algorithm => a,
-                                 params => CASE a WHEN 'als' THEN '{"factors": 8}'::jsonb ELSE '{}' END) AS version
-FROM unnest(ARRAY['als', 'item_knn', 'popularity']) a;
+                                 params => CASE a WHEN 'als' THEN '{"factors": 8}'::jsonb WHEN 'bpr' THEN '{"factors": 8, "epochs": 30}' ELSE '{}' END) AS version
+FROM unnest(ARRAY['als', 'bpr', 'item_knn', 'popularity']) a;
 CREATE TEMP TABLE fam_hr AS
 SELECT a AS algorithm, (SELECT value FROM rec.evaluate('fam_' || a, 'fam_test', k => 5, store => false)
                         WHERE metric = 'hr@5') AS hr
-FROM unnest(ARRAY['als', 'item_knn', 'popularity']) a;
+FROM unnest(ARRAY['als', 'bpr', 'item_knn', 'popularity']) a;
 SELECT algorithm, hr > 0.5 AS hr_above_half, hr > (SELECT hr FROM fam_hr WHERE algorithm = 'popularity') AS beats_popularity
 FROM fam_hr WHERE algorithm <> 'popularity' ORDER BY algorithm;
 
@@ -54,5 +54,7 @@ SELECT rec.train('x', 'ratings', 'user_id', 'item_id', algorithm => 'popularity'
 SELECT rec.train('x', 'ratings', 'user_id', 'item_id', algorithm => 'popularity', params => '{"factors": 8}');
 SELECT * FROM rec.similar_items('pop', 6, 5);
 
-SELECT rec.drop_model(model) FROM rec.models WHERE model IN ('pop', 'pop_r', 'knn', 'fam_als', 'fam_item_knn', 'fam_popularity') \g /dev/null
+SELECT rec.train('x', 'ratings', 'user_id', 'item_id', algorithm => 'bpr', params => '{"sampling": "clever"}');
+
+SELECT rec.drop_model(model) FROM rec.models WHERE model IN ('pop', 'pop_r', 'knn', 'fam_als', 'fam_bpr', 'fam_item_knn', 'fam_popularity') \g /dev/null
 DROP TABLE fam_train, fam_test;

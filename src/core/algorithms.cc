@@ -6,7 +6,7 @@ namespace pgrec {
 
 namespace {
 
-const char* const kAlgorithms[] = {"als", "item_knn", "popularity", "sgd_mf", "svdpp"};
+const char* const kAlgorithms[] = {"als", "bpr", "item_knn", "popularity", "sgd_mf", "svdpp"};
 
 }  // namespace
 
@@ -35,6 +35,10 @@ AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param
   } else if (name == "popularity") {
     c.popularity = PopularityParams::parse(params, has_ratings);
     c.params_json = c.popularity.to_json();
+  } else if (name == "bpr") {
+    c.bpr = BprParams::parse(params);
+    c.params_json = c.bpr.to_json();
+    c.iterations = c.bpr.epochs;
   } else if (name == "sgd_mf" || name == "svdpp") {
     c.sgd = SgdMfParams::parse(params, has_ratings, name == "svdpp");
     c.params_json = c.sgd.to_json();
@@ -48,6 +52,7 @@ AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param
 std::unique_ptr<Trainer> make_trainer(const AlgorithmConfig& c, Interactions data, int threads) {
   if (c.algorithm == "item_knn") return std::make_unique<ItemKnnTrainer>(std::move(data), c.knn, threads);
   if (c.algorithm == "sgd_mf" || c.algorithm == "svdpp") return std::make_unique<SgdMfTrainer>(std::move(data), c.sgd);
+  if (c.algorithm == "bpr") return std::make_unique<BprTrainer>(std::move(data), c.bpr);
   if (c.algorithm == "popularity") return std::make_unique<PopularityTrainer>(std::move(data), c.popularity);
   return std::make_unique<AlsTrainer>(std::move(data), c.als, threads);
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "als.h"
+#include "bpr.h"
 #include "knn.h"
 #include "popularity.h"
 #include "sgd_mf.h"
@@ -17,6 +18,7 @@ struct AlgorithmConfig {
   KnnParams knn;
   PopularityParams popularity;
   SgdMfParams sgd;
+  BprParams bpr;
   std::string params_json;   // the effective parameters, defaults included
   std::int32_t iterations = 1;
 };

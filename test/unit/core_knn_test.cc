@@ -146,3 +146,38 @@ TEST(Algorithms, EveryKindRoundTrips) {
   EXPECT_THROW(parse_algorithm("magic", {}, false), Error);
   EXPECT_TRUE(is_algorithm("item_knn"));
 }
+
+TEST(Bpr, LearnsPlantedGroupsWithEitherSampling) {
+  for (const char* sampling : {"uniform", "popularity"}) {
+    Param s;
+    s.key = "sampling";
+    s.type = ParamType::String;
+    s.text = sampling;
+    Model m = train("bpr", synth::planted_implicit(200, 100, 5, 8, 1),
+                    {s, number("factors", 16), number("epochs", 40), number("learning_rate", 0.05)});
+    int hits = 0, total = 0;
+    for (std::int32_t u = 0; u < static_cast<std::int32_t>(m.users.size()); ++u) {
+      const int group = static_cast<int>(m.users.int_at(u) - 1000) % 5;
+      for (const Scored& r : recommend(m, u, 10, true)) {
+        hits += (m.items.int_at(r.index) % 5) == group;
+        ++total;
+      }
+    }
+    EXPECT_GE(static_cast<double>(hits) / total, 0.9) << sampling;
+  }
+}
+
+TEST(Bpr, LossFallsAndIsDeterministic) {
+  auto run = [](int epochs) {
+    auto t = make_trainer(parse_algorithm("bpr", {number("epochs", epochs)}, false), synth::planted_implicit(100, 50, 4, 6, 2), 1);
+    CancelToken token;
+    t->step(token);
+    const double first = t->loss(token);
+    while (t->done() < t->total()) t->step(token);
+    return std::make_pair(first, t->loss(token));
+  };
+  const auto a = run(20), b = run(20);
+  EXPECT_LT(a.second, a.first);
+  EXPECT_EQ(a, b);
+  EXPECT_THROW(parse_algorithm("bpr", {number("factorz", 1)}, false), Error);
+}

@@ -1,0 +1,145 @@
+#include "bpr.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "errors.h"
+
+namespace pgrec {
+
+namespace {
+
+// A small fast generator (splitmix64) for the sampling hot loop.
+inline std::uint64_t next_random(std::uint64_t& s) {
+  std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// A uniform double in [0, 1).
+inline double unit(std::uint64_t& s) { return static_cast<double>(next_random(s) >> 11) * (1.0 / 9007199254740992.0); }
+
+}  // namespace
+
+BprParams BprParams::parse(const std::vector<Param>& params) {
+  ParamReader r(params, "bpr");
+  BprParams p;
+  p.factors = static_cast<std::int32_t>(r.integer("factors", 64, 1, 1024));
+  p.epochs = static_cast<std::int32_t>(r.integer("epochs", 50, 1, 10000));
+  p.learning_rate = r.real("learning_rate", 0.05, 1e-9, 10.0);
+  p.regularization = r.real("regularization", 0.01, 0.0, 100.0);
+  p.sampling = r.choice("sampling", "uniform", {"uniform", "popularity"});
+  p.seed = static_cast<std::uint64_t>(r.integer("seed", 42, 0, INT64_MAX));
+  r.reject_unknown();
+  return p;
+}
+
+std::string BprParams::to_json() const {
+  std::ostringstream out;
+  out.precision(17);
+  out << "{\"factors\": " << factors << ", \"epochs\": " << epochs << ", \"learning_rate\": " << learning_rate
+      << ", \"regularization\": " << regularization << ", \"sampling\": \"" << sampling << "\", \"seed\": " << seed
+      << "}";
+  return out.str();
+}
+
+BprTrainer::BprTrainer(Interactions data, const BprParams& params) : data_(std::move(data)), params_(params) {
+  std::mt19937_64 rng(params_.seed);
+  std::normal_distribution<float> normal(0.0f, 0.1f);
+  p_.resize(data_.by_user.rows, params_.factors);
+  q_.resize(data_.by_item.rows, params_.factors);
+  for (Eigen::Index k = 0; k < p_.size(); ++k) p_.data()[k] = normal(rng);
+  for (Eigen::Index k = 0; k < q_.size(); ++k) q_.data()[k] = normal(rng);
+  bias_.assign(static_cast<std::size_t>(data_.by_item.rows), 0.0f);
+  entry_user_.resize(data_.by_user.indices.size());
+  for (std::int32_t u = 0; u < data_.by_user.rows; ++u)
+    for (std::int64_t e = data_.by_user.offsets[u]; e < data_.by_user.offsets[u + 1]; ++e)
+      entry_user_[static_cast<std::size_t>(e)] = u;
+  if (params_.sampling == "popularity") {
+    const std::vector<float> counts = row_counts(data_.by_item);
+    cumulative_.resize(counts.size());
+    double total = 0;
+    for (std::size_t i = 0; i < counts.size(); ++i) cumulative_[i] = total += std::pow(counts[i], 0.75);
+  }
+}
+
+std::int32_t BprTrainer::draw_negative(std::int32_t u, std::uint64_t& state) const {
+  const std::int32_t n = data_.by_item.rows;
+  const auto first = data_.by_user.indices.begin() + data_.by_user.offsets[u];
+  const auto last = data_.by_user.indices.begin() + data_.by_user.offsets[u + 1];
+  std::int32_t j = 0;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    if (cumulative_.empty()) {
+      j = static_cast<std::int32_t>(next_random(state) % static_cast<std::uint64_t>(n));
+    } else {
+      const double x = unit(state) * cumulative_.back();
+      j = static_cast<std::int32_t>(std::upper_bound(cumulative_.begin(), cumulative_.end(), x) - cumulative_.begin());
+      j = std::min(j, n - 1);
+    }
+    if (!std::binary_search(first, last, j)) return j;
+  }
+  return j;
+}
+
+void BprTrainer::step(CancelToken& token) {
+  const Eigen::Index f = p_.cols();
+  const float lr = static_cast<float>(params_.learning_rate);
+  const float reg = static_cast<float>(params_.regularization);
+  const std::size_t nnz = entry_user_.size();
+  std::uint64_t state = params_.seed * 0x2545f4914f6cdd1dULL + static_cast<std::uint64_t>(done_) + 1;
+  double loss = 0;
+  for (std::size_t s = 0; s < nnz; ++s) {
+    if ((s & 4095) == 0) token.check();
+    const std::size_t e = next_random(state) % nnz;
+    const std::int32_t u = entry_user_[e];
+    const std::int32_t i = data_.by_user.indices[e];
+    const std::int32_t j = draw_negative(u, state);
+    if (i == j) continue;
+    float* __restrict__ pu = p_.row(u).data();
+    float* __restrict__ qi = q_.row(i).data();
+    float* __restrict__ qj = q_.row(j).data();
+    float x = bias_[static_cast<std::size_t>(i)] - bias_[static_cast<std::size_t>(j)];
+    for (Eigen::Index c = 0; c < f; ++c) x += pu[c] * (qi[c] - qj[c]);
+    const float g = 1.0f / (1.0f + std::exp(x));  // sigmoid(-x)
+    loss += std::log1p(std::exp(-static_cast<double>(x)));
+    for (Eigen::Index c = 0; c < f; ++c) {
+      const float p = pu[c], a = qi[c], b = qj[c];
+      pu[c] = p + lr * (g * (a - b) - reg * p);
+      qi[c] = a + lr * (g * p - reg * a);
+      qj[c] = b + lr * (-g * p - reg * b);
+    }
+    bias_[static_cast<std::size_t>(i)] += lr * (g - reg * bias_[static_cast<std::size_t>(i)]);
+    bias_[static_cast<std::size_t>(j)] += lr * (-g - reg * bias_[static_cast<std::size_t>(j)]);
+  }
+  last_loss_ = nnz > 0 ? loss / static_cast<double>(nnz) : 0.0;
+  ++done_;
+}
+
+Model BprTrainer::finish(const std::string& user_type, const std::string& item_type) {
+  // The item bias rides in an extra factor column: user [p_u, 1] . item [q_i, b_i].
+  const Eigen::Index f = p_.cols();
+  FactorMatrix users(p_.rows(), f + 1), items(q_.rows(), f + 1);
+  users.leftCols(f) = p_;
+  users.col(f).setOnes();
+  items.leftCols(f) = q_;
+  for (Eigen::Index i = 0; i < q_.rows(); ++i) items(i, f) = bias_[static_cast<std::size_t>(i)];
+  Model m;
+  m.kind = ModelKind::Factors;
+  m.algorithm = "bpr";
+  m.explicit_ratings = false;
+  m.user_type = user_type;
+  m.item_type = item_type;
+  m.popularity = row_counts(data_.by_item);
+  m.users = std::move(data_.users);
+  m.items = std::move(data_.items);
+  m.user_factors = std::move(users);
+  m.item_factors = std::move(items);
+  m.seen = std::move(data_.by_user);
+  m.prepare();
+  return m;
+}
+
+}  // namespace pgrec

@@ -1,0 +1,54 @@
+// Bayesian personalised ranking (Rendle et al.) for implicit feedback: SGD on sampled
+// (user, seen item, unseen item) triples, with uniform or popularity-aware negative sampling.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "interactions.h"
+#include "model.h"
+#include "params.h"
+#include "trainer.h"
+
+namespace pgrec {
+
+struct BprParams {
+  std::int32_t factors = 64;
+  std::int32_t epochs = 50;            // each samples as many triples as there are interactions
+  double learning_rate = 0.05;
+  double regularization = 0.01;
+  std::string sampling = "uniform";    // uniform | popularity (negatives drawn by popularity^0.75)
+  std::uint64_t seed = 42;
+
+  // Reads and checks the "bpr" parameters.
+  static BprParams parse(const std::vector<Param>& params);
+  // Writes the effective parameters as a JSON object.
+  std::string to_json() const;
+};
+
+// One epoch per step.
+class BprTrainer : public Trainer {
+ public:
+  BprTrainer(Interactions data, const BprParams& params);
+  void step(CancelToken& token) override;
+  // The mean BPR loss (-log sigmoid of the score margin) of the last epoch.
+  double loss(CancelToken&) const override { return last_loss_; }
+  std::int32_t done() const override { return done_; }
+  std::int32_t total() const override { return params_.epochs; }
+  Model finish(const std::string& user_type, const std::string& item_type) override;
+
+ private:
+  // Draws a negative item for user u (one the user has not seen, when one can be found).
+  std::int32_t draw_negative(std::int32_t u, std::uint64_t& state) const;
+
+  Interactions data_;
+  BprParams params_;
+  FactorMatrix p_, q_;
+  std::vector<float> bias_;
+  std::vector<double> cumulative_;  // popularity sampling: cumulative weights
+  std::vector<std::int32_t> entry_user_;
+  double last_loss_ = 0;
+  std::int32_t done_ = 0;
+};
+
+}  // namespace pgrec
