@@ -201,6 +201,8 @@ Model make_als_model(Interactions&& data, const AlsParams& params, float mean, F
   m.user_type = user_type;
   m.item_type = item_type;
   m.global_mean = mean;
+  m.fold_in_reg = static_cast<float>(params.regularization);
+  m.fold_in_alpha = static_cast<float>(params.alpha);
   m.popularity = row_counts(data.by_item);
   m.users = std::move(data.users);
   m.items = std::move(data.items);

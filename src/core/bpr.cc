@@ -130,6 +130,8 @@ Model BprTrainer::finish(const std::string& user_type, const std::string& item_t
   m.kind = ModelKind::Factors;
   m.algorithm = "bpr";
   m.explicit_ratings = false;
+  m.fold_in_reg = static_cast<float>(params_.regularization);
+  m.fixed_user_columns = 1;
   m.user_type = user_type;
   m.item_type = item_type;
   m.popularity = row_counts(data_.by_item);

@@ -88,6 +88,7 @@ void Model::prepare() {
   item_norms.resize(static_cast<std::size_t>(item_factors.rows()));
   for (Eigen::Index i = 0; i < item_factors.rows(); ++i)
     item_norms[static_cast<std::size_t>(i)] = item_factors.row(i).norm();
+  item_gram_ready = false;
 }
 
 std::string serialize_model(const Model& m) {
@@ -106,6 +107,9 @@ std::string serialize_model(const Model& m) {
   put_ids(w, m.users);
   put_ids(w, m.items);
   w.put<float>(m.global_mean);
+  w.put<float>(m.fold_in_reg);
+  w.put<float>(m.fold_in_alpha);
+  w.put<std::int32_t>(m.fixed_user_columns);
   put_matrix(w, m.user_factors);
   put_matrix(w, m.item_factors);
   put_csr(w, m.seen);
@@ -149,6 +153,9 @@ Model deserialize_model(const char* data, std::size_t size) {
   m.users = get_ids(r);
   m.items = get_ids(r);
   m.global_mean = r.get<float>();
+  m.fold_in_reg = r.get<float>();
+  m.fold_in_alpha = r.get<float>();
+  m.fixed_user_columns = r.get<std::int32_t>();
   const auto n_users = static_cast<std::int64_t>(m.users.size());
   const auto n_items = static_cast<std::int64_t>(m.items.size());
   m.user_factors = get_matrix(r, m.kind == ModelKind::Factors ? n_users : 0, -1);
@@ -157,6 +164,7 @@ Model deserialize_model(const char* data, std::size_t size) {
   m.neighbors = get_csr(r, m.kind == ModelKind::ItemNeighbors ? n_items : 0,
                         m.kind == ModelKind::ItemNeighbors ? n_items : 0);
   m.item_scores = r.get_array<float>(m.kind == ModelKind::ItemScores ? static_cast<std::uint64_t>(n_items) : 0);
+  if (m.fixed_user_columns < 0 || m.fixed_user_columns > m.item_factors.cols()) ByteReader::corrupt("fixed columns");
   m.popularity = r.get_array<float>(static_cast<std::uint64_t>(n_items));
   if (!r.at_end()) ByteReader::corrupt("trailing bytes");
   m.prepare();

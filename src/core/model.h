@@ -31,11 +31,18 @@ struct Model {
   Csr neighbors;              // ItemNeighbors: items x items, each item's kept similarities
   std::vector<float> item_scores;  // ItemScores: the score of every item
   float global_mean = 0;      // added to explicit predictions
+  // Fold-in (a user vector from a list of items at query time), for Factors models.
+  float fold_in_reg = 0.1f;          // ridge weight (explicit: times the number of ratings)
+  float fold_in_alpha = 1.0f;        // implicit confidence 1 + alpha * value
+  std::int32_t fixed_user_columns = 0;  // trailing user columns that are constant 1 (biases)
   Csr seen;                   // users x items of the training data
   std::vector<float> popularity;  // training interactions per item
 
   // Derived when loaded, not stored.
   std::vector<float> item_norms;
+  // Implicit Factors models: Y^T Y over the free columns, computed on first fold-in.
+  mutable Eigen::MatrixXf item_gram;
+  mutable bool item_gram_ready = false;
 
   // Computes the derived fields.
   void prepare();

@@ -219,6 +219,8 @@ Model SgdMfTrainer::finish(const std::string& user_type, const std::string& item
   m.user_type = user_type;
   m.item_type = item_type;
   m.global_mean = mean_;
+  m.fold_in_reg = static_cast<float>(params_.regularization);
+  m.fixed_user_columns = 1;
   m.popularity = row_counts(data_.by_item);
   m.users = std::move(data_.users);
   m.items = std::move(data_.items);

@@ -1,17 +1,21 @@
 // Serving: rec.recommend, rec.recommend_keys, rec.predict, rec.similar_items(_keys).
+#include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "boundary.h"
 #include "ids.h"
 #include "model_store.h"
+#include "fold_in.h"
 #include "ranking.h"
+#include "source_reader.h"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_recommend);
 PG_FUNCTION_INFO_V1(pgrec_recommend_default);
 PG_FUNCTION_INFO_V1(pgrec_predict);
 PG_FUNCTION_INFO_V1(pgrec_similar_items);
+PG_FUNCTION_INFO_V1(pgrec_recommend_for_items);
 }
 
 namespace {
@@ -94,13 +98,93 @@ Datum ranked_srf(FunctionCallInfo fcinfo, Compute compute) {
   SRF_RETURN_DONE(fc);
 }
 
+// Items (model indices) and values someone has, gathered before a fold-in.
+struct Given {
+  int count;
+  int32* items;
+  float* values;
+};
+
+// Ranks by folding `given` into the model (C++ work at the boundary), into `ranked`.
+int fold_in_ranked(const Model* model, const Given* given, int32 k, bool exclude_given, Scored* ranked) {
+  int count = 0;
+  PGREC_CXX({
+    const std::vector<std::int32_t> items(given->items, given->items + given->count);
+    const std::vector<float> values(given->values, given->values + given->count);
+    const std::vector<Scored> top = pgrec::recommend_for_items(*model, items, values, k, exclude_given);
+    count = static_cast<int>(top.size());
+    std::memcpy(ranked, top.data(), sizeof(Scored) * top.size());
+  });
+  return count;
+}
+
+// Reads the user's current rows from the source the model version was trained on.
+Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo, int user_arg) {
+  Given given{0, nullptr, nullptr};
+  const Oid type = get_fn_expr_argtype(fcinfo->flinfo, user_arg);
+  const pgrec::IdRef user = pgrec::pg::id_from_datum(PG_GETARG_DATUM(user_arg), type, nullptr);
+  const char* user_text = user.is_text() ? pnstrdup(user.text, user.length)
+                                         : psprintf("%lld", static_cast<long long>(user.number));
+  MemoryContext caller = CurrentMemoryContext;
+  SPI_connect();
+  Oid t[1] = {INT8OID};
+  Datum v[1] = {Int64GetDatum(version_id)};
+  if (SPI_execute_with_args("SELECT source, user_col, item_col, rating_col FROM rec.model_versions "
+                            "WHERE id OPERATOR(pg_catalog.=) $1", 1, t, v, nullptr, true, 1) != SPI_OK_SELECT ||
+      SPI_processed != 1)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model version %lld does not exist",
+                                                              static_cast<long long>(version_id))));
+  pgrec::pg::SourceSpec spec;
+  spec.source = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+  spec.user_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+  spec.item_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+  spec.rating_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+  const char* sql = pgrec::pg::build_source_query(&spec, pstrdup(model->user_type.c_str()));
+  Oid tt[1] = {TEXTOID};
+  Datum tv[1] = {CStringGetTextDatum(user_text)};
+  if (SPI_execute_with_args(sql, 1, tt, tv, nullptr, true, 0) != SPI_OK_SELECT)
+    elog(ERROR, "pgrec: reading the user's current rows failed");
+  model = pgrec::pg::load_model(version_id);  // the source query may have loaded other models
+  const uint64 n = SPI_processed;
+  given.items = static_cast<int32*>(MemoryContextAlloc(caller, sizeof(int32) * (n + 1)));
+  given.values = static_cast<float*>(MemoryContextAlloc(caller, sizeof(float) * (n + 1)));
+  const Oid item_type = SPI_gettypeid(SPI_tuptable->tupdesc, 2);
+  for (uint64 r = 0; r < n; ++r) {
+    bool null_item, null_value = false;
+    const Datum item = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &null_item);
+    float value = 1.0f;
+    if (spec.rating_col != nullptr) {
+      const Datum d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, &null_value);
+      if (!null_value) value = static_cast<float>(DatumGetFloat8(d));
+    }
+    if (null_item || null_value || !std::isfinite(value)) continue;
+    const pgrec::IdRef ref = pgrec::pg::id_from_datum(item, item_type, nullptr);
+    int32 index = -1;
+    PGREC_CXX(index = model->items.find(ref));
+    if (index < 0) continue;  // an item the model does not know
+    given.items[given.count] = index;
+    given.values[given.count] = value;
+    ++given.count;
+  }
+  SPI_finish();
+  return given;
+}
+
 // Computes a recommend answer for a model version and a user argument.
 RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_arg, int32 k,
-                          bool exclude_seen, Oid id_type, MemoryContext cxt) {
+                          bool exclude_seen, bool fold_in, Oid id_type, MemoryContext cxt) {
   const Model* model = pgrec::pg::load_model(version_id);
-  const int32 user = find_id(fcinfo, user_arg, model->users);
   Scored* ranked = static_cast<Scored*>(palloc(sizeof(Scored) * (k + 1)));
   int count = 0;
+  if (fold_in) {
+    const Given given = current_rows(version_id, model, fcinfo, user_arg);
+    model = pgrec::pg::load_model(version_id);  // the read may have loaded other models
+    if (given.count > 0) {
+      count = fold_in_ranked(model, &given, k, exclude_seen, ranked);
+      return to_rows(fcinfo, model, ranked, count, id_type, cxt);
+    }
+  }
+  const int32 user = fold_in ? -1 : find_id(fcinfo, user_arg, model->users);
   PGREC_CXX({
     const std::vector<Scored> top = pgrec::recommend(*model, user, k, exclude_seen);
     count = static_cast<int>(top.size());
@@ -118,7 +202,8 @@ Datum pgrec_recommend(PG_FUNCTION_ARGS) {
     check_k(k);
     const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
     const int64 version = pgrec::pg::resolve_model(name);
-    return recommend_rows(fcinfo, version, 1, k, PG_GETARG_BOOL(3), id_type, cxt);
+    const bool fold_in = PG_NARGS() > 4 && PG_GETARG_BOOL(4);
+    return recommend_rows(fcinfo, version, 1, k, PG_GETARG_BOOL(3), fold_in, id_type, cxt);
   });
 }
 
@@ -128,7 +213,8 @@ Datum pgrec_recommend_default(PG_FUNCTION_ARGS) {
     const int32 k = PG_GETARG_INT32(1);
     check_k(k);
     const int64 version = pgrec::pg::resolve_default_model();
-    return recommend_rows(fcinfo, version, 0, k, PG_GETARG_BOOL(2), id_type, cxt);
+    const bool fold_in = PG_NARGS() > 3 && PG_GETARG_BOOL(3);
+    return recommend_rows(fcinfo, version, 0, k, PG_GETARG_BOOL(2), fold_in, id_type, cxt);
   });
 }
 
@@ -148,6 +234,68 @@ Datum pgrec_similar_items(PG_FUNCTION_ARGS) {
         count = static_cast<int>(top.size());
         std::memcpy(ranked, top.data(), sizeof(Scored) * top.size());
       });
+    }
+    return to_rows(fcinfo, model, ranked, count, id_type, cxt);
+  });
+}
+
+// rec.recommend_for_items(model, items, ratings, k, exclude_given): fold-in for anyone
+Datum pgrec_recommend_for_items(PG_FUNCTION_ARGS) {
+  return ranked_srf(fcinfo, [fcinfo](Oid id_type, MemoryContext cxt) {
+    RankedRows none{0, nullptr, nullptr};
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) return none;
+    if (PG_ARGISNULL(3) || PG_ARGISNULL(4))
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("k and exclude_given must not be null")));
+    const int32 k = PG_GETARG_INT32(3);
+    check_k(k);
+    const Model* model = pgrec::pg::load_model(pgrec::pg::resolve_model(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+    ArrayType* items = PG_GETARG_ARRAYTYPE_P(1);
+    const Oid elem = ARR_ELEMTYPE(items);
+    int16 elem_len;
+    bool elem_byval;
+    char elem_align;
+    get_typlenbyvalalign(elem, &elem_len, &elem_byval, &elem_align);
+    Datum* item_values;
+    bool* item_nulls;
+    int n_items;
+    deconstruct_array(items, elem, elem_len, elem_byval, elem_align, &item_values, &item_nulls, &n_items);
+    Datum* rating_values = nullptr;
+    bool* rating_nulls = nullptr;
+    int n_ratings = 0;
+    if (!PG_ARGISNULL(2)) {
+      ArrayType* ratings = PG_GETARG_ARRAYTYPE_P(2);
+      deconstruct_array(ratings, FLOAT4OID, 4, true, TYPALIGN_INT, &rating_values, &rating_nulls, &n_ratings);
+      if (n_ratings != n_items)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("items and ratings must have the same length (%d and %d)", n_items, n_ratings)));
+    }
+    Given given{0, static_cast<int32*>(palloc(sizeof(int32) * (n_items + 1))),
+                static_cast<float*>(palloc(sizeof(float) * (n_items + 1)))};
+    FmgrInfo out;
+    out.fn_oid = InvalidOid;
+    for (int j = 0; j < n_items; ++j) {
+      if (item_nulls[j] || (rating_values != nullptr && rating_nulls[j])) continue;
+      const float value = rating_values != nullptr ? DatumGetFloat4(rating_values[j]) : 1.0f;
+      if (!std::isfinite(value))
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("ratings[%d] is not a finite number", j + 1)));
+      const pgrec::IdRef ref = pgrec::pg::id_from_datum(item_values[j], elem, &out);
+      int32 index = -1;
+      PGREC_CXX(index = model->items.find(ref));
+      if (index < 0) continue;  // unknown to the model: ignored
+      given.items[given.count] = index;
+      given.values[given.count] = value;
+      ++given.count;
+    }
+    Scored* ranked = static_cast<Scored*>(palloc(sizeof(Scored) * (k + 1)));
+    int count = 0;
+    if (given.count == 0) {
+      PGREC_CXX({
+        const std::vector<Scored> top = pgrec::popular(*model, k);
+        count = static_cast<int>(top.size());
+        std::memcpy(ranked, top.data(), sizeof(Scored) * top.size());
+      });
+    } else {
+      count = fold_in_ranked(model, &given, k, PG_GETARG_BOOL(4), ranked);
     }
     return to_rows(fcinfo, model, ranked, count, id_type, cxt);
   });

@@ -25,8 +25,9 @@ bool looks_like_query(const char* source) {
   return false;
 }
 
-// Builds the SELECT of (user, item[, rating]) over the source; names are quoted, never spliced.
-char* build_query(const SourceSpec* spec) {
+}  // namespace
+
+char* build_source_query(const SourceSpec* spec, const char* user_type) {
   StringInfoData sql;
   initStringInfo(&sql);
   appendStringInfo(&sql, "SELECT %s, %s", quote_identifier(spec->user_col),
@@ -37,10 +38,11 @@ char* build_query(const SourceSpec* spec) {
     appendStringInfo(&sql, " FROM (%s\n) AS pgrec_source", spec->source);
   else
     appendStringInfo(&sql, " FROM %s", qualified_source(spec->source));
+  if (user_type != nullptr)
+    appendStringInfo(&sql, " WHERE %s OPERATOR(pg_catalog.=) ($1::pg_catalog.text)::%s",
+                     quote_identifier(spec->user_col), user_type);
   return sql.data;
 }
-
-}  // namespace
 
 const char* qualified_source(const char* source) {
   if (looks_like_query(source)) return source;
@@ -88,7 +90,7 @@ void read_params(Jsonb* params, const char*, TrainState* state) {
 }
 
 void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats) {
-  const char* sql = build_query(spec);
+  const char* sql = build_source_query(spec, nullptr);
   SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
   if (plan == nullptr) elog(ERROR, "pgrec: could not plan the source query");
   Portal portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);

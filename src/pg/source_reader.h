@@ -25,6 +25,10 @@ struct SourceStats {
 // such relation), or the query unchanged: what a job worker, with its own search_path, can read.
 const char* qualified_source(const char* source);
 
+// The SELECT of (user, item[, rating::float8]) over the source; names are quoted, never spliced.
+// With `user_type` (the SQL type of the user column), only the rows of user $1 (given as text).
+char* build_source_query(const SourceSpec* spec, const char* user_type);
+
 // Reads every row of the source into the sink, in batches. Call inside SPI_connect.
 void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats);
 

@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(31);
+SELECT plan(38);
 
 CREATE TEMP TABLE r AS
 SELECT u AS user_id, (u * 7 + n * 3) % 40 AS item_id, (n % 5 + 1)::float8 AS rating
@@ -34,6 +34,13 @@ SELECT throws_ok($$SELECT rec.train('x', 'SELECT 1 AS u, 1 AS i, ''NaN''::float8
                  'column "v" has a non-finite value (NaN)', 'NaN rating');
 SELECT throws_ok($$SELECT rec.train('x', 'SELECT 1 AS u, 1 AS i, ''Infinity''::float8 AS v', 'u', 'i', 'v')$$, '22000', NULL, 'infinite rating');
 SELECT throws_ok($$SELECT * FROM rec.recommend('t', 1, 5) UNION ALL SELECT * FROM rec.recommend('t2', 1, 5)$$, '42704', NULL, 'second model unknown');
+SELECT throws_ok($$SELECT * FROM rec.recommend_for_items('t', ARRAY[1, 2], ARRAY[1]::real[], 5)$$, '22023', NULL, 'fold-in: lengths differ');
+SELECT throws_ok($$SELECT * FROM rec.recommend_for_items('t', ARRAY[1], ARRAY['Infinity']::real[], 5)$$, '22000', NULL, 'fold-in: infinite rating');
+SELECT throws_ok($$SELECT * FROM rec.recommend_for_items('nope', ARRAY[1], k => 5)$$, '42704', NULL, 'fold-in: unknown model');
+SELECT throws_ok($$SELECT * FROM rec.recommend_for_items('t', ARRAY[1], k => NULL)$$, '22023', NULL, 'fold-in: NULL k');
+SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', algorithm => 'sgd_mf')$$, '22023', NULL, 'sgd_mf without ratings');
+SELECT lives_ok($$SELECT rec.train('pop_t', 'r', 'user_id', 'item_id', algorithm => 'popularity')$$, 'a popularity model');
+SELECT throws_ok($$SELECT * FROM rec.similar_items('pop_t', 1, 5)$$, '0A000', NULL, 'popularity has no similar items');
 SELECT is((SELECT count(*) FROM rec.model_versions WHERE model = 'x'), 0::bigint, 'failed trainings left nothing');
 
 -- Every argument of rec.train turned NULL in turn: 22023 naming it, never a crash.

@@ -1,0 +1,116 @@
+#include "fold_in.h"
+
+#include <Eigen/Cholesky>
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "errors.h"
+
+namespace pgrec {
+
+namespace {
+
+// BPR fold-in: gradient steps on the user vector alone, against uniformly sampled negatives.
+Eigen::VectorXf bpr_fold_in(const Model& m, const std::vector<std::int32_t>& items) {
+  const Eigen::Index all = m.item_factors.cols();
+  Eigen::VectorXf x = Eigen::VectorXf::Zero(all);
+  x.tail(m.fixed_user_columns).setOnes();
+  std::vector<std::int32_t> given = items;
+  std::sort(given.begin(), given.end());
+  std::mt19937 rng(12345);
+  std::uniform_int_distribution<std::int32_t> pick(0, m.n_items() - 1);
+  const float lr = 0.05f, reg = m.fold_in_reg;
+  const Eigen::Index free = all - m.fixed_user_columns;
+  for (int pass = 0; pass < 100; ++pass) {
+    for (std::int32_t i : items) {
+      std::int32_t j = pick(rng);
+      if (std::binary_search(given.begin(), given.end(), j)) continue;
+      const Eigen::VectorXf diff = (m.item_factors.row(i) - m.item_factors.row(j)).transpose();
+      const float g = 1.0f / (1.0f + std::exp(x.dot(diff)));
+      x.head(free) += lr * (g * diff.head(free) - reg * x.head(free));
+    }
+  }
+  return x;
+}
+
+}  // namespace
+
+Eigen::VectorXf fold_in_vector(const Model& m, const std::vector<std::int32_t>& items,
+                               const std::vector<float>& values) {
+  if (m.algorithm == "bpr") return bpr_fold_in(m, items);
+  const Eigen::Index all = m.item_factors.cols();
+  const Eigen::Index free = all - m.fixed_user_columns;
+  const auto y = m.item_factors.leftCols(free);
+  Eigen::MatrixXf a(free, free);
+  Eigen::VectorXf b = Eigen::VectorXf::Zero(free);
+  if (m.explicit_ratings) {
+    // (sum y y^T + reg * n * I) x = sum (r - mean - fixed part) y
+    a.setZero();
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      const auto row = y.row(items[k]);
+      const float fixed = m.fixed_user_columns > 0 ? m.item_factors.row(items[k]).tail(m.fixed_user_columns).sum() : 0.0f;
+      const float r = values.empty() ? 1.0f : values[k];
+      a.noalias() += row.transpose() * row;
+      b += (r - m.global_mean - fixed) * row.transpose();
+    }
+    a.diagonal().array() += m.fold_in_reg * static_cast<float>(std::max<std::size_t>(items.size(), 1));
+  } else {
+    // (Y^T Y + sum (c - 1) y y^T + reg I) x = sum c y, c = 1 + alpha * value
+    if (!m.item_gram_ready) {
+      m.item_gram = y.transpose() * y;
+      m.item_gram_ready = true;
+    }
+    a = m.item_gram;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      const auto row = y.row(items[k]);
+      const float c = 1.0f + m.fold_in_alpha * (values.empty() ? 1.0f : values[k]);
+      a.noalias() += (c - 1.0f) * row.transpose() * row;
+      b += c * row.transpose();
+    }
+    a.diagonal().array() += m.fold_in_reg;
+  }
+  Eigen::VectorXf x(all);
+  x.head(free) = a.ldlt().solve(b);
+  x.tail(m.fixed_user_columns).setOnes();
+  return x;
+}
+
+std::vector<Scored> recommend_for_items(const Model& m, const std::vector<std::int32_t>& items,
+                                        const std::vector<float>& values, std::int32_t k, bool exclude_given) {
+  if (!values.empty() && values.size() != items.size())
+    invalid_parameter("items and ratings must have the same length");
+  const std::int32_t n = m.n_items();
+  for (std::int32_t i : items)
+    if (i < 0 || i >= n) throw Error(ErrorKind::Internal, "fold-in item index out of range");
+  std::vector<float> scores(static_cast<std::size_t>(n));
+  switch (m.kind) {
+    case ModelKind::Factors: {
+      Eigen::Map<Eigen::VectorXf> s(scores.data(), n);
+      s.noalias() = m.item_factors * fold_in_vector(m, items, values);
+      if (m.explicit_ratings) s.array() += m.global_mean;
+      break;
+    }
+    case ModelKind::ItemNeighbors: {
+      const Csr& nb = m.neighbors;
+      for (std::size_t g = 0; g < items.size(); ++g) {
+        const float w = values.empty() ? 1.0f : values[g];
+        for (std::int64_t q = nb.offsets[items[g]]; q < nb.offsets[items[g] + 1]; ++q)
+          scores[static_cast<std::size_t>(nb.indices[q])] += w * nb.values[q];
+      }
+      break;
+    }
+    case ModelKind::ItemScores:
+      std::copy(m.item_scores.begin(), m.item_scores.end(), scores.begin());
+      break;
+  }
+  std::vector<std::int32_t> excluded;
+  if (exclude_given) {
+    excluded = items;
+    std::sort(excluded.begin(), excluded.end());
+    excluded.erase(std::unique(excluded.begin(), excluded.end()), excluded.end());
+  }
+  return top_k(scores.data(), n, k, excluded.data(), excluded.size());
+}
+
+}  // namespace pgrec
