@@ -76,39 +76,44 @@ COMMENT ON FUNCTION rec.train(text, text, text, text, text, text, jsonb) IS
   'trains a model from a table, view or query and deploys it; returns the new version number';
 
 CREATE FUNCTION rec.recommend(model text, user_id "any", k integer, exclude_seen boolean DEFAULT true,
-                              fold_in boolean DEFAULT false)
+                              fold_in boolean DEFAULT false, candidates bigint[] DEFAULT NULL,
+                              exclude bigint[] DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend'
-LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION rec.recommend(text, "any", integer, boolean, boolean) IS
-  'the k best items for a user (popular items for a user the model has not seen); fold_in reads the user''s current rows';
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION rec.recommend(text, "any", integer, boolean, boolean, bigint[], bigint[]) IS
+  'the k best items for a user (popular items for a user the model has not seen); fold_in reads the user''s current rows; candidates/exclude filter before ranking';
 
 CREATE FUNCTION rec.recommend(user_id "any", k integer, exclude_seen boolean DEFAULT true,
-                              fold_in boolean DEFAULT false)
+                              fold_in boolean DEFAULT false, candidates bigint[] DEFAULT NULL,
+                              exclude bigint[] DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_default'
-LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION rec.recommend("any", integer, boolean, boolean) IS
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION rec.recommend("any", integer, boolean, boolean, bigint[], bigint[]) IS
   'rec.recommend with the default model (the one deployed last)';
 
 CREATE FUNCTION rec.recommend_keys(model text, user_id "any", k integer, exclude_seen boolean DEFAULT true,
-                                   fold_in boolean DEFAULT false)
+                                   fold_in boolean DEFAULT false, candidates text[] DEFAULT NULL,
+                                   exclude text[] DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend'
-LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION rec.recommend_keys(text, "any", integer, boolean, boolean) IS
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION rec.recommend_keys(text, "any", integer, boolean, boolean, text[], text[]) IS
   'rec.recommend with item ids as text: for models whose item ids are text, uuid or any type';
 
 CREATE FUNCTION rec.recommend_for_items(model text, items anyarray, ratings real[] DEFAULT NULL,
-                                        k integer DEFAULT 10, exclude_given boolean DEFAULT true)
+                                        k integer DEFAULT 10, exclude_given boolean DEFAULT true,
+                                        candidates bigint[] DEFAULT NULL, exclude bigint[] DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_for_items'
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION rec.recommend_for_items(text, anyarray, real[], integer, boolean) IS
+COMMENT ON FUNCTION rec.recommend_for_items(text, anyarray, real[], integer, boolean, bigint[], bigint[]) IS
   'the k best items for someone who has these items (with these ratings): fold-in, no retraining';
 
 CREATE FUNCTION rec.recommend_for_items_keys(model text, items anyarray, ratings real[] DEFAULT NULL,
-                                             k integer DEFAULT 10, exclude_given boolean DEFAULT true)
+                                             k integer DEFAULT 10, exclude_given boolean DEFAULT true,
+                                             candidates text[] DEFAULT NULL, exclude text[] DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_for_items'
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10;

@@ -77,7 +77,8 @@ Eigen::VectorXf fold_in_vector(const Model& m, const std::vector<std::int32_t>& 
 }
 
 std::vector<Scored> recommend_for_items(const Model& m, const std::vector<std::int32_t>& items,
-                                        const std::vector<float>& values, std::int32_t k, bool exclude_given) {
+                                        const std::vector<float>& values, std::int32_t k, bool exclude_given,
+                                        const ItemFilter* filter) {
   if (!values.empty() && values.size() != items.size())
     invalid_parameter("items and ratings must have the same length");
   const std::int32_t n = m.n_items();
@@ -104,6 +105,7 @@ std::vector<Scored> recommend_for_items(const Model& m, const std::vector<std::i
       std::copy(m.item_scores.begin(), m.item_scores.end(), scores.begin());
       break;
   }
+  if (filter != nullptr) filter->apply(scores.data(), n);
   std::vector<std::int32_t> excluded;
   if (exclude_given) {
     excluded = items;

@@ -16,7 +16,8 @@ namespace pgrec {
 // popularity ranks as usual.
 // `exclude_given` drops the given items from the result.
 std::vector<Scored> recommend_for_items(const Model& model, const std::vector<std::int32_t>& items,
-                                        const std::vector<float>& values, std::int32_t k, bool exclude_given);
+                                        const std::vector<float>& values, std::int32_t k, bool exclude_given,
+                                        const ItemFilter* filter = nullptr);
 
 // The folded-in user vector of a Factors model (all columns, fixed ones set to 1).
 Eigen::VectorXf fold_in_vector(const Model& model, const std::vector<std::int32_t>& items,

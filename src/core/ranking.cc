@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "errors.h"
 
@@ -41,8 +42,26 @@ std::vector<Scored> top_k(const float* scores, std::int32_t n, std::int32_t k,
   return heap;
 }
 
-std::vector<Scored> popular(const Model& model, std::int32_t k) {
-  return top_k(model.popularity.data(), static_cast<std::int32_t>(model.popularity.size()), k);
+void ItemFilter::apply(float* scores, std::int32_t n) const {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  if (has_candidates) {
+    std::int32_t next = 0;
+    for (std::int32_t c : candidates) {
+      for (; next < c && next < n; ++next) scores[next] = nan;
+      next = c + 1;
+    }
+    for (; next < n; ++next) scores[next] = nan;
+  }
+  for (std::int32_t e : exclude)
+    if (e >= 0 && e < n) scores[e] = nan;
+}
+
+std::vector<Scored> popular(const Model& model, std::int32_t k, const ItemFilter* filter) {
+  if (filter == nullptr || filter->empty())
+    return top_k(model.popularity.data(), static_cast<std::int32_t>(model.popularity.size()), k);
+  std::vector<float> scores = model.popularity;
+  filter->apply(scores.data(), static_cast<std::int32_t>(scores.size()));
+  return top_k(scores.data(), static_cast<std::int32_t>(scores.size()), k);
 }
 
 void score_items(const Model& model, std::int32_t user, float* out) {
@@ -72,10 +91,11 @@ void score_items(const Model& model, std::int32_t user, float* out) {
 }
 
 std::vector<Scored> recommend(const Model& model, std::int32_t user, std::int32_t k,
-                              bool exclude_seen) {
-  if (user < 0) return popular(model, k);
+                              bool exclude_seen, const ItemFilter* filter) {
+  if (user < 0) return popular(model, k, filter);
   std::vector<float> scores(static_cast<std::size_t>(model.n_items()));
   score_items(model, user, scores.data());
+  if (filter != nullptr) filter->apply(scores.data(), model.n_items());
   const std::int64_t lo = model.seen.offsets[user], hi = model.seen.offsets[user + 1];
   const std::int32_t* seen = exclude_seen ? model.seen.indices.data() + lo : nullptr;
   return top_k(scores.data(), model.n_items(), k, seen, exclude_seen ? static_cast<std::size_t>(hi - lo) : 0);

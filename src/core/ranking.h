@@ -12,6 +12,18 @@ struct Scored {
   float score;
 };
 
+// Which items a ranking may return: only `candidates` (when given), never `exclude`. Both hold
+// model indices, sorted and unique.
+struct ItemFilter {
+  bool has_candidates = false;
+  std::vector<std::int32_t> candidates;
+  std::vector<std::int32_t> exclude;
+
+  bool empty() const { return !has_candidates && exclude.empty(); }
+  // Marks the scores of items the filter rejects as NaN (which top_k skips).
+  void apply(float* scores, std::int32_t n) const;
+};
+
 // Returns the k best of scores[0..n), highest first, ties to the lower index; indices in
 // `excluded` (ascending) are skipped.
 std::vector<Scored> top_k(const float* scores, std::int32_t n, std::int32_t k,
@@ -23,10 +35,10 @@ void score_items(const Model& model, std::int32_t user, float* out);
 // Returns the k best items for a known user (index >= 0), or the most popular items when the
 // user is unknown (index < 0); `exclude_seen` drops the user's training items.
 std::vector<Scored> recommend(const Model& model, std::int32_t user, std::int32_t k,
-                              bool exclude_seen);
+                              bool exclude_seen, const ItemFilter* filter = nullptr);
 
-// Returns the k most popular items (score: training interactions).
-std::vector<Scored> popular(const Model& model, std::int32_t k);
+// Returns the k most popular items (score: training interactions) that pass the filter.
+std::vector<Scored> popular(const Model& model, std::int32_t k, const ItemFilter* filter = nullptr);
 
 // Returns the model's score for a known user and item.
 float predict(const Model& model, std::int32_t user, std::int32_t item);

@@ -1,4 +1,5 @@
 // Serving: rec.recommend, rec.recommend_keys, rec.predict, rec.similar_items(_keys).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -105,13 +106,75 @@ struct Given {
   float* values;
 };
 
+// The candidates / exclude arrays of a call, mapped to model indices (unknown ids dropped).
+struct FilterArgs {
+  bool has_candidates;
+  int n_candidates;
+  int32* candidates;
+  int n_exclude;
+  int32* exclude;
+};
+
+// Maps the elements of an id array argument to model indices; returns how many were known.
+int map_id_array(FunctionCallInfo fcinfo, int arg, const Model* model, int32** out) {
+  ArrayType* array = PG_GETARG_ARRAYTYPE_P(arg);
+  const Oid elem = ARR_ELEMTYPE(array);
+  int16 len;
+  bool byval;
+  char align;
+  get_typlenbyvalalign(elem, &len, &byval, &align);
+  Datum* values;
+  bool* nulls;
+  int n;
+  deconstruct_array(array, elem, len, byval, align, &values, &nulls, &n);
+  *out = static_cast<int32*>(palloc(sizeof(int32) * (n + 1)));
+  FmgrInfo output;
+  output.fn_oid = InvalidOid;
+  int known = 0;
+  for (int j = 0; j < n; ++j) {
+    if (nulls[j]) continue;
+    const pgrec::IdRef ref = pgrec::pg::id_from_datum(values[j], elem, &output);
+    int32 index = -1;
+    PGREC_CXX(index = model->items.find(ref));
+    if (index >= 0) (*out)[known++] = index;
+  }
+  return known;
+}
+
+// Reads the optional candidates and exclude arguments (argument numbers; -1 when absent).
+FilterArgs filter_args(FunctionCallInfo fcinfo, int candidates_arg, int exclude_arg, const Model* model) {
+  FilterArgs f{false, 0, nullptr, 0, nullptr};
+  if (candidates_arg >= 0 && PG_NARGS() > candidates_arg && !PG_ARGISNULL(candidates_arg)) {
+    f.has_candidates = true;
+    f.n_candidates = map_id_array(fcinfo, candidates_arg, model, &f.candidates);
+  }
+  if (exclude_arg >= 0 && PG_NARGS() > exclude_arg && !PG_ARGISNULL(exclude_arg))
+    f.n_exclude = map_id_array(fcinfo, exclude_arg, model, &f.exclude);
+  return f;
+}
+
+// Builds the core filter (sorted, unique indices) from the arguments read.
+pgrec::ItemFilter make_filter(const FilterArgs* a) {
+  pgrec::ItemFilter f;
+  f.has_candidates = a->has_candidates;
+  f.candidates.assign(a->candidates, a->candidates + a->n_candidates);
+  f.exclude.assign(a->exclude, a->exclude + a->n_exclude);
+  for (auto* v : {&f.candidates, &f.exclude}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  return f;
+}
+
 // Ranks by folding `given` into the model (C++ work at the boundary), into `ranked`.
-int fold_in_ranked(const Model* model, const Given* given, int32 k, bool exclude_given, Scored* ranked) {
+int fold_in_ranked(const Model* model, const Given* given, int32 k, bool exclude_given,
+                   const FilterArgs* filter, Scored* ranked) {
   int count = 0;
   PGREC_CXX({
     const std::vector<std::int32_t> items(given->items, given->items + given->count);
     const std::vector<float> values(given->values, given->values + given->count);
-    const std::vector<Scored> top = pgrec::recommend_for_items(*model, items, values, k, exclude_given);
+    const pgrec::ItemFilter f = make_filter(filter);
+    const std::vector<Scored> top = pgrec::recommend_for_items(*model, items, values, k, exclude_given, &f);
     count = static_cast<int>(top.size());
     std::memcpy(ranked, top.data(), sizeof(Scored) * top.size());
   });
@@ -170,9 +233,16 @@ Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo
   return given;
 }
 
-// Computes a recommend answer for a model version and a user argument.
-RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_arg, int32 k,
-                          bool exclude_seen, bool fold_in, Oid id_type, MemoryContext cxt) {
+// Computes a recommend answer for a model version and a user argument; the optional arguments
+// (exclude_seen, fold_in, candidates, exclude) follow k.
+RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_arg, Oid id_type, MemoryContext cxt) {
+  for (int a = user_arg + 1; a <= user_arg + 3 && a < PG_NARGS(); ++a)
+    if (PG_ARGISNULL(a))
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("k, exclude_seen and fold_in must not be null")));
+  const int32 k = PG_GETARG_INT32(user_arg + 1);
+  check_k(k);
+  const bool exclude_seen = PG_GETARG_BOOL(user_arg + 2);
+  const bool fold_in = PG_NARGS() > user_arg + 3 && PG_GETARG_BOOL(user_arg + 3);
   const Model* model = pgrec::pg::load_model(version_id);
   Scored* ranked = static_cast<Scored*>(palloc(sizeof(Scored) * (k + 1)));
   int count = 0;
@@ -180,13 +250,16 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_ar
     const Given given = current_rows(version_id, model, fcinfo, user_arg);
     model = pgrec::pg::load_model(version_id);  // the read may have loaded other models
     if (given.count > 0) {
-      count = fold_in_ranked(model, &given, k, exclude_seen, ranked);
+      const FilterArgs filter = filter_args(fcinfo, user_arg + 4, user_arg + 5, model);
+      count = fold_in_ranked(model, &given, k, exclude_seen, &filter, ranked);
       return to_rows(fcinfo, model, ranked, count, id_type, cxt);
     }
   }
+  const FilterArgs filter = filter_args(fcinfo, user_arg + 4, user_arg + 5, model);
   const int32 user = fold_in ? -1 : find_id(fcinfo, user_arg, model->users);
   PGREC_CXX({
-    const std::vector<Scored> top = pgrec::recommend(*model, user, k, exclude_seen);
+    const pgrec::ItemFilter f = make_filter(&filter);
+    const std::vector<Scored> top = pgrec::recommend(*model, user, k, exclude_seen, &f);
     count = static_cast<int>(top.size());
     std::memcpy(ranked, top.data(), sizeof(Scored) * top.size());
   });
@@ -198,23 +271,17 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_ar
 // rec.recommend(model, user, k, exclude_seen) and rec.recommend_keys(...)
 Datum pgrec_recommend(PG_FUNCTION_ARGS) {
   return ranked_srf(fcinfo, [fcinfo](Oid id_type, MemoryContext cxt) {
-    const int32 k = PG_GETARG_INT32(2);
-    check_k(k);
-    const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-    const int64 version = pgrec::pg::resolve_model(name);
-    const bool fold_in = PG_NARGS() > 4 && PG_GETARG_BOOL(4);
-    return recommend_rows(fcinfo, version, 1, k, PG_GETARG_BOOL(3), fold_in, id_type, cxt);
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) return RankedRows{0, nullptr, nullptr};
+    const int64 version = pgrec::pg::resolve_model(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+    return recommend_rows(fcinfo, version, 1, id_type, cxt);
   });
 }
 
 // rec.recommend(user, k, exclude_seen) with the default model
 Datum pgrec_recommend_default(PG_FUNCTION_ARGS) {
   return ranked_srf(fcinfo, [fcinfo](Oid id_type, MemoryContext cxt) {
-    const int32 k = PG_GETARG_INT32(1);
-    check_k(k);
-    const int64 version = pgrec::pg::resolve_default_model();
-    const bool fold_in = PG_NARGS() > 3 && PG_GETARG_BOOL(3);
-    return recommend_rows(fcinfo, version, 0, k, PG_GETARG_BOOL(2), fold_in, id_type, cxt);
+    if (PG_ARGISNULL(0)) return RankedRows{0, nullptr, nullptr};
+    return recommend_rows(fcinfo, pgrec::pg::resolve_default_model(), 0, id_type, cxt);
   });
 }
 
@@ -288,14 +355,16 @@ Datum pgrec_recommend_for_items(PG_FUNCTION_ARGS) {
     }
     Scored* ranked = static_cast<Scored*>(palloc(sizeof(Scored) * (k + 1)));
     int count = 0;
+    const FilterArgs filter = filter_args(fcinfo, 5, 6, model);
     if (given.count == 0) {
       PGREC_CXX({
-        const std::vector<Scored> top = pgrec::popular(*model, k);
+        const pgrec::ItemFilter f = make_filter(&filter);
+        const std::vector<Scored> top = pgrec::popular(*model, k, &f);
         count = static_cast<int>(top.size());
         std::memcpy(ranked, top.data(), sizeof(Scored) * top.size());
       });
     } else {
-      count = fold_in_ranked(model, &given, k, PG_GETARG_BOOL(4), ranked);
+      count = fold_in_ranked(model, &given, k, PG_GETARG_BOOL(4), &filter, ranked);
     }
     return to_rows(fcinfo, model, ranked, count, id_type, cxt);
   });

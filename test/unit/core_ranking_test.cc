@@ -84,3 +84,27 @@ TEST(Ranking, RecommendMatchesDotProductsAndExcludesSeen) {
     EXPECT_LE(x.score, 1.0001f);
   }
 }
+
+TEST(Ranking, FiltersKeepCandidatesAndDropExclusions) {
+  Model m;
+  m.user_factors = FactorMatrix::Random(2, 3);
+  m.item_factors = FactorMatrix::Random(40, 3);
+  m.seen.rows = 2;
+  m.seen.cols = 40;
+  m.seen.offsets = {0, 1, 1};
+  m.seen.indices = {4};
+  m.seen.values = {1};
+  m.popularity.assign(40, 1);
+  m.prepare();
+  ItemFilter f;
+  f.has_candidates = true;
+  f.candidates = {1, 4, 7, 20, 33};
+  f.exclude = {20};
+  const auto got = recommend(m, 0, 10, true, &f);
+  ASSERT_EQ(got.size(), 3u);  // 4 is seen, 20 excluded
+  for (const auto& s : got) EXPECT_TRUE(s.index == 1 || s.index == 7 || s.index == 33);
+  ItemFilter only_exclude;
+  only_exclude.exclude = {0, 1, 2};
+  for (const auto& s : recommend(m, -1, 40, true, &only_exclude)) EXPECT_GT(s.index, 2);
+  EXPECT_EQ(recommend(m, -1, 40, true, &only_exclude).size(), 37u);
+}
