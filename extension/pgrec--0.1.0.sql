@@ -118,6 +118,18 @@ RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_for_items'
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
 
+CREATE FUNCTION rec.explain(model text, user_id "any", item "any", n integer DEFAULT 10)
+RETURNS TABLE (item_id bigint, contribution real, share real, rank integer)
+AS 'MODULE_PATHNAME', 'pgrec_explain'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION rec.explain(text, "any", "any", integer) IS
+  'the user''s items that contributed most to the model''s score of an item, with their share of it';
+
+CREATE FUNCTION rec.explain_keys(model text, user_id "any", item "any", n integer DEFAULT 10)
+RETURNS TABLE (item_key text, contribution real, share real, rank integer)
+AS 'MODULE_PATHNAME', 'pgrec_explain'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
 CREATE FUNCTION rec.predict(model text, user_id "any", item_id "any")
 RETURNS real
 AS 'MODULE_PATHNAME', 'pgrec_predict'

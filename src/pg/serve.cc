@@ -7,6 +7,7 @@
 #include "boundary.h"
 #include "ids.h"
 #include "model_store.h"
+#include "explain.h"
 #include "fold_in.h"
 #include "ranking.h"
 #include "source_reader.h"
@@ -17,6 +18,7 @@ PG_FUNCTION_INFO_V1(pgrec_recommend_default);
 PG_FUNCTION_INFO_V1(pgrec_predict);
 PG_FUNCTION_INFO_V1(pgrec_similar_items);
 PG_FUNCTION_INFO_V1(pgrec_recommend_for_items);
+PG_FUNCTION_INFO_V1(pgrec_explain);
 }
 
 namespace {
@@ -33,11 +35,11 @@ struct RankedRows {
   float* scores;
 };
 
-// Raises 22023 unless 1 <= k <= kMaxK.
-void check_k(int32 k) {
-  if (k < 1 || k > kMaxK)
+// Raises 22023 unless 1 <= value <= kMaxK; `name` is the argument's name.
+void check_k(int32 value, const char* name = "k") {
+  if (value < 1 || value > kMaxK)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("k must be between 1 and %d, not %d", kMaxK, k)));
+                    errmsg("%s must be between 1 and %d, not %d", name, kMaxK, value)));
 }
 
 // Looks an id argument up in an id map; -1 when the model does not know it.
@@ -368,6 +370,39 @@ Datum pgrec_recommend_for_items(PG_FUNCTION_ARGS) {
     }
     return to_rows(fcinfo, model, ranked, count, id_type, cxt);
   });
+}
+
+// rec.explain(model, user, item, n) and rec.explain_keys: the user's items behind a score
+Datum pgrec_explain(PG_FUNCTION_ARGS) {
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2)) return (Datum)0;
+  if (PG_ARGISNULL(3)) ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("n must not be null")));
+  const int32 n = PG_GETARG_INT32(3);
+  check_k(n, "n");
+  const Model* model = pgrec::pg::load_model(pgrec::pg::resolve_model(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+  const int32 user = find_id(fcinfo, 1, model->users);
+  const int32 item = find_id(fcinfo, 2, model->items);
+  if (user < 0 || item < 0) return (Datum)0;
+  Scored* top = static_cast<Scored*>(palloc(sizeof(Scored) * (n + 1)));
+  int count = 0;
+  double total = 0;
+  PGREC_CXX({
+    const pgrec::Explanation e = pgrec::explain(*model, user, item, n);
+    count = static_cast<int>(e.top.size());
+    total = e.total;
+    std::memcpy(top, e.top.data(), sizeof(Scored) * e.top.size());
+  });
+  const RankedRows rows = to_rows(fcinfo, model, top, count, TupleDescAttr(rsinfo->setDesc, 0)->atttypid,
+                                  CurrentMemoryContext);
+  for (int j = 0; j < count; ++j) {
+    Datum values[4] = {rows.ids[j], Float4GetDatum(rows.scores[j]),
+                       Float4GetDatum(total != 0 ? static_cast<float>(rows.scores[j] / total) : 0.0f),
+                       Int32GetDatum(j + 1)};
+    bool nulls[4] = {false, false, false, false};
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  return (Datum)0;
 }
 
 // rec.predict(model, user, item) -> real, NULL for an unknown user or item

@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(38);
+SELECT plan(41);
 
 CREATE TEMP TABLE r AS
 SELECT u AS user_id, (u * 7 + n * 3) % 40 AS item_id, (n % 5 + 1)::float8 AS rating
@@ -41,6 +41,9 @@ SELECT throws_ok($$SELECT * FROM rec.recommend_for_items('t', ARRAY[1], k => NUL
 SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', algorithm => 'sgd_mf')$$, '22023', NULL, 'sgd_mf without ratings');
 SELECT lives_ok($$SELECT rec.train('pop_t', 'r', 'user_id', 'item_id', algorithm => 'popularity')$$, 'a popularity model');
 SELECT throws_ok($$SELECT * FROM rec.similar_items('pop_t', 1, 5)$$, '0A000', NULL, 'popularity has no similar items');
+SELECT throws_ok($$SELECT * FROM rec.explain('pop_t', 1, 1)$$, '0A000', NULL, 'popularity has nothing to explain');
+SELECT throws_ok($$SELECT * FROM rec.explain('t', 1, 1, -1)$$, '22023', NULL, 'explain: n < 1');
+SELECT throws_ok($$SELECT * FROM rec.explain('nope', 1, 1)$$, '42704', NULL, 'explain: unknown model');
 SELECT is((SELECT count(*) FROM rec.model_versions WHERE model = 'x'), 0::bigint, 'failed trainings left nothing');
 
 -- Every argument of rec.train turned NULL in turn: 22023 naming it, never a crash.
