@@ -149,6 +149,48 @@ RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
 
+-- Training as an aggregate over any query: rec.save_model(name, rec.train_agg(...)) stores it.
+CREATE FUNCTION rec._train_agg_step(internal, text, "any", "any")
+RETURNS internal AS 'MODULE_PATHNAME', 'pgrec_train_agg_step' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION rec._train_agg_step(internal, text, "any", "any", double precision)
+RETURNS internal AS 'MODULE_PATHNAME', 'pgrec_train_agg_step' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION rec._train_agg_step(internal, text, "any", "any", jsonb)
+RETURNS internal AS 'MODULE_PATHNAME', 'pgrec_train_agg_step' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION rec._train_agg_step(internal, text, "any", "any", double precision, jsonb)
+RETURNS internal AS 'MODULE_PATHNAME', 'pgrec_train_agg_step' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION rec._train_agg_final(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'pgrec_train_agg_final' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION rec._train_agg_combine(internal, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'pgrec_train_agg_combine' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION rec._train_agg_serialize(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'pgrec_train_agg_serialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION rec._train_agg_deserialize(bytea, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'pgrec_train_agg_deserialize' LANGUAGE C STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE rec.train_agg(algorithm text, user_id "any", item_id "any") (
+    SFUNC = rec._train_agg_step, STYPE = internal, FINALFUNC = rec._train_agg_final,
+    FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = rec._train_agg_combine,
+    SERIALFUNC = rec._train_agg_serialize, DESERIALFUNC = rec._train_agg_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE rec.train_agg(algorithm text, user_id "any", item_id "any", rating double precision) (
+    SFUNC = rec._train_agg_step, STYPE = internal, FINALFUNC = rec._train_agg_final,
+    FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = rec._train_agg_combine,
+    SERIALFUNC = rec._train_agg_serialize, DESERIALFUNC = rec._train_agg_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE rec.train_agg(algorithm text, user_id "any", item_id "any", params jsonb) (
+    SFUNC = rec._train_agg_step, STYPE = internal, FINALFUNC = rec._train_agg_final,
+    FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = rec._train_agg_combine,
+    SERIALFUNC = rec._train_agg_serialize, DESERIALFUNC = rec._train_agg_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE rec.train_agg(algorithm text, user_id "any", item_id "any", rating double precision, params jsonb) (
+    SFUNC = rec._train_agg_step, STYPE = internal, FINALFUNC = rec._train_agg_final,
+    FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = rec._train_agg_combine,
+    SERIALFUNC = rec._train_agg_serialize, DESERIALFUNC = rec._train_agg_deserialize, PARALLEL = SAFE);
+
+CREATE FUNCTION rec.save_model(name text, model bytea)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pgrec_save_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION rec.save_model(text, bytea) IS
+  'stores a model value (from rec.train_agg) as a new version of a model and deploys it';
+
 -- Makes a trained version the one that serves `model` (and the default model).
 CREATE FUNCTION rec.deploy(model text, version integer DEFAULT NULL)
 RETURNS integer

@@ -32,7 +32,8 @@ bool is_algorithm(const std::string& name);
 // Reads and checks the parameters of `name`; 22023 for an unknown algorithm or parameter.
 AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param>& params, bool has_ratings);
 
-// Creates the CPU trainer of a parsed configuration, taking over the data.
+// Creates the CPU trainer of a parsed configuration, taking over the data; the model it
+// finishes carries the configuration's parameters.
 std::unique_ptr<Trainer> make_trainer(const AlgorithmConfig& config, Interactions data, int threads);
 
 }  // namespace pgrec

@@ -36,6 +36,12 @@ class IdMap {
 
   std::int64_t int_at(std::int32_t index) const { return ints_[index]; }
   const std::string& text_at(std::int32_t index) const { return texts_[index]; }
+  // Returns the id at `index` as a borrowed reference (valid while the map lives unchanged).
+  IdRef ref(std::int32_t index) const {
+    if (kind_ == IdKind::Int) return IdRef::of(ints_[static_cast<std::size_t>(index)]);
+    const std::string& s = texts_[static_cast<std::size_t>(index)];
+    return IdRef{0, s.data(), s.size()};
+  }
   // Returns the id at `index` as text, whatever the kind.
   std::string to_string(std::int32_t index) const;
 

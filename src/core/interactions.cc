@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "byte_io.h"
 #include "errors.h"
 
 namespace pgrec {
@@ -39,6 +40,60 @@ float mean_value(const Csr& m) {
   double sum = 0;
   for (float v : m.values) sum += v;
   return static_cast<float>(sum / static_cast<double>(m.values.size()));
+}
+
+void InteractionBuilder::merge(InteractionBuilder&& other) {
+  if (other.users_.kind() != users_.kind() || other.items_.kind() != items_.kind() || other.explicit_ != explicit_)
+    throw Error(ErrorKind::Internal, "merging interaction builders of different kinds");
+  for (std::size_t r = 0; r < other.u_.size(); ++r)
+    add(other.users_.ref(other.u_[r]), other.items_.ref(other.i_[r]), other.v_[r]);
+  other = InteractionBuilder(users_.kind(), items_.kind(), explicit_);
+}
+
+std::string InteractionBuilder::serialize() const {
+  ByteWriter w;
+  w.put<std::uint8_t>(static_cast<std::uint8_t>(users_.kind()));
+  w.put<std::uint8_t>(static_cast<std::uint8_t>(items_.kind()));
+  w.put<std::uint8_t>(explicit_ ? 1 : 0);
+  for (const IdMap* ids : {&users_, &items_}) {
+    w.put<std::uint64_t>(ids->size());
+    for (std::int32_t k = 0; k < static_cast<std::int32_t>(ids->size()); ++k) {
+      if (ids->kind() == IdKind::Int)
+        w.put<std::int64_t>(ids->int_at(k));
+      else
+        w.put_string(ids->text_at(k));
+    }
+  }
+  w.put_array(u_.data(), u_.size());
+  w.put_array(i_.data(), i_.size());
+  w.put_array(v_.data(), v_.size());
+  return std::move(w.bytes());
+}
+
+InteractionBuilder InteractionBuilder::deserialize(const char* data, std::size_t size) {
+  ByteReader r(data, size);
+  const auto uk = r.get<std::uint8_t>(), ik = r.get<std::uint8_t>(), ex = r.get<std::uint8_t>();
+  if (uk > 1 || ik > 1) ByteReader::corrupt("id kind");
+  InteractionBuilder b(static_cast<IdKind>(uk), static_cast<IdKind>(ik), ex != 0);
+  for (IdMap* ids : {&b.users_, &b.items_}) {
+    const auto n = r.get<std::uint64_t>();
+    for (std::uint64_t k = 0; k < n; ++k) {
+      if (ids->kind() == IdKind::Int) {
+        ids->intern(IdRef::of(r.get<std::int64_t>()));
+      } else {
+        const std::string s = r.get_string();
+        ids->intern(IdRef::of(s));
+      }
+    }
+  }
+  b.u_ = r.get_array<std::int32_t>();
+  b.i_ = r.get_array<std::int32_t>(b.u_.size());
+  b.v_ = r.get_array<float>(b.u_.size());
+  for (std::size_t k = 0; k < b.u_.size(); ++k)
+    if (b.u_[k] < 0 || static_cast<std::size_t>(b.u_[k]) >= b.users_.size() || b.i_[k] < 0 ||
+        static_cast<std::size_t>(b.i_[k]) >= b.items_.size())
+      ByteReader::corrupt("row index");
+  return b;
 }
 
 Interactions InteractionBuilder::build() {

@@ -52,6 +52,17 @@ class InteractionBuilder {
 
   std::int64_t rows() const { return static_cast<std::int64_t>(u_.size()); }
 
+  // Adds every row of another builder (ids are re-interned); the other is left empty.
+  void merge(InteractionBuilder&& other);
+
+  // Writes the rows (with their ids) as bytes, and reads them back (for parallel aggregation).
+  std::string serialize() const;
+  static InteractionBuilder deserialize(const char* data, std::size_t size);
+
+  IdKind user_kind() const { return users_.kind(); }
+  IdKind item_kind() const { return items_.kind(); }
+  bool explicit_ratings() const { return explicit_; }
+
   // Builds the CSR matrices; the builder is left empty.
   Interactions build();
 

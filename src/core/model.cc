@@ -104,6 +104,7 @@ std::string serialize_model(const Model& m) {
   w.put<std::uint8_t>(m.explicit_ratings ? 1 : 0);
   w.put_string(m.user_type);
   w.put_string(m.item_type);
+  w.put_string(m.params_json);
   put_ids(w, m.users);
   put_ids(w, m.items);
   w.put<float>(m.global_mean);
@@ -150,6 +151,7 @@ Model deserialize_model(const char* data, std::size_t size) {
   m.explicit_ratings = r.get<std::uint8_t>() != 0;
   m.user_type = r.get_string();
   m.item_type = r.get_string();
+  m.params_json = r.get_string();
   m.users = get_ids(r);
   m.items = get_ids(r);
   m.global_mean = r.get<float>();

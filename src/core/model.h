@@ -24,6 +24,7 @@ struct Model {
   bool explicit_ratings = false;  // scores are predicted ratings, else preferences
   std::string user_type;          // SQL type of the source's user ids
   std::string item_type;          // SQL type of the source's item ids
+  std::string params_json;        // the effective training parameters
   IdMap users;
   IdMap items;
   FactorMatrix user_factors;  // Factors: users x factors (empty otherwise)

@@ -201,6 +201,10 @@ Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo
                                                               static_cast<long long>(version_id))));
   pgrec::pg::SourceSpec spec;
   spec.source = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+  if (strcmp(spec.source, "(rec.train_agg)") == 0)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("fold_in needs the model's source, and this model was built by rec.train_agg"),
+                    errhint("Pass the user's items to rec.recommend_for_items instead.")));
   spec.user_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
   spec.item_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
   spec.rating_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);

@@ -50,7 +50,7 @@ const char* qualified_source(const char* source) {
   return quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)), get_rel_name(rel));
 }
 
-void read_params(Jsonb* params, const char*, TrainState* state) {
+void read_params(Jsonb* params, std::vector<Param>* out) {
   Oid types[1] = {JSONBOID};
   Datum values[1] = {JsonbPGetDatum(params)};
   if (!JB_ROOT_IS_OBJECT(params) || JB_ROOT_IS_SCALAR(params))
@@ -84,7 +84,7 @@ void read_params(Jsonb* params, const char*, TrainState* state) {
       } else {
         p.type = ParamType::Other;
       }
-      state->params.push_back(std::move(p));
+      out->push_back(std::move(p));
     });
   }
 }

@@ -32,7 +32,7 @@ char* build_source_query(const SourceSpec* spec, const char* user_type);
 // Reads every row of the source into the sink, in batches. Call inside SPI_connect.
 void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats);
 
-// Reads a jsonb object of parameters into state->params. Call inside SPI_connect.
-void read_params(Jsonb* params, const char* algorithm, TrainState* state);
+// Reads a jsonb object of parameters into `out`. Call inside SPI_connect.
+void read_params(Jsonb* params, std::vector<Param>* out);
 
 }  // namespace pgrec::pg

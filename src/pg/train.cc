@@ -52,7 +52,7 @@ void check_algorithm(const char* algorithm) {
 }
 
 void train_parse_params(TrainState* state, const char* algorithm, bool has_ratings, Jsonb* params) {
-  if (params != nullptr) read_params(params, algorithm, state);
+  if (params != nullptr) read_params(params, &state->params);
   PGREC_CXX({
     state->config = parse_algorithm(algorithm, state->params, has_ratings);
     state->params_json = state->config.params_json;
@@ -146,6 +146,7 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
                         const SourceSpec* spec, double train_seconds) {
   PGREC_CXX({
     state->model = std::make_unique<Model>(state->trainer->finish(state->user_type, state->item_type));
+    state->model->params_json = state->params_json;
     state->trainer.reset();
     state->bytes = serialize_model(*state->model);
   });

@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(41);
+SELECT plan(46);
 
 CREATE TEMP TABLE r AS
 SELECT u AS user_id, (u * 7 + n * 3) % 40 AS item_id, (n % 5 + 1)::float8 AS rating
@@ -44,6 +44,11 @@ SELECT throws_ok($$SELECT * FROM rec.similar_items('pop_t', 1, 5)$$, '0A000', NU
 SELECT throws_ok($$SELECT * FROM rec.explain('pop_t', 1, 1)$$, '0A000', NULL, 'popularity has nothing to explain');
 SELECT throws_ok($$SELECT * FROM rec.explain('t', 1, 1, -1)$$, '22023', NULL, 'explain: n < 1');
 SELECT throws_ok($$SELECT * FROM rec.explain('nope', 1, 1)$$, '42704', NULL, 'explain: unknown model');
+SELECT throws_ok($$SELECT rec.train_agg('magic', user_id, item_id) FROM r$$, '22023', NULL, 'train_agg: unknown algorithm');
+SELECT throws_ok($$SELECT rec.train_agg('als', user_id, item_id) FROM r WHERE false$$, '22000', NULL, 'train_agg: no rows');
+SELECT throws_ok($$SELECT rec.save_model('y', '\x00'::bytea)$$, '22000', NULL, 'save_model: not a model');
+SELECT lives_ok($$SELECT rec.save_model('agg_t', rec.train_agg('popularity', user_id, item_id)) FROM r$$, 'an aggregate model');
+SELECT throws_ok($$SELECT * FROM rec.recommend('agg_t', 1, 5, fold_in => true)$$, '0A000', NULL, 'fold_in needs a source');
 SELECT is((SELECT count(*) FROM rec.model_versions WHERE model = 'x'), 0::bigint, 'failed trainings left nothing');
 
 -- Every argument of rec.train turned NULL in turn: 22023 naming it, never a crash.

@@ -93,3 +93,21 @@ TEST(Interactions, MergesRepeatsAndBuildsBothOrientations) {
   InteractionBuilder empty(IdKind::Int, IdKind::Int, false);
   EXPECT_THROW(empty.build(), Error);
 }
+
+TEST(Interactions, MergeAndSerializeKeepEveryRow) {
+  InteractionBuilder a(IdKind::Text, IdKind::Int, true), b(IdKind::Text, IdKind::Int, true);
+  a.add(IdRef::of("x"), IdRef::of(1), 5);
+  a.add(IdRef::of("y"), IdRef::of(2), 3);
+  b.add(IdRef::of("y"), IdRef::of(1), 4);
+  b.add(IdRef::of("z"), IdRef::of(3), 1);
+  const std::string bytes = b.serialize();
+  InteractionBuilder back = InteractionBuilder::deserialize(bytes.data(), bytes.size());
+  a.merge(std::move(back));
+  EXPECT_EQ(a.rows(), 4);
+  const Interactions d = a.build();
+  EXPECT_EQ(d.users.size(), 3u);
+  EXPECT_EQ(d.items.size(), 3u);
+  const auto y = d.users.find(IdRef::of("y"));
+  EXPECT_EQ(d.by_user.offsets[y + 1] - d.by_user.offsets[y], 2);
+  EXPECT_THROW(InteractionBuilder::deserialize(bytes.data(), bytes.size() - 2), Error);
+}
