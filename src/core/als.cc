@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "parallel.h"
+#include "weighting.h"
 
 namespace pgrec {
 
@@ -43,7 +44,11 @@ AlsParams AlsParams::parse(const std::vector<Param>& params, bool explicit_defau
   p.cg_steps = static_cast<std::int32_t>(r.integer("cg_steps", 3, 1, 100));
   p.use_cg = r.choice("solver", "cg", {"cg", "cholesky"}) == "cg";
   p.seed = static_cast<std::uint64_t>(r.integer("seed", 42, 0, INT64_MAX));
+  p.weighting = r.choice("weighting", "none", {"none", "tfidf", "bm25"});
+  p.bm25_k1 = r.real("bm25_k1", 100.0, 0.0, 1e9);
+  p.bm25_b = r.real("bm25_b", 0.8, 0.0, 1.0);
   r.reject_unknown();
+  if (p.weighting != "none" && !p.implicit) invalid_parameter("weighting \"" + p.weighting + "\" is for implicit data");
   if (!p.implicit && !explicit_default)
     invalid_parameter("parameter \"explicit\" needs a rating column");
   return p;
@@ -57,6 +62,10 @@ std::string AlsParams::to_json() const {
   if (implicit)
     out << ", \"alpha\": " << alpha << ", \"solver\": \"" << (use_cg ? "cg" : "cholesky")
         << "\", \"cg_steps\": " << cg_steps;
+  if (weighting != "none") {
+    out << ", \"weighting\": \"" << weighting << "\"";
+    if (weighting == "bm25") out << ", \"bm25_k1\": " << bm25_k1 << ", \"bm25_b\": " << bm25_b;
+  }
   out << ", \"seed\": " << seed << "}";
   return out.str();
 }
@@ -75,6 +84,7 @@ float als_mean(const Interactions& data, const AlsParams& params) {
 
 AlsTrainer::AlsTrainer(Interactions data, const AlsParams& params, int threads)
     : data_(std::move(data)), params_(params), threads_(threads) {
+  if (params_.implicit) apply_weighting(data_, params_.weighting, params_.bm25_k1, params_.bm25_b);
   mean_ = als_mean(data_, params_);
   users_.resize(data_.by_user.rows, params_.factors);
   items_.resize(data_.by_item.rows, params_.factors);

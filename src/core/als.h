@@ -21,6 +21,9 @@ struct AlsParams {
   bool use_cg = true;            // implicit only; false solves exactly (Cholesky)
   bool implicit = true;
   std::uint64_t seed = 42;
+  std::string weighting = "none";  // implicit only: none | tfidf | bm25
+  double bm25_k1 = 100;
+  double bm25_b = 0.8;
 
   // Reads and checks the "als" parameters; `explicit_default` is whether ratings were given.
   static AlsParams parse(const std::vector<Param>& params, bool explicit_default);

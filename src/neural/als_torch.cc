@@ -8,6 +8,7 @@
 #include <string>
 
 #include "torch_api.h"
+#include "weighting.h"
 
 namespace pgrec::neural {
 
@@ -60,6 +61,7 @@ class TorchAlsTrainer : public Trainer {
   TorchAlsTrainer(Interactions data, const AlsParams& params, const torch::Device& device)
       : data_(std::move(data)), params_(params), device_(device) {
     torch::NoGradGuard no_grad;
+    if (params_.implicit) apply_weighting(data_, params_.weighting, params_.bm25_k1, params_.bm25_b);
     mean_ = als_mean(data_, params_);
     FactorMatrix users(data_.by_user.rows, params_.factors), items(data_.by_item.rows, params_.factors);
     init_als_factors(params_, &users, &items);

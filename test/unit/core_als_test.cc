@@ -6,6 +6,7 @@
 #include "als.h"
 #include "planted.h"
 #include "ranking.h"
+#include "weighting.h"
 
 using namespace pgrec;
 
@@ -142,4 +143,30 @@ TEST(AlsParams, RejectsBadParameters) {
   const AlsParams ok = AlsParams::parse({num("factors", 16)}, true);
   EXPECT_EQ(ok.factors, 16);
   EXPECT_FALSE(ok.implicit);
+}
+
+TEST(Als, Bm25AndTfidfWeighting) {
+  InteractionBuilder b(IdKind::Int, IdKind::Int, false);
+  b.add(IdRef::of(1), IdRef::of(10), 2);  // item 10: 2 of 3 users
+  b.add(IdRef::of(2), IdRef::of(10), 1);
+  b.add(IdRef::of(2), IdRef::of(20), 1);  // item 20: 1 of 3 users
+  b.add(IdRef::of(3), IdRef::of(30), 1);
+  Interactions tfidf = b.build();
+  Interactions bm25 = tfidf;
+  apply_weighting(tfidf, "tfidf", 0, 0);
+  EXPECT_NEAR(tfidf.by_user.values[0], 2 * std::log(3.0 / 2), 1e-6);
+  EXPECT_NEAR(tfidf.by_item.values[tfidf.by_item.offsets[1]], std::log(3.0), 1e-6);  // item 20
+  apply_weighting(bm25, "bm25", 100, 0.8);
+  // user 1 has 1 item, average length 4/3: 2 * 101 / (100 * (0.2 + 0.8 * 0.75) + 2) * log(3 / 3)
+  EXPECT_NEAR(bm25.by_user.values[0], 0.0, 1e-6);
+  const double idf20 = std::log(3.0 / 2.0), len2 = 2.0, avg = 4.0 / 3.0;
+  EXPECT_NEAR(bm25.by_user.values[2], 101.0 / (100 * (0.2 + 0.8 * len2 / avg) + 1) * idf20, 1e-5);
+  // ALS with BM25 still finds the planted groups.
+  AlsParams p = implicit_params(8, 10);
+  p.weighting = "bm25";
+  Model m = train(synth::planted_implicit(200, 100, 5, 8, 1), p, 1);
+  int hits = 0;
+  for (std::int32_t u = 0; u < 50; ++u)
+    for (const Scored& s : recommend(m, u, 5, true)) hits += (m.items.int_at(s.index) % 5) == (m.users.int_at(u) - 1000) % 5;
+  EXPECT_GE(hits, 240);
 }
