@@ -70,3 +70,38 @@ BEGIN
   PERFORM rec.drop_model(model);
   RETURN result;
 END $$;
+
+-- Follows a running job until it ends: seconds from submission to start, training seconds, the
+-- worker's peak memory (VmHWM), and the p50 of recommend calls on `probe` made meanwhile.
+CREATE OR REPLACE FUNCTION bench.watch_job(job bigint, probe text, users int[],
+                                           OUT state text, OUT queue_s float8, OUT train_s float8,
+                                           OUT peak_mb float8, OUT p50_ms float8, OUT calls int)
+LANGUAGE plpgsql AS $$
+DECLARE
+  j record;
+  t0 timestamptz;
+  ms float8[] := '{}';
+  hwm float8;
+BEGIN
+  peak_mb := 0;
+  LOOP
+    SELECT * INTO j FROM rec.jobs WHERE rec.jobs.job = watch_job.job;
+    EXIT WHEN j.state IN ('succeeded', 'failed', 'cancelled');
+    IF j.state = 'running' AND j.pid IS NOT NULL THEN
+      BEGIN
+        hwm := substring(pg_read_file('/proc/' || j.pid || '/status') FROM 'VmHWM:\s+(\d+) kB')::float8 / 1024;
+        peak_mb := greatest(peak_mb, hwm);
+      EXCEPTION WHEN OTHERS THEN NULL;  -- the worker just exited
+      END;
+      t0 := clock_timestamp();
+      PERFORM count(*) FROM rec.recommend(probe, users[1 + (array_length(ms, 1) * 7919) % array_length(users, 1)], 10);
+      ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000;
+    END IF;
+    PERFORM pg_sleep(0.02);
+  END LOOP;
+  state := j.state;
+  queue_s := extract(epoch FROM j.started_at - j.submitted_at);
+  train_s := extract(epoch FROM j.finished_at - j.started_at);
+  calls := coalesce(array_length(ms, 1), 0);
+  p50_ms := (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(ms) v);
+END $$;

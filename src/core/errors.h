@@ -11,6 +11,7 @@ enum class ErrorKind {
   UndefinedObject,   // 42704
   NotReady,          // 55000
   NotSupported,      // 0A000
+  OutOfMemory,       // 53200
   Internal           // XX000
 };
 

@@ -20,6 +20,7 @@ int sqlstate_of(ErrorKind kind) {
     case ErrorKind::UndefinedObject: return ERRCODE_UNDEFINED_OBJECT;
     case ErrorKind::NotReady: return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
     case ErrorKind::NotSupported: return ERRCODE_FEATURE_NOT_SUPPORTED;
+    case ErrorKind::OutOfMemory: return ERRCODE_OUT_OF_MEMORY;
     case ErrorKind::Internal: break;
   }
   return ERRCODE_INTERNAL_ERROR;

@@ -191,7 +191,7 @@ void pgrec_job_worker_main(Datum arg) {
   Datum claim_values[1] = {Int32GetDatum(guc_max_workers)};
   update_job(
       "UPDATE rec.job_queue SET state = 'running', pid = pg_catalog.pg_backend_pid(), started_at = now() "
-      "WHERE id = $1 AND state = 'queued' AND "
+      "WHERE id = (SELECT q.id FROM rec.job_queue q WHERE q.id = $1 AND q.state = 'queued' FOR UPDATE SKIP LOCKED) AND "
       "(SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = 'pgrec training job') < $2 "
       "RETURNING model, algorithm, params::text, source, user_col, item_col, rating_col, device, kind",
       job, 1, claim_types, claim_values, nullptr);

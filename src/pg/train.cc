@@ -18,6 +18,23 @@ namespace pgrec::pg {
 
 namespace {
 
+// Rethrows an allocation failure as 53200 saying roughly how much training needs.
+[[noreturn]] void out_of_memory(const TrainState* state) {
+  const double factors = state->config.algorithm == "als"      ? state->config.als.factors
+                         : state->config.algorithm == "bpr"    ? state->config.bpr.factors
+                         : state->config.algorithm == "item_knn" ? state->config.knn.neighbors
+                         : state->config.algorithm == "popularity" ? 1 : state->config.sgd.factors;
+  const double model_mb = (state->n_users + static_cast<double>(state->n_items)) * factors * 4 / 1048576.0;
+  const double data_mb = static_cast<double>(state->n_interactions) * 24 / 1048576.0;
+  char message[256];
+  snprintf(message, sizeof message,
+           "out of memory while training: %d users x %d items need about %.0f MB for the model and %.0f MB "
+           "for the interactions (more on a GPU, which also gathers factors per interaction)",
+           state->n_users, state->n_items, model_mb, data_mb);
+  throw pgrec::Error(pgrec::ErrorKind::OutOfMemory, message);
+}
+
+
 constexpr int kMaxModelName = 200;
 
 // Returns a required text argument as a C string, or raises 22023 naming it.
@@ -104,7 +121,11 @@ const char* resolve_device(const char* requested, const char* algorithm) {
 void train_start(TrainState* state, const char* device) {
   if (strcmp(device, "cpu") == 0) {
     PGREC_CXX({
-      state->trainer = make_trainer(state->config, std::move(*state->data), guc_threads);
+      try {
+        state->trainer = make_trainer(state->config, std::move(*state->data), guc_threads);
+      } catch (const std::bad_alloc&) {
+        out_of_memory(state);
+      }
       state->data.reset();
     });
     return;
@@ -120,6 +141,7 @@ void train_start(TrainState* state, const char* device) {
   const char* torch_device = strcmp(device, "torch-cpu") == 0 ? "cpu" : device;
   PGREC_CXX({
     trainer = torch->als_trainer(state->data.get(), &state->config.als, torch_device, guc_threads, error, sizeof error);
+    if (trainer == nullptr && strstr(error, "out of memory") != nullptr) out_of_memory(state);
     if (trainer != nullptr) {
       state->trainer.reset(trainer);
       state->data.reset();
@@ -131,7 +153,13 @@ void train_start(TrainState* state, const char* device) {
 }
 
 void train_step(TrainState* state) {
-  PGREC_CXX(state->trainer->step(state->token));
+  PGREC_CXX({
+    try {
+      state->trainer->step(state->token);
+    } catch (const std::bad_alloc&) {
+      out_of_memory(state);
+    }
+  });
   CHECK_FOR_INTERRUPTS();
 }
 

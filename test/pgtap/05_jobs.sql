@@ -2,7 +2,7 @@
 -- and respect the submitting role. Not wrapped in a transaction: workers see committed rows only.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(44);
+SELECT plan(46);
 
 DROP TABLE IF EXISTS job_src, job_secret, job_alice;
 CREATE TABLE job_src AS
@@ -111,6 +111,11 @@ SELECT throws_ok($$SELECT rec.train_async('jx', 'no_such_table', 'user_id', 'ite
 SELECT rec.train_async('jx', 'SELECT user_id, item_id FROM job_src WHERE user_id / 0 = 1', 'user_id', 'item_id') AS job \gset
 SELECT is(rec.wait(:job, '30 s'), 'failed', 'a source query that fails fails the job');
 SELECT is((SELECT error_code || ' ' || error FROM rec.jobs WHERE job = :job), '22012 division by zero', 'with PostgreSQL''s own error');
+-- Bad data fails the job with the SQLSTATE and message rec.train gives.
+SELECT rec.train_async('jn', 'SELECT 1 AS u, 2 AS i, ''NaN''::float8 AS r', 'u', 'i', 'r') AS job \gset
+SELECT is(rec.wait(:job, '30 s'), 'failed', 'a job on bad data fails');
+SELECT is((SELECT error_code || ': ' || error FROM rec.jobs WHERE job = :job),
+          '22000: column "r" has a non-finite value (NaN)', 'like rec.train would');
 SELECT throws_ok($$SELECT rec.train_async('j', 'job_src', 'user_id', 'item_id', device => 'gpu')$$, '22023', NULL,
                  'unknown device is refused at submission');
 SELECT throws_ok($$SELECT rec.train_async('j', 'job_src', 'user_id', 'item_id', params => '{"factorz": 1}')$$, '22023', NULL,
