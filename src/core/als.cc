@@ -203,16 +203,16 @@ double AlsTrainer::loss(CancelToken& token) const {
   return total / static_cast<double>(m.nnz());
 }
 
-Model make_als_model(Interactions&& data, const AlsParams& params, float mean, FactorMatrix users,
-                     FactorMatrix items, const std::string& user_type, const std::string& item_type) {
+Model make_factor_model(const std::string& algorithm, bool explicit_ratings, Interactions&& data, float mean,
+                        FactorMatrix users, FactorMatrix items, const std::string& user_type,
+                        const std::string& item_type) {
   Model m;
-  m.algorithm = "als";
-  m.explicit_ratings = !params.implicit;
+  m.kind = ModelKind::Factors;
+  m.algorithm = algorithm;
+  m.explicit_ratings = explicit_ratings;
   m.user_type = user_type;
   m.item_type = item_type;
   m.global_mean = mean;
-  m.fold_in_reg = static_cast<float>(params.regularization);
-  m.fold_in_alpha = static_cast<float>(params.alpha);
   m.popularity = row_counts(data.by_item);
   m.users = std::move(data.users);
   m.items = std::move(data.items);
@@ -220,6 +220,15 @@ Model make_als_model(Interactions&& data, const AlsParams& params, float mean, F
   m.item_factors = std::move(items);
   m.seen = std::move(data.by_user);
   m.prepare();
+  return m;
+}
+
+Model make_als_model(Interactions&& data, const AlsParams& params, float mean, FactorMatrix users,
+                     FactorMatrix items, const std::string& user_type, const std::string& item_type) {
+  Model m = make_factor_model("als", !params.implicit, std::move(data), mean, std::move(users), std::move(items),
+                              user_type, item_type);
+  m.fold_in_reg = static_cast<float>(params.regularization);
+  m.fold_in_alpha = static_cast<float>(params.alpha);
   return m;
 }
 

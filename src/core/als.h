@@ -37,7 +37,12 @@ void init_als_factors(const AlsParams& params, FactorMatrix* users, FactorMatrix
 // The global mean an explicit ALS model centres ratings on (0 for implicit).
 float als_mean(const Interactions& data, const AlsParams& params);
 
-// Builds the served model from trained factors and the training data (which it consumes).
+// Builds a served factor model from trained factors and the training data (which it consumes).
+Model make_factor_model(const std::string& algorithm, bool explicit_ratings, Interactions&& data, float mean,
+                        FactorMatrix users, FactorMatrix items, const std::string& user_type,
+                        const std::string& item_type);
+
+// The same for ALS, with its fold-in settings.
 Model make_als_model(Interactions&& data, const AlsParams& params, float mean, FactorMatrix users,
                      FactorMatrix items, const std::string& user_type, const std::string& item_type);
 

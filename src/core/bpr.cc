@@ -5,6 +5,7 @@
 #include <random>
 #include <sstream>
 
+#include "als.h"
 #include "errors.h"
 
 namespace pgrec {
@@ -126,21 +127,10 @@ Model BprTrainer::finish(const std::string& user_type, const std::string& item_t
   users.col(f).setOnes();
   items.leftCols(f) = q_;
   for (Eigen::Index i = 0; i < q_.rows(); ++i) items(i, f) = bias_[static_cast<std::size_t>(i)];
-  Model m;
-  m.kind = ModelKind::Factors;
-  m.algorithm = "bpr";
-  m.explicit_ratings = false;
+  Model m = make_factor_model("bpr", false, std::move(data_), 0.0f, std::move(users), std::move(items), user_type,
+                              item_type);
   m.fold_in_reg = static_cast<float>(params_.regularization);
   m.fixed_user_columns = 1;
-  m.user_type = user_type;
-  m.item_type = item_type;
-  m.popularity = row_counts(data_.by_item);
-  m.users = std::move(data_.users);
-  m.items = std::move(data_.items);
-  m.user_factors = std::move(users);
-  m.item_factors = std::move(items);
-  m.seen = std::move(data_.by_user);
-  m.prepare();
   return m;
 }
 

@@ -5,6 +5,7 @@
 #include <random>
 #include <sstream>
 
+#include "als.h"
 #include "errors.h"
 
 namespace pgrec {
@@ -212,22 +213,10 @@ Model SgdMfTrainer::finish(const std::string& user_type, const std::string& item
     items(i, f) = 1.0f;
     items(i, f + 1) = bi_[static_cast<std::size_t>(i)];
   }
-  Model m;
-  m.kind = ModelKind::Factors;
-  m.algorithm = params_.svdpp ? "svdpp" : "sgd_mf";
-  m.explicit_ratings = true;
-  m.user_type = user_type;
-  m.item_type = item_type;
-  m.global_mean = mean_;
+  Model m = make_factor_model(params_.svdpp ? "svdpp" : "sgd_mf", true, std::move(data_), mean_, std::move(users),
+                              std::move(items), user_type, item_type);
   m.fold_in_reg = static_cast<float>(params_.regularization);
   m.fixed_user_columns = 1;
-  m.popularity = row_counts(data_.by_item);
-  m.users = std::move(data_.users);
-  m.items = std::move(data_.items);
-  m.user_factors = std::move(users);
-  m.item_factors = std::move(items);
-  m.seen = std::move(data_.by_user);
-  m.prepare();
   return m;
 }
 

@@ -8,21 +8,10 @@
 
 using namespace pgrec;
 
-namespace {
-
-Model train(const std::string& algorithm, Interactions data) {
-  auto t = make_trainer(parse_algorithm(algorithm, {}, data.explicit_ratings), std::move(data), 1);
-  CancelToken token;
-  while (t->done() < t->total()) t->step(token);
-  return t->finish("int4", "int4");
-}
-
-}  // namespace
-
 TEST(Explain, FactorContributionsSumToTheFoldedInScore) {
   for (const std::string a : {"als", "sgd_mf"}) {
     const bool explicit_data = a == "sgd_mf";
-    const Model m = train(a, explicit_data ? synth::planted_explicit(80, 40, 0.4, 2, nullptr)
+    const Model m = synth::train(a, explicit_data ? synth::planted_explicit(80, 40, 0.4, 2, nullptr)
                                            : synth::planted_implicit(120, 60, 3, 8, 2));
     const std::int32_t u = 5, i = 7;
     std::vector<std::int32_t> items;
@@ -42,7 +31,7 @@ TEST(Explain, FactorContributionsSumToTheFoldedInScore) {
 }
 
 TEST(Explain, NeighboursExplainKnnAndPopularityRefuses) {
-  const Model knn = train("item_knn", synth::planted_implicit(120, 60, 3, 8, 2));
+  const Model knn = synth::train("item_knn", synth::planted_implicit(120, 60, 3, 8, 2));
   const std::int32_t u = 4;
   const std::int32_t group = static_cast<std::int32_t>(knn.users.int_at(u) - 1000) % 3;
   std::int32_t item = -1;
@@ -52,6 +41,6 @@ TEST(Explain, NeighboursExplainKnnAndPopularityRefuses) {
   ASSERT_FALSE(e.top.empty());
   for (const Scored& s : e.top) EXPECT_EQ(knn.items.int_at(s.index) % 3, group);
   EXPECT_GT(e.total, 0);
-  const Model pop = train("popularity", synth::planted_implicit(20, 10, 2, 3, 1));
+  const Model pop = synth::train("popularity", synth::planted_implicit(20, 10, 2, 3, 1));
   EXPECT_THROW(explain(pop, 0, 0, 3), Error);
 }

@@ -9,13 +9,6 @@ using namespace pgrec;
 
 namespace {
 
-Model train(const std::string& algorithm, Interactions data) {
-  auto t = make_trainer(parse_algorithm(algorithm, {}, data.explicit_ratings), std::move(data), 1);
-  CancelToken token;
-  while (t->done() < t->total()) t->step(token);
-  return t->finish("int4", "int4");
-}
-
 // The user's items and values in the model.
 void history(const Model& m, std::int32_t u, std::vector<std::int32_t>* items, std::vector<float>* values) {
   for (std::int64_t p = m.seen.offsets[u]; p < m.seen.offsets[u + 1]; ++p) {
@@ -27,7 +20,7 @@ void history(const Model& m, std::int32_t u, std::vector<std::int32_t>* items, s
 }  // namespace
 
 TEST(FoldIn, ImplicitAlsRebuildsTrainedUsers) {
-  const Model m = train("als", synth::planted_implicit(150, 60, 3, 8, 5));
+  const Model m = synth::train("als", synth::planted_implicit(150, 60, 3, 8, 5));
   int folded_in_group = 0, trained_in_group = 0, total = 0;
   for (std::int32_t u = 0; u < 30; ++u) {
     std::vector<std::int32_t> items;
@@ -49,7 +42,7 @@ TEST(FoldIn, ImplicitAlsRebuildsTrainedUsers) {
 
 TEST(FoldIn, EveryKindRanksTheUsersGroup) {
   for (const std::string a : {"als", "bpr", "item_knn", "popularity"}) {
-    const Model m = train(a, synth::planted_implicit(150, 60, 3, 8, 5));
+    const Model m = synth::train(a, synth::planted_implicit(150, 60, 3, 8, 5));
     // Someone who liked three items of group 1 (ids 1, 4, 7).
     std::vector<std::int32_t> items;
     for (long id : {1L, 4L, 7L}) items.push_back(m.items.find(IdRef::of(id)));
@@ -63,7 +56,7 @@ TEST(FoldIn, EveryKindRanksTheUsersGroup) {
 }
 
 TEST(FoldIn, ExplicitModelsPredictTheGivenRatings) {
-  const Model m = train("sgd_mf", synth::planted_explicit(100, 40, 0.5, 7, nullptr));
+  const Model m = synth::train("sgd_mf", synth::planted_explicit(100, 40, 0.5, 7, nullptr));
   std::vector<std::int32_t> items;
   std::vector<float> values;
   history(m, 3, &items, &values);

@@ -10,29 +10,8 @@
 
 using namespace pgrec;
 
-namespace {
-
-Model train(const std::string& algorithm, Interactions data, const std::vector<Param>& params = {}) {
-  const AlgorithmConfig c = parse_algorithm(algorithm, params, data.explicit_ratings);
-  auto t = make_trainer(c, std::move(data), 2);
-  CancelToken token;
-  while (t->done() < t->total()) t->step(token);
-  return t->finish("int4", "int4");
-}
-
-Param number(const std::string& key, double v) {
-  Param p;
-  p.key = key;
-  p.type = ParamType::Number;
-  p.number = v;
-  p.text = std::to_string(v);
-  return p;
-}
-
-}  // namespace
-
 TEST(ItemKnn, RecoversPlantedGroups) {
-  Model m = train("item_knn", synth::planted_implicit(200, 100, 5, 8, 1));
+  Model m = synth::train("item_knn", synth::planted_implicit(200, 100, 5, 8, 1));
   EXPECT_EQ(m.kind, ModelKind::ItemNeighbors);
   int hits = 0, total = 0;
   for (std::int32_t u = 0; u < static_cast<std::int32_t>(m.users.size()); ++u) {
@@ -75,7 +54,7 @@ TEST(ItemKnn, CosineWithShrinkageMatchesBruteForce) {
     std::sort(row.begin(), row.end(), [](auto a, auto b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
     for (int r = 0; r < keep && r < static_cast<int>(row.size()); ++r) want[{i, row[r].second}] = row[r].first;
   }
-  Model m = train("item_knn", std::move(data), {number("neighbors", keep), number("shrinkage", shrink)});
+  Model m = synth::train("item_knn", std::move(data), {synth::num("neighbors", keep), synth::num("shrinkage", shrink)});
   std::size_t got = 0;
   for (std::int32_t i = 0; i < n; ++i)
     for (std::int64_t q = m.neighbors.offsets[i]; q < m.neighbors.offsets[i + 1]; ++q) {
@@ -88,7 +67,7 @@ TEST(ItemKnn, CosineWithShrinkageMatchesBruteForce) {
 }
 
 TEST(ItemKnn, ExplicitPredictionIsAWeightedMean) {
-  Model m = train("item_knn", synth::planted_explicit(60, 30, 0.5, 3, nullptr), {});
+  Model m = synth::train("item_knn", synth::planted_explicit(60, 30, 0.5, 3, nullptr), {});
   for (std::int32_t u = 0; u < 5; ++u)
     for (std::int32_t i = 0; i < 5; ++i) {
       const float p = predict(m, u, i);
@@ -109,7 +88,7 @@ TEST(Popularity, CountsAndDampedRatings) {
   b.add(IdRef::of(3), IdRef::of(10), 3);
   b.add(IdRef::of(1), IdRef::of(20), 5);
   b.add(IdRef::of(2), IdRef::of(30), 4);
-  Model count = train("popularity", b.build());
+  Model count = synth::train("popularity", b.build());
   EXPECT_EQ(count.kind, ModelKind::ItemScores);
   // User 2 saw 10 and 30: 20 is left; a new user gets 10 first.
   const auto for_2 = recommend(count, count.users.find(IdRef::of(2)), 5, true);
@@ -124,7 +103,7 @@ TEST(Popularity, CountsAndDampedRatings) {
   w.key = "weighting";
   w.type = ParamType::String;
   w.text = "rating";
-  Model rated = train("popularity", b2.build(), {w, number("damping", 1)});
+  Model rated = synth::train("popularity", b2.build(), {w, synth::num("damping", 1)});
   // mean 3.5: item 10 = (5 + 3.5) / 2, item 20 = (2 + 3.5) / 2
   EXPECT_NEAR(predict(rated, 0, rated.items.find(IdRef::of(10))), 4.25, 1e-6);
   EXPECT_NEAR(predict(rated, 0, rated.items.find(IdRef::of(20))), 2.75, 1e-6);
@@ -133,7 +112,7 @@ TEST(Popularity, CountsAndDampedRatings) {
 
 TEST(Algorithms, EveryKindRoundTrips) {
   for (const std::string a : {"item_knn", "popularity"}) {
-    const Model m = train(a, synth::planted_implicit(40, 20, 2, 4, 3));
+    const Model m = synth::train(a, synth::planted_implicit(40, 20, 2, 4, 3));
     const std::string bytes = serialize_model(m);
     const Model back = deserialize_model(bytes.data(), bytes.size());
     EXPECT_EQ(back.kind, m.kind);
@@ -153,8 +132,8 @@ TEST(Bpr, LearnsPlantedGroupsWithEitherSampling) {
     s.key = "sampling";
     s.type = ParamType::String;
     s.text = sampling;
-    Model m = train("bpr", synth::planted_implicit(200, 100, 5, 8, 1),
-                    {s, number("factors", 16), number("epochs", 40), number("learning_rate", 0.05)});
+    Model m = synth::train("bpr", synth::planted_implicit(200, 100, 5, 8, 1),
+                    {s, synth::num("factors", 16), synth::num("epochs", 40), synth::num("learning_rate", 0.05)});
     int hits = 0, total = 0;
     for (std::int32_t u = 0; u < static_cast<std::int32_t>(m.users.size()); ++u) {
       const int group = static_cast<int>(m.users.int_at(u) - 1000) % 5;
@@ -169,7 +148,7 @@ TEST(Bpr, LearnsPlantedGroupsWithEitherSampling) {
 
 TEST(Bpr, LossFallsAndIsDeterministic) {
   auto run = [](int epochs) {
-    auto t = make_trainer(parse_algorithm("bpr", {number("epochs", epochs)}, false), synth::planted_implicit(100, 50, 4, 6, 2), 1);
+    auto t = make_trainer(parse_algorithm("bpr", {synth::num("epochs", epochs)}, false), synth::planted_implicit(100, 50, 4, 6, 2), 1);
     CancelToken token;
     t->step(token);
     const double first = t->loss(token);
@@ -179,5 +158,5 @@ TEST(Bpr, LossFallsAndIsDeterministic) {
   const auto a = run(20), b = run(20);
   EXPECT_LT(a.second, a.first);
   EXPECT_EQ(a, b);
-  EXPECT_THROW(parse_algorithm("bpr", {number("factorz", 1)}, false), Error);
+  EXPECT_THROW(parse_algorithm("bpr", {synth::num("factorz", 1)}, false), Error);
 }

@@ -12,15 +12,6 @@ using namespace pgrec;
 
 namespace {
 
-Param num(const std::string& key, double v) {
-  Param p;
-  p.key = key;
-  p.type = ParamType::Number;
-  p.number = v;
-  p.text = std::to_string(v);
-  return p;
-}
-
 double held_out_rmse(const std::string& algorithm, const std::vector<Param>& params, double* mean_rmse) {
   std::vector<std::tuple<int, int, float>> held;
   Interactions data = synth::planted_explicit(150, 80, 0.3, 3, &held);
@@ -45,20 +36,20 @@ double held_out_rmse(const std::string& algorithm, const std::vector<Param>& par
 
 TEST(SgdMf, LearnsPlantedRatings) {
   double mean_rmse;
-  const double rmse = held_out_rmse("sgd_mf", {num("factors", 8), num("epochs", 60), num("learning_rate", 0.02)}, &mean_rmse);
+  const double rmse = held_out_rmse("sgd_mf", {synth::num("factors", 8), synth::num("epochs", 60), synth::num("learning_rate", 0.02)}, &mean_rmse);
   EXPECT_LT(rmse, 0.6 * mean_rmse) << rmse << " vs " << mean_rmse;
 }
 
 TEST(SgdMf, SvdppLearnsPlantedRatings) {
   double mean_rmse;
-  const double rmse = held_out_rmse("svdpp", {num("factors", 8), num("epochs", 60), num("learning_rate", 0.02)}, &mean_rmse);
+  const double rmse = held_out_rmse("svdpp", {synth::num("factors", 8), synth::num("epochs", 60), synth::num("learning_rate", 0.02)}, &mean_rmse);
   EXPECT_LT(rmse, 0.6 * mean_rmse) << rmse << " vs " << mean_rmse;
 }
 
 TEST(SgdMf, StopsEarlyOnValidation) {
-  auto t = make_trainer(parse_algorithm("sgd_mf", {num("epochs", 500), num("learning_rate", 0.05), num("validation", 0.2),
-                                                   num("patience", 2), num("factors", 30), num("regularization", 0),
-                                                   num("bias_regularization", 0)},
+  auto t = make_trainer(parse_algorithm("sgd_mf", {synth::num("epochs", 500), synth::num("learning_rate", 0.05), synth::num("validation", 0.2),
+                                                   synth::num("patience", 2), synth::num("factors", 30), synth::num("regularization", 0),
+                                                   synth::num("bias_regularization", 0)},
                                         true),
                         synth::planted_explicit(100, 60, 0.3, 4, nullptr), 1);
   CancelToken token;
@@ -70,7 +61,7 @@ TEST(SgdMf, StopsEarlyOnValidation) {
 
 TEST(SgdMf, DeterministicAndChecked) {
   auto run = [](std::uint64_t seed) {
-    auto t = make_trainer(parse_algorithm("svdpp", {num("epochs", 3), num("seed", static_cast<double>(seed))}, true),
+    auto t = make_trainer(parse_algorithm("svdpp", {synth::num("epochs", 3), synth::num("seed", static_cast<double>(seed))}, true),
                           synth::planted_explicit(50, 30, 0.4, 6, nullptr), 1);
     CancelToken token;
     while (t->done() < t->total()) t->step(token);
@@ -83,5 +74,5 @@ TEST(SgdMf, DeterministicAndChecked) {
   const std::string bytes = serialize_model(a);
   EXPECT_EQ(serialize_model(deserialize_model(bytes.data(), bytes.size())), bytes);
   EXPECT_THROW(parse_algorithm("sgd_mf", {}, false), Error);          // needs ratings
-  EXPECT_THROW(parse_algorithm("sgd_mf", {num("alpha", 1)}, true), Error);  // unknown key
+  EXPECT_THROW(parse_algorithm("sgd_mf", {synth::num("alpha", 1)}, true), Error);  // unknown key
 }

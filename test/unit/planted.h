@@ -2,6 +2,7 @@
 #pragma once
 #include <random>
 
+#include "algorithms.h"
 #include "interactions.h"
 
 namespace pgrec::synth {
@@ -42,6 +43,24 @@ inline Interactions planted_explicit(int users, int items, double density, unsig
         b.add(IdRef::of(u), IdRef::of(i), r);
     }
   return b.build();
+}
+
+// A number parameter, as the SQL layer would pass it.
+inline Param num(const std::string& key, double v) {
+  Param p;
+  p.key = key;
+  p.type = ParamType::Number;
+  p.number = v;
+  p.text = std::to_string(v);
+  return p;
+}
+
+// Trains `algorithm` to the end on `data` with `params` (one thread).
+inline Model train(const std::string& algorithm, Interactions data, const std::vector<Param>& params = {}) {
+  auto t = make_trainer(parse_algorithm(algorithm, params, data.explicit_ratings), std::move(data), 1);
+  CancelToken token;
+  while (t->done() < t->total()) t->step(token);
+  return t->finish("int4", "int4");
 }
 
 }  // namespace pgrec::synth
