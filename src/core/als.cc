@@ -166,9 +166,17 @@ void AlsTrainer::solve_side(FactorMatrix& X, const FactorMatrix& Y, const Csr& b
 }
 
 void AlsTrainer::step(CancelToken& token) {
-  solve_side(users_, items_, data_.by_user, token);
-  solve_side(items_, users_, data_.by_item, token);
-  ++done_;
+  step_part(0, token);
+  step_part(1, token);
+}
+
+void AlsTrainer::step_part(std::int32_t part, CancelToken& token) {
+  if (part == 0) {
+    solve_side(users_, items_, data_.by_user, token);
+  } else {
+    solve_side(items_, users_, data_.by_item, token);
+    ++done_;
+  }
 }
 
 double AlsTrainer::loss(CancelToken& token) const {

@@ -54,6 +54,9 @@ class AlsTrainer : public Trainer {
 
   // Runs one iteration (users, then items); throws Cancelled if the token fires.
   void step(CancelToken& token) override;
+  // Part 0 solves the users, part 1 the items.
+  std::int32_t parts() const override { return 2; }
+  void step_part(std::int32_t part, CancelToken& token) override;
   std::int32_t done() const override { return done_; }
   std::int32_t total() const override { return params_.iterations; }
   // Returns the training objective (weighted squared error plus regularisation) per interaction.

@@ -86,13 +86,23 @@ std::int32_t BprTrainer::draw_negative(std::int32_t u, std::uint64_t& state) con
 }
 
 void BprTrainer::step(CancelToken& token) {
+  for (std::int32_t part = 0; part < kParts; ++part) step_part(part, token);
+}
+
+void BprTrainer::step_part(std::int32_t part, CancelToken& token) {
   const Eigen::Index f = p_.cols();
   const float lr = static_cast<float>(params_.learning_rate);
   const float reg = static_cast<float>(params_.regularization);
   const std::size_t nnz = entry_user_.size();
-  std::uint64_t state = params_.seed * 0x2545f4914f6cdd1dULL + static_cast<std::uint64_t>(done_) + 1;
-  double loss = 0;
-  for (std::size_t s = 0; s < nnz; ++s) {
+  if (part == 0) {
+    epoch_state_ = params_.seed * 0x2545f4914f6cdd1dULL + static_cast<std::uint64_t>(done_) + 1;
+    epoch_loss_ = 0;
+  }
+  std::uint64_t& state = epoch_state_;
+  double& loss = epoch_loss_;
+  const std::size_t first = nnz * static_cast<std::size_t>(part) / kParts;
+  const std::size_t last = nnz * static_cast<std::size_t>(part + 1) / kParts;
+  for (std::size_t s = first; s < last; ++s) {
     if ((s & 4095) == 0) token.check();
     const std::size_t e = next_random(state) % nnz;
     const std::int32_t u = entry_user_[e];
@@ -115,8 +125,10 @@ void BprTrainer::step(CancelToken& token) {
     bias_[static_cast<std::size_t>(i)] += lr * (g - reg * bias_[static_cast<std::size_t>(i)]);
     bias_[static_cast<std::size_t>(j)] += lr * (-g - reg * bias_[static_cast<std::size_t>(j)]);
   }
-  last_loss_ = nnz > 0 ? loss / static_cast<double>(nnz) : 0.0;
-  ++done_;
+  if (part == kParts - 1) {
+    last_loss_ = nnz > 0 ? loss / static_cast<double>(nnz) : 0.0;
+    ++done_;
+  }
 }
 
 Model BprTrainer::finish(const std::string& user_type, const std::string& item_type) {

@@ -31,6 +31,9 @@ class BprTrainer : public Trainer {
  public:
   BprTrainer(Interactions data, const BprParams& params);
   void step(CancelToken& token) override;
+  // An epoch's samples in ten parts.
+  std::int32_t parts() const override { return kParts; }
+  void step_part(std::int32_t part, CancelToken& token) override;
   // The mean BPR loss (-log sigmoid of the score margin) of the last epoch.
   double loss(CancelToken&) const override { return last_loss_; }
   std::int32_t done() const override { return done_; }
@@ -47,7 +50,10 @@ class BprTrainer : public Trainer {
   std::vector<float> bias_;
   std::vector<double> cumulative_;  // popularity sampling: cumulative weights
   std::vector<std::int32_t> entry_user_;
+  static constexpr std::int32_t kParts = 10;
   double last_loss_ = 0;
+  double epoch_loss_ = 0;
+  std::uint64_t epoch_state_ = 0;
   std::int32_t done_ = 0;
 };
 

@@ -13,6 +13,13 @@ class Trainer {
   virtual ~Trainer() = default;
   // Runs one iteration (epoch); throws Cancelled if the token fires.
   virtual void step(CancelToken& token) = 0;
+  // An epoch may run in parts, so that progress shows within long epochs: parts() of them, in
+  // order; the last one completes the epoch. By default the epoch is one part.
+  virtual std::int32_t parts() const { return 1; }
+  virtual void step_part(std::int32_t part, CancelToken& token) {
+    (void)part;
+    step(token);
+  }
   // Returns the training objective per interaction.
   virtual double loss(CancelToken& token) const = 0;
   virtual std::int32_t done() const = 0;

@@ -72,11 +72,20 @@ class TorchAlsTrainer : public Trainer {
   }
 
   void step(CancelToken& token) override {
+    step_part(0, token);
+    step_part(1, token);
+  }
+
+  // Part 0 solves the users, part 1 the items.
+  std::int32_t parts() const override { return 2; }
+  void step_part(std::int32_t part, CancelToken& token) override {
     guarded([&] {
-      solve_side(x_, y_, by_user_, token);
-      solve_side(y_, x_, by_item_, token);
+      if (part == 0)
+        solve_side(x_, y_, by_user_, token);
+      else
+        solve_side(y_, x_, by_item_, token);
     });
-    ++done_;
+    if (part == 1) ++done_;
   }
 
   double loss(CancelToken&) const override {

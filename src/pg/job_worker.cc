@@ -86,19 +86,26 @@ void run_train_job(int64 job, const char* model, const char* algorithm, const ch
   commit_work();
 
   const int total = state->config.iterations;
+  const std::int32_t parts = train_parts(state);
   double last_report = 0;
   for (int it = 1; it <= total; ++it) {
-    train_step(state);
-    const double now = now_seconds();
-    if (it == total || now - last_report >= 0.2) {
+    for (std::int32_t part = 0; part < parts; ++part) {
+      train_step_part(state, part);
+      const bool epoch_done = part == parts - 1;
+      const double now = now_seconds();
+      if (!(it == total && epoch_done) && now - last_report < 0.2) continue;
+      // Progress is committed at most five times a second, within epochs too.
       last_report = now;
-      const double loss = train_loss(state);
+      const double loss = epoch_done ? train_loss(state) : 0.0;
       begin_work();
       Oid t[4] = {INT4OID, INT4OID, FLOAT4OID, FLOAT8OID};
-      Datum v[4] = {Int32GetDatum(it), Int32GetDatum(total),
-                    Float4GetDatum(static_cast<float>(it) / static_cast<float>(total)), Float8GetDatum(loss)};
-      update_job("UPDATE rec.job_queue SET epoch = $2, epochs = $3, progress = $4, loss = $5 WHERE id = $1",
-                 job, 4, t, v, nullptr);
+      Datum v[4] = {Int32GetDatum(epoch_done ? it : it - 1), Int32GetDatum(total),
+                    Float4GetDatum(static_cast<float>((it - 1) + static_cast<double>(part + 1) / parts) / static_cast<float>(total)),
+                    Float8GetDatum(loss)};
+      char nulls[4] = {' ', ' ', ' ', epoch_done ? ' ' : 'n'};
+      update_job(epoch_done ? "UPDATE rec.job_queue SET epoch = $2, epochs = $3, progress = $4, loss = $5 WHERE id = $1"
+                            : "UPDATE rec.job_queue SET epoch = $2, epochs = $3, progress = $4, loss = COALESCE($5, loss) WHERE id = $1",
+                 job, 4, t, v, nulls);
       commit_work();
     }
   }

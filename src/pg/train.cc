@@ -152,15 +152,21 @@ void train_start(TrainState* state, const char* device) {
                     errmsg("could not train on device \"%s\": %s", device, error)));
 }
 
-void train_step(TrainState* state) {
+void train_step_part(TrainState* state, std::int32_t part) {
   PGREC_CXX({
     try {
-      state->trainer->step(state->token);
+      state->trainer->step_part(part, state->token);
     } catch (const std::bad_alloc&) {
       out_of_memory(state);
     }
   });
   CHECK_FOR_INTERRUPTS();
+}
+
+std::int32_t train_parts(TrainState* state) {
+  std::int32_t n = 1;
+  PGREC_CXX(n = state->trainer->parts());
+  return n;
 }
 
 double train_loss(TrainState* state) {
@@ -234,8 +240,9 @@ Datum pgrec_train(PG_FUNCTION_ARGS) {
   train_start(state, "cpu");
   // Long runs report progress as NOTICEs, at most one every two seconds.
   double last_notice = now_seconds();
+  const std::int32_t parts = train_parts(state);
   for (int it = 1; it <= state->config.iterations; ++it) {
-    train_step(state);
+    for (std::int32_t part = 0; part < parts; ++part) train_step_part(state, part);
     const double now = now_seconds();
     if (now - last_notice >= 2.0) {
       last_notice = now;

@@ -231,7 +231,7 @@ Datum pgrec_train_agg_final(PG_FUNCTION_ARGS) {
   Owned<std::string>* bytes_owner = own(bytes, CurrentMemoryContext);
   for (int it = 0; it < total; ++it) {
     PGREC_CXX((*trainer)->step(state->token));
-    CHECK_FOR_INTERRUPTS();
+    CHECK_FOR_INTERRUPTS();  // between iterations; the token stops an iteration within it
   }
   PGREC_CXX({
     pgrec::Model model = (*trainer)->finish(state->user_type, state->item_type);

@@ -30,8 +30,12 @@ const char* resolve_device(const char* requested, const char* algorithm);
 // Hands the data read to a trainer on `device` (a resolve_device result).
 void train_start(TrainState* state, const char* device);
 
-// Runs one iteration; interrupts (cancel, timeout, termination) are processed afterwards.
-void train_step(TrainState* state);
+// Runs one part of the current iteration (see Trainer::parts); interrupts (cancel, timeout,
+// termination) are processed afterwards.
+void train_step_part(TrainState* state, std::int32_t part);
+
+// The number of parts an iteration runs in.
+std::int32_t train_parts(TrainState* state);
 
 // Returns the trainer's objective per interaction (for progress reports).
 double train_loss(TrainState* state);

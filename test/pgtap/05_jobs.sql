@@ -2,7 +2,7 @@
 -- and respect the submitting role. Not wrapped in a transaction: workers see committed rows only.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(46);
+SELECT plan(48);
 
 DROP TABLE IF EXISTS job_src, job_secret, job_alice;
 CREATE TABLE job_src AS
@@ -38,6 +38,21 @@ BEGIN
 END $$;
 SELECT results_eq($$SELECT * FROM pg_temp.watch($$ || :job || $$)$$, $$VALUES (true, true)$$,
                   'progress is visible while training, and version 1 serves meanwhile');
+
+-- Progress moves within an epoch too (ALS reports after solving the users).
+SELECT rec.train_async('jp', 'job_src', 'user_id', 'item_id', params => '{"factors": 400, "iterations": 2}') AS pjob \gset
+CREATE FUNCTION pg_temp.saw_partial_epoch(job bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE deadline timestamptz := clock_timestamp() + interval '60 s'; seen boolean := false;
+BEGIN
+  WHILE clock_timestamp() < deadline AND NOT seen LOOP
+    SELECT j.epoch = 0 AND j.progress > 0 INTO seen FROM rec.jobs j WHERE j.job = saw_partial_epoch.job;
+    EXIT WHEN (SELECT j.state FROM rec.jobs j WHERE j.job = saw_partial_epoch.job) NOT IN ('queued', 'running');
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+  RETURN seen;
+END $$;
+SELECT ok(pg_temp.saw_partial_epoch(:pjob), 'progress shows before the first epoch ends');
+SELECT is(rec.cancel(:pjob), 'cancelling', 'and that job can go');
 
 -- rec.cancel stops it within about a second; nothing is stored.
 SELECT clock_timestamp() AS t0 \gset
