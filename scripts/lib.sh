@@ -6,7 +6,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGREC_PORT=${PGREC_PORT:-54329}
 PG_BIN=/usr/lib/postgresql/15/bin
 PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-  libtorch-dev libeigen3-dev libopenblas0-openmp libgloo-dev googletest libgtest-dev cmake g++ make)
+  libtorch-dev libeigen3-dev libopenblas0-openmp libgloo-dev googletest libgtest-dev cmake g++ make clang libclang-rt-14-dev)
 
 # Runs a command as root (directly, or through sudo).
 as_root() {

@@ -74,6 +74,7 @@ class ByteReader {
     if (n > 0) std::memcpy(out, take(n * sizeof(T)), n * sizeof(T));
   }
   bool at_end() const { return p_ == end_; }
+  std::size_t remaining() const { return static_cast<std::size_t>(end_ - p_); }
 
   [[noreturn]] static void corrupt(const std::string& what) {
     bad_data("model data is corrupt (" + what + ")");

@@ -47,6 +47,8 @@ FactorMatrix get_matrix(ByteReader& r, std::int64_t rows, std::int64_t cols) {
   const auto got_cols = r.get<std::int64_t>();
   if (got_rows != rows || (cols >= 0 && got_cols != cols) || got_cols < 0 || got_cols > 100000)
     ByteReader::corrupt("matrix shape");
+  if (static_cast<std::uint64_t>(got_rows) * static_cast<std::uint64_t>(got_cols) > r.remaining() / sizeof(float))
+    ByteReader::corrupt("truncated matrix");
   FactorMatrix m(got_rows, got_cols);
   r.get_into(m.data(), static_cast<std::uint64_t>(m.size()));
   return m;
