@@ -1,4 +1,4 @@
--- The popularity, item_knn and bpr families behind the same train/recommend API.
+-- The popularity, item_knn, user_knn and bpr families behind the same train/recommend API.
 SELECT rec.train('pop', 'ratings', 'user_id', 'item_id', algorithm => 'popularity');
 SELECT rec.train('knn', 'ratings', 'user_id', 'item_id', algorithm => 'item_knn',
                  params => '{"neighbors": 20, "shrinkage": 2}');
@@ -35,6 +35,14 @@ SELECT bool_and(abs(rec.predict('knn', 42, item_id) - score) < 1e-4) AS predict_
          <= min(score) + 1e-4 AS none_better_left_out
 FROM got;
 
+-- user_knn: scores come from the most similar users; predict agrees with recommend.
+SELECT rec.train('uknn', 'ratings', 'user_id', 'item_id', algorithm => 'user_knn', params => '{"neighbors": 20}');
+SELECT count(*) AS rows, avg((r.item_id % 4 = u % 4)::int) >= 0.95 AS in_group,
+       bool_and(abs(rec.predict('uknn', u, r.item_id) - r.score) < 1e-4) AS predict_matches
+FROM generate_series(1, 100) u, LATERAL rec.recommend('uknn', u, 5) r;
+SELECT count(*) AS rows, bool_and(item_id % 4 = 3) AS group_3 FROM rec.recommend_for_items('uknn', ARRAY[3, 7, 11], k => 5);
+SELECT * FROM rec.similar_items('uknn', 6, 5);
+
 -- Evaluated side by side with ALS on the same split.
 SELECT * FROM rec.split('fam', 'ratings', 'user_id', 'item_id', method => 'per_user') \g /dev/null
 SELECT a AS algorithm, rec.train('fam_' || a, 'fam_train', 'user_id', 'item_id', algorithm => a,
@@ -56,5 +64,5 @@ SELECT * FROM rec.similar_items('pop', 6, 5);
 
 SELECT rec.train('x', 'ratings', 'user_id', 'item_id', algorithm => 'bpr', params => '{"sampling": "clever"}');
 
-SELECT rec.drop_model(model) FROM rec.models WHERE model IN ('pop', 'pop_r', 'knn', 'fam_als', 'fam_bpr', 'fam_item_knn', 'fam_popularity') \g /dev/null
+SELECT rec.drop_model(model) FROM rec.models WHERE model IN ('pop', 'pop_r', 'knn', 'uknn', 'fam_als', 'fam_bpr', 'fam_item_knn', 'fam_popularity') \g /dev/null
 DROP TABLE fam_train, fam_test;

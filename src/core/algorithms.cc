@@ -6,7 +6,7 @@ namespace pgrec {
 
 namespace {
 
-const char* const kAlgorithms[] = {"als", "bpr", "item_knn", "popularity", "sgd_mf", "svdpp"};
+const char* const kAlgorithms[] = {"als", "bpr", "item_knn", "popularity", "sgd_mf", "svdpp", "user_knn"};
 
 }  // namespace
 
@@ -29,8 +29,8 @@ AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param
     c.als = AlsParams::parse(params, has_ratings);
     c.params_json = c.als.to_json();
     c.iterations = c.als.iterations;
-  } else if (name == "item_knn") {
-    c.knn = KnnParams::parse(params, has_ratings);
+  } else if (name == "item_knn" || name == "user_knn") {
+    c.knn = KnnParams::parse(params, has_ratings, name.c_str());
     c.params_json = c.knn.to_json();
   } else if (name == "popularity") {
     c.popularity = PopularityParams::parse(params, has_ratings);
@@ -50,6 +50,7 @@ AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param
 }
 
 std::unique_ptr<Trainer> make_trainer(const AlgorithmConfig& c, Interactions data, int threads) {
+  if (c.algorithm == "user_knn") return std::make_unique<UserKnnTrainer>(std::move(data), c.knn, threads);
   if (c.algorithm == "item_knn") return std::make_unique<ItemKnnTrainer>(std::move(data), c.knn, threads);
   if (c.algorithm == "sgd_mf" || c.algorithm == "svdpp") return std::make_unique<SgdMfTrainer>(std::move(data), c.sgd);
   if (c.algorithm == "bpr") return std::make_unique<BprTrainer>(std::move(data), c.bpr);

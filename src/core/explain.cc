@@ -32,6 +32,8 @@ Explanation explain(const Model& m, std::int32_t user, std::int32_t item, std::i
   switch (m.kind) {
     case ModelKind::ItemScores:
       throw Error(ErrorKind::NotSupported, m.algorithm + " models rank every user alike: there is nothing to explain");
+    case ModelKind::UserNeighbors:
+      throw Error(ErrorKind::NotSupported, "user_knn scores come from similar users, not from the user's own items");
     case ModelKind::ItemNeighbors: {
       const Csr& nb = m.neighbors;
       for (std::size_t k = 0; k < items.size(); ++k) {

@@ -3,6 +3,7 @@
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "errors.h"
@@ -104,6 +105,36 @@ std::vector<Scored> recommend_for_items(const Model& m, const std::vector<std::i
     case ModelKind::ItemScores:
       std::copy(m.item_scores.begin(), m.item_scores.end(), scores.begin());
       break;
+    case ModelKind::UserNeighbors: {
+      // Cosine of the given items against every user, the top ones as neighbours, then as usual.
+      if (!m.seen_by_item_ready) {
+        m.seen_by_item = m.seen.transpose();
+        m.seen_by_item_ready = true;
+      }
+      const std::int32_t n_users = m.seen.rows;
+      std::vector<double> dot(static_cast<std::size_t>(n_users), 0.0);
+      double given_norm = 0;
+      for (std::size_t g = 0; g < items.size(); ++g) {
+        const float w = values.empty() ? 1.0f : values[g];
+        given_norm += static_cast<double>(w) * w;
+        const Csr& by_item = m.seen_by_item;
+        for (std::int64_t q = by_item.offsets[items[g]]; q < by_item.offsets[items[g] + 1]; ++q)
+          dot[static_cast<std::size_t>(by_item.indices[q])] += static_cast<double>(w) * by_item.values[q];
+      }
+      std::vector<float> sim(static_cast<std::size_t>(n_users), std::numeric_limits<float>::quiet_NaN());
+      std::int32_t keep = 1;
+      for (std::int32_t v = 0; v < n_users; ++v) {
+        keep = std::max<std::int32_t>(keep, static_cast<std::int32_t>(m.neighbors.offsets[v + 1] - m.neighbors.offsets[v]));
+        if (dot[static_cast<std::size_t>(v)] <= 0) continue;
+        double norm = 0;
+        for (std::int64_t p = m.seen.offsets[v]; p < m.seen.offsets[v + 1]; ++p) norm += static_cast<double>(m.seen.values[p]) * m.seen.values[p];
+        sim[static_cast<std::size_t>(v)] = static_cast<float>(dot[static_cast<std::size_t>(v)] / std::sqrt(norm * given_norm));
+      }
+      for (const Scored& nbr : top_k(sim.data(), n_users, keep))
+        for (std::int64_t p = m.seen.offsets[nbr.index]; p < m.seen.offsets[nbr.index + 1]; ++p)
+          scores[static_cast<std::size_t>(m.seen.indices[p])] += nbr.score * m.seen.values[p];
+      break;
+    }
   }
   if (filter != nullptr) filter->apply(scores.data(), n);
   std::vector<std::int32_t> excluded;

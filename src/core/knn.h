@@ -17,15 +17,41 @@ struct KnnParams {
   double shrinkage = 0;               // sim *= n / (n + shrinkage), n = users in common
 
   // Reads and checks the "item_knn" parameters; Pearson and adjusted cosine need ratings.
-  static KnnParams parse(const std::vector<Param>& params, bool has_ratings);
+  static KnnParams parse(const std::vector<Param>& params, bool has_ratings, const char* algorithm = "item_knn");
   // Writes the effective parameters as a JSON object.
   std::string to_json() const;
 };
+
+// The top `params.neighbors` positive similarities of every row entity of `by_row` (items for
+// item kNN, users for user kNN), computed sparsely through `by_other` (its transpose).
+Csr neighbor_graph(const Csr& by_row, const Csr& by_other, bool explicit_ratings, const KnnParams& params,
+                   int threads, CancelToken& token);
 
 // Computes each item's top neighbours in one step.
 class ItemKnnTrainer : public Trainer {
  public:
   ItemKnnTrainer(Interactions data, const KnnParams& params, int threads)
+      : data_(std::move(data)), params_(params), threads_(threads) {}
+
+  void step(CancelToken& token) override;
+  double loss(CancelToken&) const override { return 0.0; }
+  std::int32_t done() const override { return done_; }
+  std::int32_t total() const override { return 1; }
+  Model finish(const std::string& user_type, const std::string& item_type) override;
+
+ private:
+  Interactions data_;
+  KnnParams params_;
+  int threads_;
+  Csr neighbors_;
+  std::int32_t done_ = 0;
+};
+
+// Computes each user's top neighbours in one step; a user's score for an item is the sum over
+// the neighbours who have it of similarity x their value.
+class UserKnnTrainer : public Trainer {
+ public:
+  UserKnnTrainer(Interactions data, const KnnParams& params, int threads)
       : data_(std::move(data)), params_(params), threads_(threads) {}
 
   void step(CancelToken& token) override;

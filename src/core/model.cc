@@ -91,6 +91,7 @@ void Model::prepare() {
   for (Eigen::Index i = 0; i < item_factors.rows(); ++i)
     item_norms[static_cast<std::size_t>(i)] = item_factors.row(i).norm();
   item_gram_ready = false;
+  seen_by_item_ready = false;
 }
 
 std::string serialize_model(const Model& m) {
@@ -147,7 +148,7 @@ Model deserialize_model(const char* data, std::size_t size) {
   ByteReader r(data + kHeaderSize, payload);
   Model m;
   const auto kind = r.get<std::uint8_t>();
-  if (kind > static_cast<std::uint8_t>(ModelKind::ItemScores)) ByteReader::corrupt("model kind");
+  if (kind > static_cast<std::uint8_t>(ModelKind::UserNeighbors)) ByteReader::corrupt("model kind");
   m.kind = static_cast<ModelKind>(kind);
   m.algorithm = r.get_string();
   m.explicit_ratings = r.get<std::uint8_t>() != 0;
@@ -165,8 +166,8 @@ Model deserialize_model(const char* data, std::size_t size) {
   m.user_factors = get_matrix(r, m.kind == ModelKind::Factors ? n_users : 0, -1);
   m.item_factors = get_matrix(r, m.kind == ModelKind::Factors ? n_items : 0, m.user_factors.cols());
   m.seen = get_csr(r, n_users, n_items);
-  m.neighbors = get_csr(r, m.kind == ModelKind::ItemNeighbors ? n_items : 0,
-                        m.kind == ModelKind::ItemNeighbors ? n_items : 0);
+  const std::int64_t nb = m.kind == ModelKind::ItemNeighbors ? n_items : m.kind == ModelKind::UserNeighbors ? n_users : 0;
+  m.neighbors = get_csr(r, nb, nb);
   m.item_scores = r.get_array<float>(m.kind == ModelKind::ItemScores ? static_cast<std::uint64_t>(n_items) : 0);
   if (m.fixed_user_columns < 0 || m.fixed_user_columns > m.item_factors.cols()) ByteReader::corrupt("fixed columns");
   m.popularity = r.get_array<float>(static_cast<std::uint64_t>(n_items));

@@ -16,7 +16,7 @@ using FactorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 constexpr std::uint32_t kModelFormatVersion = 1;
 
 // How a model scores: latent factors, item neighbourhoods, or a fixed per-item score.
-enum class ModelKind : std::uint8_t { Factors = 0, ItemNeighbors = 1, ItemScores = 2 };
+enum class ModelKind : std::uint8_t { Factors = 0, ItemNeighbors = 1, ItemScores = 2, UserNeighbors = 3 };
 
 struct Model {
   ModelKind kind = ModelKind::Factors;
@@ -29,7 +29,7 @@ struct Model {
   IdMap items;
   FactorMatrix user_factors;  // Factors: users x factors (empty otherwise)
   FactorMatrix item_factors;  // Factors: items x factors (empty otherwise)
-  Csr neighbors;              // ItemNeighbors: items x items, each item's kept similarities
+  Csr neighbors;              // ItemNeighbors: items x items; UserNeighbors: users x users
   std::vector<float> item_scores;  // ItemScores: the score of every item
   float global_mean = 0;      // added to explicit predictions
   // Fold-in (a user vector from a list of items at query time), for Factors models.
@@ -44,8 +44,11 @@ struct Model {
   // Implicit Factors models: Y^T Y over the free columns, computed on first fold-in.
   mutable Eigen::MatrixXf item_gram;
   mutable bool item_gram_ready = false;
+  // UserNeighbors models: the seen matrix by item, built on first fold-in.
+  mutable Csr seen_by_item;
+  mutable bool seen_by_item_ready = false;
 
-  // Computes the derived fields.
+  // Computes the derived fields (and forgets the lazily built ones).
   void prepare();
   std::int32_t factors() const { return static_cast<std::int32_t>(item_factors.cols()); }
   // The number of items the model ranks (every model keeps each item's popularity).

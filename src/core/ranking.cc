@@ -87,6 +87,17 @@ void score_items(const Model& model, std::int32_t user, float* out) {
     case ModelKind::ItemScores:
       std::copy(model.item_scores.begin(), model.item_scores.end(), out);
       return;
+    case ModelKind::UserNeighbors: {
+      std::fill(out, out + n, 0.0f);
+      const Csr& seen = model.seen;
+      const Csr& nb = model.neighbors;
+      for (std::int64_t q = nb.offsets[user]; q < nb.offsets[user + 1]; ++q) {
+        const std::int32_t v = nb.indices[q];
+        const float s = nb.values[q];
+        for (std::int64_t p = seen.offsets[v]; p < seen.offsets[v + 1]; ++p) out[seen.indices[p]] += s * seen.values[p];
+      }
+      return;
+    }
   }
 }
 
@@ -103,7 +114,7 @@ std::vector<Scored> recommend(const Model& model, std::int32_t user, std::int32_
 
 namespace {
 
-// The similarity kept for item `i` in item `j`'s neighbour list, or 0.
+// The value in row `j` at column `i` of a sorted CSR matrix (a kept similarity, a rating), or 0.
 float neighbor_similarity(const Csr& nb, std::int32_t j, std::int32_t i) {
   const auto first = nb.indices.begin() + nb.offsets[j], last = nb.indices.begin() + nb.offsets[j + 1];
   const auto it = std::lower_bound(first, last, i);
@@ -132,6 +143,19 @@ float predict(const Model& model, std::int32_t user, std::int32_t item) {
     }
     case ModelKind::ItemScores:
       return model.item_scores[static_cast<std::size_t>(item)];
+    case ModelKind::UserNeighbors: {
+      // Implicit: the ranking score. Explicit: the similarity-weighted mean of the neighbours' ratings.
+      double num = 0, den = 0;
+      const Csr& nb = model.neighbors;
+      for (std::int64_t q = nb.offsets[user]; q < nb.offsets[user + 1]; ++q) {
+        const float r = neighbor_similarity(model.seen, nb.indices[q], item);  // the neighbour's value, or 0
+        if (r == 0.0f) continue;
+        num += static_cast<double>(nb.values[q]) * r;
+        den += std::abs(nb.values[q]);
+      }
+      if (!model.explicit_ratings) return static_cast<float>(num);
+      return den > 0 ? static_cast<float>(num / den) : model.global_mean;
+    }
   }
   return 0.0f;
 }
@@ -150,6 +174,7 @@ std::vector<Scored> similar_items(const Model& model, std::int32_t item, std::in
   }
   if (model.kind != ModelKind::Factors)
     throw Error(ErrorKind::NotSupported, model.algorithm + " models have no notion of similar items");
+
   Eigen::VectorXf scores = model.item_factors * model.item_factors.row(item).transpose();
   const float self = model.item_norms[static_cast<std::size_t>(item)];
   for (Eigen::Index i = 0; i < scores.size(); ++i) {

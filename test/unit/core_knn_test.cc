@@ -5,6 +5,7 @@
 #include <map>
 
 #include "algorithms.h"
+#include "fold_in.h"
 #include "planted.h"
 #include "ranking.h"
 
@@ -159,4 +160,27 @@ TEST(Bpr, LossFallsAndIsDeterministic) {
   EXPECT_LT(a.second, a.first);
   EXPECT_EQ(a, b);
   EXPECT_THROW(parse_algorithm("bpr", {synth::num("factorz", 1)}, false), Error);
+}
+
+TEST(UserKnn, RecommendsTheGroupAndFoldsIn) {
+  Model m = synth::train("user_knn", synth::planted_implicit(200, 100, 5, 8, 1), {synth::num("neighbors", 20)});
+  EXPECT_EQ(m.kind, ModelKind::UserNeighbors);
+  int hits = 0, total = 0;
+  for (std::int32_t u = 0; u < 50; ++u) {
+    const int group = static_cast<int>(m.users.int_at(u) - 1000) % 5;
+    for (const Scored& s : recommend(m, u, 5, true)) {
+      hits += (m.items.int_at(s.index) % 5) == group;
+      ++total;
+      EXPECT_NEAR(predict(m, u, s.index), s.score, 1e-4);
+    }
+  }
+  EXPECT_GE(static_cast<double>(hits) / total, 0.95);
+  std::vector<std::int32_t> given;
+  for (long id : {2L, 7L, 12L}) given.push_back(m.items.find(IdRef::of(id)));
+  int in_group = 0;
+  for (const Scored& s : recommend_for_items(m, given, {}, 5, true)) in_group += m.items.int_at(s.index) % 5 == 2;
+  EXPECT_GE(in_group, 4);
+  EXPECT_THROW(similar_items(m, 0, 3), Error);
+  const std::string bytes = serialize_model(m);
+  EXPECT_EQ(serialize_model(deserialize_model(bytes.data(), bytes.size())), bytes);
 }
