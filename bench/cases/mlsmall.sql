@@ -6,6 +6,7 @@ SELECT bench.ranking_row('ml-latest-small (100,836 rows)', '80/20 per-user split
                          label, algorithm, params::jsonb, 'mls_train', 'mls_test')
 FROM (VALUES ('popularity (count)', 'popularity', '{}'),
              ('item_knn, cosine, 100 neighbours', 'item_knn', '{}'),
+             ('user_knn, cosine, 100 neighbours', 'user_knn', '{}'),
              ('bpr, 64 f, 50 epochs, uniform negatives', 'bpr', '{}'),
              ('als implicit, 64 f, 15 it', 'als', '{"factors": 64, "iterations": 15}')) v(label, algorithm, params);
 SELECT round(bench.seconds($q$SELECT rec.train('b_mls_x', 'mls_train', 'user_id', 'item_id', 'rating',
