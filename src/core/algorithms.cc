@@ -50,8 +50,8 @@ AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param
 }
 
 std::unique_ptr<Trainer> make_trainer(const AlgorithmConfig& c, Interactions data, int threads) {
-  if (c.algorithm == "user_knn") return std::make_unique<UserKnnTrainer>(std::move(data), c.knn, threads);
-  if (c.algorithm == "item_knn") return std::make_unique<ItemKnnTrainer>(std::move(data), c.knn, threads);
+  if (c.algorithm == "user_knn" || c.algorithm == "item_knn")
+    return std::make_unique<KnnTrainer>(std::move(data), c.knn, threads, c.algorithm == "user_knn");
   if (c.algorithm == "sgd_mf" || c.algorithm == "svdpp") return std::make_unique<SgdMfTrainer>(std::move(data), c.sgd);
   if (c.algorithm == "bpr") return std::make_unique<BprTrainer>(std::move(data), c.bpr);
   if (c.algorithm == "popularity") return std::make_unique<PopularityTrainer>(std::move(data), c.popularity);

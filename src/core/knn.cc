@@ -122,37 +122,16 @@ Csr neighbor_graph(const Csr& by_row, const Csr& by_other, bool explicit_ratings
   return neighbors;
 }
 
-void ItemKnnTrainer::step(CancelToken& token) {
-  neighbors_ = neighbor_graph(data_.by_item, data_.by_user, data_.explicit_ratings, params_, threads_, token);
+void KnnTrainer::step(CancelToken& token) {
+  neighbors_ = users_ ? neighbor_graph(data_.by_user, data_.by_item, data_.explicit_ratings, params_, threads_, token)
+                      : neighbor_graph(data_.by_item, data_.by_user, data_.explicit_ratings, params_, threads_, token);
   done_ = 1;
 }
 
-Model ItemKnnTrainer::finish(const std::string& user_type, const std::string& item_type) {
+Model KnnTrainer::finish(const std::string& user_type, const std::string& item_type) {
   Model m;
-  m.kind = ModelKind::ItemNeighbors;
-  m.algorithm = "item_knn";
-  m.explicit_ratings = data_.explicit_ratings;
-  m.user_type = user_type;
-  m.item_type = item_type;
-  m.global_mean = data_.explicit_ratings ? mean_value(data_.by_user) : 0.0f;
-  m.popularity = row_counts(data_.by_item);
-  m.users = std::move(data_.users);
-  m.items = std::move(data_.items);
-  m.seen = std::move(data_.by_user);
-  m.neighbors = std::move(neighbors_);
-  m.prepare();
-  return m;
-}
-
-void UserKnnTrainer::step(CancelToken& token) {
-  neighbors_ = neighbor_graph(data_.by_user, data_.by_item, data_.explicit_ratings, params_, threads_, token);
-  done_ = 1;
-}
-
-Model UserKnnTrainer::finish(const std::string& user_type, const std::string& item_type) {
-  Model m;
-  m.kind = ModelKind::UserNeighbors;
-  m.algorithm = "user_knn";
+  m.kind = users_ ? ModelKind::UserNeighbors : ModelKind::ItemNeighbors;
+  m.algorithm = users_ ? "user_knn" : "item_knn";
   m.explicit_ratings = data_.explicit_ratings;
   m.user_type = user_type;
   m.item_type = item_type;

@@ -27,11 +27,12 @@ struct KnnParams {
 Csr neighbor_graph(const Csr& by_row, const Csr& by_other, bool explicit_ratings, const KnnParams& params,
                    int threads, CancelToken& token);
 
-// Computes each item's top neighbours in one step.
-class ItemKnnTrainer : public Trainer {
+// Computes each item's (item_knn) or each user's (user_knn) top neighbours in one step. A
+// user_knn score for an item is the sum over the neighbours who have it of similarity x value.
+class KnnTrainer : public Trainer {
  public:
-  ItemKnnTrainer(Interactions data, const KnnParams& params, int threads)
-      : data_(std::move(data)), params_(params), threads_(threads) {}
+  KnnTrainer(Interactions data, const KnnParams& params, int threads, bool users)
+      : data_(std::move(data)), params_(params), threads_(threads), users_(users) {}
 
   void step(CancelToken& token) override;
   double loss(CancelToken&) const override { return 0.0; }
@@ -43,27 +44,7 @@ class ItemKnnTrainer : public Trainer {
   Interactions data_;
   KnnParams params_;
   int threads_;
-  Csr neighbors_;
-  std::int32_t done_ = 0;
-};
-
-// Computes each user's top neighbours in one step; a user's score for an item is the sum over
-// the neighbours who have it of similarity x their value.
-class UserKnnTrainer : public Trainer {
- public:
-  UserKnnTrainer(Interactions data, const KnnParams& params, int threads)
-      : data_(std::move(data)), params_(params), threads_(threads) {}
-
-  void step(CancelToken& token) override;
-  double loss(CancelToken&) const override { return 0.0; }
-  std::int32_t done() const override { return done_; }
-  std::int32_t total() const override { return 1; }
-  Model finish(const std::string& user_type, const std::string& item_type) override;
-
- private:
-  Interactions data_;
-  KnnParams params_;
-  int threads_;
+  bool users_;  // user_knn rather than item_knn
   Csr neighbors_;
   std::int32_t done_ = 0;
 };
