@@ -117,25 +117,37 @@ struct FilterArgs {
   int32* exclude;
 };
 
-// Maps the elements of an id array argument to model indices; returns how many were known.
-int map_id_array(FunctionCallInfo fcinfo, int arg, const Model* model, int32** out) {
-  ArrayType* array = PG_GETARG_ARRAYTYPE_P(arg);
-  const Oid elem = ARR_ELEMTYPE(array);
-  int16 len;
-  bool byval;
-  char align;
-  get_typlenbyvalalign(elem, &len, &byval, &align);
+// The elements of an array argument of ids (any element type).
+struct IdArray {
+  Oid elem;
   Datum* values;
   bool* nulls;
   int n;
-  deconstruct_array(array, elem, len, byval, align, &values, &nulls, &n);
-  *out = static_cast<int32*>(palloc(sizeof(int32) * (n + 1)));
+};
+
+// Deconstructs an array argument of ids.
+IdArray id_array(FunctionCallInfo fcinfo, int arg) {
+  ArrayType* array = PG_GETARG_ARRAYTYPE_P(arg);
+  IdArray a;
+  a.elem = ARR_ELEMTYPE(array);
+  int16 len;
+  bool byval;
+  char align;
+  get_typlenbyvalalign(a.elem, &len, &byval, &align);
+  deconstruct_array(array, a.elem, len, byval, align, &a.values, &a.nulls, &a.n);
+  return a;
+}
+
+// Maps the elements of an id array argument to model indices; returns how many were known.
+int map_id_array(FunctionCallInfo fcinfo, int arg, const Model* model, int32** out) {
+  const IdArray ids = id_array(fcinfo, arg);
+  *out = static_cast<int32*>(palloc(sizeof(int32) * (ids.n + 1)));
   FmgrInfo output;
   output.fn_oid = InvalidOid;
   int known = 0;
-  for (int j = 0; j < n; ++j) {
-    if (nulls[j]) continue;
-    const pgrec::IdRef ref = pgrec::pg::id_from_datum(values[j], elem, &output);
+  for (int j = 0; j < ids.n; ++j) {
+    if (ids.nulls[j]) continue;
+    const pgrec::IdRef ref = pgrec::pg::id_from_datum(ids.values[j], ids.elem, &output);
     int32 index = -1;
     PGREC_CXX(index = model->items.find(ref));
     if (index >= 0) (*out)[known++] = index;
@@ -322,16 +334,8 @@ Datum pgrec_recommend_for_items(PG_FUNCTION_ARGS) {
     const int32 k = PG_GETARG_INT32(3);
     check_k(k);
     const Model* model = pgrec::pg::load_model(pgrec::pg::resolve_model(text_to_cstring(PG_GETARG_TEXT_PP(0))));
-    ArrayType* items = PG_GETARG_ARRAYTYPE_P(1);
-    const Oid elem = ARR_ELEMTYPE(items);
-    int16 elem_len;
-    bool elem_byval;
-    char elem_align;
-    get_typlenbyvalalign(elem, &elem_len, &elem_byval, &elem_align);
-    Datum* item_values;
-    bool* item_nulls;
-    int n_items;
-    deconstruct_array(items, elem, elem_len, elem_byval, elem_align, &item_values, &item_nulls, &n_items);
+    const IdArray items = id_array(fcinfo, 1);
+    const int n_items = items.n;
     Datum* rating_values = nullptr;
     bool* rating_nulls = nullptr;
     int n_ratings = 0;
@@ -347,11 +351,11 @@ Datum pgrec_recommend_for_items(PG_FUNCTION_ARGS) {
     FmgrInfo out;
     out.fn_oid = InvalidOid;
     for (int j = 0; j < n_items; ++j) {
-      if (item_nulls[j] || (rating_values != nullptr && rating_nulls[j])) continue;
+      if (items.nulls[j] || (rating_values != nullptr && rating_nulls[j])) continue;
       const float value = rating_values != nullptr ? DatumGetFloat4(rating_values[j]) : 1.0f;
       if (!std::isfinite(value))
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("ratings[%d] is not a finite number", j + 1)));
-      const pgrec::IdRef ref = pgrec::pg::id_from_datum(item_values[j], elem, &out);
+      const pgrec::IdRef ref = pgrec::pg::id_from_datum(items.values[j], items.elem, &out);
       int32 index = -1;
       PGREC_CXX(index = model->items.find(ref));
       if (index < 0) continue;  // unknown to the model: ignored

@@ -14,15 +14,7 @@ using namespace pgrec;
 TEST(ItemKnn, RecoversPlantedGroups) {
   Model m = synth::train("item_knn", synth::planted_implicit(200, 100, 5, 8, 1));
   EXPECT_EQ(m.kind, ModelKind::ItemNeighbors);
-  int hits = 0, total = 0;
-  for (std::int32_t u = 0; u < static_cast<std::int32_t>(m.users.size()); ++u) {
-    const int group = static_cast<int>(m.users.int_at(u) - 1000) % 5;
-    for (const Scored& s : recommend(m, u, 10, true)) {
-      hits += (m.items.int_at(s.index) % 5) == group;
-      ++total;
-    }
-  }
-  EXPECT_GE(static_cast<double>(hits) / total, 0.99);
+  EXPECT_GE(synth::in_group_rate(m, 5, 10, 200), 0.99);
   const std::int32_t item = m.items.find(IdRef::of(7));
   for (const Scored& s : similar_items(m, item, 5)) EXPECT_EQ(m.items.int_at(s.index) % 5, 2);
 }
@@ -135,15 +127,7 @@ TEST(Bpr, LearnsPlantedGroupsWithEitherSampling) {
     s.text = sampling;
     Model m = synth::train("bpr", synth::planted_implicit(200, 100, 5, 8, 1),
                     {s, synth::num("factors", 16), synth::num("epochs", 40), synth::num("learning_rate", 0.05)});
-    int hits = 0, total = 0;
-    for (std::int32_t u = 0; u < static_cast<std::int32_t>(m.users.size()); ++u) {
-      const int group = static_cast<int>(m.users.int_at(u) - 1000) % 5;
-      for (const Scored& r : recommend(m, u, 10, true)) {
-        hits += (m.items.int_at(r.index) % 5) == group;
-        ++total;
-      }
-    }
-    EXPECT_GE(static_cast<double>(hits) / total, 0.9) << sampling;
+    EXPECT_GE(synth::in_group_rate(m, 5, 10, 200), 0.9) << sampling;
   }
 }
 
@@ -165,16 +149,9 @@ TEST(Bpr, LossFallsAndIsDeterministic) {
 TEST(UserKnn, RecommendsTheGroupAndFoldsIn) {
   Model m = synth::train("user_knn", synth::planted_implicit(200, 100, 5, 8, 1), {synth::num("neighbors", 20)});
   EXPECT_EQ(m.kind, ModelKind::UserNeighbors);
-  int hits = 0, total = 0;
-  for (std::int32_t u = 0; u < 50; ++u) {
-    const int group = static_cast<int>(m.users.int_at(u) - 1000) % 5;
-    for (const Scored& s : recommend(m, u, 5, true)) {
-      hits += (m.items.int_at(s.index) % 5) == group;
-      ++total;
-      EXPECT_NEAR(predict(m, u, s.index), s.score, 1e-4);
-    }
-  }
-  EXPECT_GE(static_cast<double>(hits) / total, 0.95);
+  EXPECT_GE(synth::in_group_rate(m, 5, 5, 50), 0.95);
+  for (std::int32_t u = 0; u < 50; ++u)
+    for (const Scored& s : recommend(m, u, 5, true)) EXPECT_NEAR(predict(m, u, s.index), s.score, 1e-4);
   std::vector<std::int32_t> given;
   for (long id : {2L, 7L, 12L}) given.push_back(m.items.find(IdRef::of(id)));
   int in_group = 0;

@@ -4,6 +4,7 @@
 
 #include "algorithms.h"
 #include "interactions.h"
+#include "ranking.h"
 
 namespace pgrec::synth {
 
@@ -61,6 +62,20 @@ inline Model train(const std::string& algorithm, Interactions data, const std::v
   CancelToken token;
   while (t->done() < t->total()) t->step(token);
   return t->finish("int4", "int4");
+}
+
+// The share of the first `users` users' top-k recommendations that fall in the user's planted
+// group (data from planted_implicit with `groups` groups).
+inline double in_group_rate(const Model& m, int groups, std::int32_t k, std::int32_t users) {
+  int hits = 0, total = 0;
+  for (std::int32_t u = 0; u < users && u < static_cast<std::int32_t>(m.users.size()); ++u) {
+    const int group = static_cast<int>(m.users.int_at(u) - 1000) % groups;
+    for (const Scored& s : recommend(m, u, k, true)) {
+      hits += (m.items.int_at(s.index) % groups) == group;
+      ++total;
+    }
+  }
+  return total > 0 ? static_cast<double>(hits) / total : 0.0;
 }
 
 }  // namespace pgrec::synth
