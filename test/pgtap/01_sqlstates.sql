@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(46);
+SELECT plan(52);
 
 CREATE TEMP TABLE r AS
 SELECT u AS user_id, (u * 7 + n * 3) % 40 AS item_id, (n % 5 + 1)::float8 AS rating
@@ -49,6 +49,14 @@ SELECT throws_ok($$SELECT rec.train_agg('als', user_id, item_id) FROM r WHERE fa
 SELECT throws_ok($$SELECT rec.save_model('y', '\x00'::bytea)$$, '22000', NULL, 'save_model: not a model');
 SELECT lives_ok($$SELECT rec.save_model('agg_t', rec.train_agg('popularity', user_id, item_id)) FROM r$$, 'an aggregate model');
 SELECT throws_ok($$SELECT * FROM rec.recommend('agg_t', 1, 5, fold_in => true)$$, '0A000', NULL, 'fold_in needs a source');
+-- The _keys variants share the code and the checks.
+SELECT is((SELECT count(*) FROM rec.similar_items_keys('t', 1, 3)), 3::bigint, 'similar_items_keys works');
+SELECT is((SELECT count(*) FROM rec.explain_keys('t', 1, 1, 3)) BETWEEN 1 AND 3, true, 'explain_keys works');
+SELECT is((SELECT count(*) FROM rec.recommend_for_items_keys('t', ARRAY['1', '2'], k => 3)), 3::bigint, 'recommend_for_items_keys works');
+SELECT throws_ok($$SELECT * FROM rec.similar_items_keys('t', 1, 0)$$, '22023', NULL, 'similar_items_keys: k = 0');
+SELECT throws_ok($$SELECT * FROM rec.explain_keys('nope', 1, 1)$$, '42704', NULL, 'explain_keys: unknown model');
+SELECT throws_ok($$SELECT * FROM rec.recommend_for_items_keys('t', ARRAY['1'], ARRAY[1, 2]::real[], 3)$$, '22023', NULL,
+                 'recommend_for_items_keys: lengths differ');
 SELECT is((SELECT count(*) FROM rec.model_versions WHERE model = 'x'), 0::bigint, 'failed trainings left nothing');
 
 -- Every argument of rec.train turned NULL in turn: 22023 naming it, never a crash.
