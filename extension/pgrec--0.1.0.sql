@@ -75,6 +75,13 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION rec.train(text, text, text, text, text, text, jsonb) IS
   'trains a model from a table, view or query and deploys it; returns the new version number';
 
+CREATE FUNCTION rec.train(model text, algorithm text, params jsonb)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pgrec_train_mix'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION rec.train(text, text, jsonb) IS
+  'builds a hybrid of trained models (algorithm ''hybrid'', params {"models": {name: weight}, "normalize": "zscore" | "raw"}) and deploys it';
+
 CREATE FUNCTION rec.recommend(model text, user_id "any", k integer, exclude_seen boolean DEFAULT true,
                               fold_in boolean DEFAULT false, candidates bigint[] DEFAULT NULL,
                               exclude bigint[] DEFAULT NULL)

@@ -5,12 +5,10 @@
 #include <cmath>
 
 #include "errors.h"
+#include "hybrid.h"
 
 namespace pgrec {
 
-namespace {
-
-// The k largest contributions, in order.
 Explanation top_contributions(const std::vector<std::int32_t>& items, const std::vector<float>& contrib, std::int32_t n) {
   Explanation e;
   for (float c : contrib) e.total += c;
@@ -19,9 +17,8 @@ Explanation top_contributions(const std::vector<std::int32_t>& items, const std:
   return e;
 }
 
-}  // namespace
-
 Explanation explain(const Model& m, std::int32_t user, std::int32_t item, std::int32_t n) {
+  if (m.kind == ModelKind::Hybrid) return hybrid_explain(m, user, item, n);
   std::vector<std::int32_t> items;
   std::vector<float> weights;
   for (std::int64_t p = m.seen.offsets[user]; p < m.seen.offsets[user + 1]; ++p) {
@@ -45,6 +42,7 @@ Explanation explain(const Model& m, std::int32_t user, std::int32_t item, std::i
       return top_contributions(items, contrib, n);
     }
     case ModelKind::Factors:
+    case ModelKind::Hybrid:
       break;
   }
   const Eigen::Index free = m.item_factors.cols() - m.fixed_user_columns;

@@ -19,4 +19,7 @@ struct Explanation {
 // weight; item_knn: weight_j * sim(j, item). Popularity models have none (0A000).
 Explanation explain(const Model& model, std::int32_t user, std::int32_t item, std::int32_t n);
 
+// The n largest of the contributions `contrib` of `items`, in order, with their total.
+Explanation top_contributions(const std::vector<std::int32_t>& items, const std::vector<float>& contrib, std::int32_t n);
+
 }  // namespace pgrec

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "errors.h"
+#include "hybrid.h"
 
 namespace pgrec {
 
@@ -77,34 +78,28 @@ Eigen::VectorXf fold_in_vector(const Model& m, const std::vector<std::int32_t>& 
   return x;
 }
 
-std::vector<Scored> recommend_for_items(const Model& m, const std::vector<std::int32_t>& items,
-                                        const std::vector<float>& values, std::int32_t k, bool exclude_given,
-                                        const ItemFilter* filter) {
-  if (!values.empty() && values.size() != items.size())
-    invalid_parameter("items and ratings must have the same length");
+void fold_in_scores(const Model& m, const std::vector<std::int32_t>& items, const std::vector<float>& values,
+                    float* out) {
   const std::int32_t n = m.n_items();
-  for (std::int32_t i : items)
-    if (i < 0 || i >= n) throw Error(ErrorKind::Internal, "fold-in item index out of range");
-  std::vector<float> scores(static_cast<std::size_t>(n));
+  std::fill(out, out + n, 0.0f);
   switch (m.kind) {
     case ModelKind::Factors: {
-      Eigen::Map<Eigen::VectorXf> s(scores.data(), n);
+      Eigen::Map<Eigen::VectorXf> s(out, n);
       s.noalias() = m.item_factors * fold_in_vector(m, items, values);
       if (m.explicit_ratings) s.array() += m.global_mean;
-      break;
+      return;
     }
     case ModelKind::ItemNeighbors: {
       const Csr& nb = m.neighbors;
       for (std::size_t g = 0; g < items.size(); ++g) {
         const float w = values.empty() ? 1.0f : values[g];
-        for (std::int64_t q = nb.offsets[items[g]]; q < nb.offsets[items[g] + 1]; ++q)
-          scores[static_cast<std::size_t>(nb.indices[q])] += w * nb.values[q];
+        for (std::int64_t q = nb.offsets[items[g]]; q < nb.offsets[items[g] + 1]; ++q) out[nb.indices[q]] += w * nb.values[q];
       }
-      break;
+      return;
     }
     case ModelKind::ItemScores:
-      std::copy(m.item_scores.begin(), m.item_scores.end(), scores.begin());
-      break;
+      std::copy(m.item_scores.begin(), m.item_scores.end(), out);
+      return;
     case ModelKind::UserNeighbors: {
       // Cosine of the given items against every user, the top ones as neighbours, then as usual.
       if (!m.seen_by_item_ready) {
@@ -132,10 +127,25 @@ std::vector<Scored> recommend_for_items(const Model& m, const std::vector<std::i
       }
       for (const Scored& nbr : top_k(sim.data(), n_users, keep))
         for (std::int64_t p = m.seen.offsets[nbr.index]; p < m.seen.offsets[nbr.index + 1]; ++p)
-          scores[static_cast<std::size_t>(m.seen.indices[p])] += nbr.score * m.seen.values[p];
-      break;
+          out[m.seen.indices[p]] += nbr.score * m.seen.values[p];
+      return;
     }
+    case ModelKind::Hybrid:
+      hybrid_fold_in_scores(m, items, values, out);
+      return;
   }
+}
+
+std::vector<Scored> recommend_for_items(const Model& m, const std::vector<std::int32_t>& items,
+                                        const std::vector<float>& values, std::int32_t k, bool exclude_given,
+                                        const ItemFilter* filter) {
+  if (!values.empty() && values.size() != items.size())
+    invalid_parameter("items and ratings must have the same length");
+  const std::int32_t n = m.n_items();
+  for (std::int32_t i : items)
+    if (i < 0 || i >= n) throw Error(ErrorKind::Internal, "fold-in item index out of range");
+  std::vector<float> scores(static_cast<std::size_t>(n));
+  fold_in_scores(m, items, values, scores.data());
   if (filter != nullptr) filter->apply(scores.data(), n);
   std::vector<std::int32_t> excluded;
   if (exclude_given) {

@@ -19,6 +19,10 @@ std::vector<Scored> recommend_for_items(const Model& model, const std::vector<st
                                         const std::vector<float>& values, std::int32_t k, bool exclude_given,
                                         const ItemFilter* filter = nullptr);
 
+// Writes the fold-in score of every item (model.n_items() of them) for someone with the given items.
+void fold_in_scores(const Model& model, const std::vector<std::int32_t>& items, const std::vector<float>& values,
+                    float* out);
+
 // The folded-in user vector of a Factors model (all columns, fixed ones set to 1).
 Eigen::VectorXf fold_in_vector(const Model& model, const std::vector<std::int32_t>& items,
                                const std::vector<float>& values);

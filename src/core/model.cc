@@ -84,7 +84,42 @@ Csr get_csr(ByteReader& r, std::int64_t rows, std::int64_t cols) {
   return m;
 }
 
+Model read_model(const char* data, std::size_t size, bool allow_hybrid);
+
+// Reads a hybrid's parts (each a complete model that is not itself a hybrid) and links them.
+void read_parts(ByteReader& r, Model& m) {
+  const auto mix = r.get<std::uint8_t>();
+  if (mix > static_cast<std::uint8_t>(HybridMix::Raw)) ByteReader::corrupt("hybrid mix");
+  m.mix = static_cast<HybridMix>(mix);
+  const auto n = r.get<std::uint32_t>();
+  if (n == 0 || n > 64) ByteReader::corrupt("hybrid parts");
+  for (std::uint32_t p = 0; p < n; ++p) {
+    HybridPart part;
+    part.name = r.get_string();
+    part.weight = r.get<float>();
+    const std::string bytes = r.get_string();
+    if (!(part.weight > 0) || !std::isfinite(part.weight)) ByteReader::corrupt("hybrid weight");
+    auto model = std::make_shared<Model>(read_model(bytes.data(), bytes.size(), false));
+    part.model = std::move(model);
+    m.parts.push_back(std::move(part));
+  }
+  link_hybrid_parts(m);
+}
+
 }  // namespace
+
+void link_hybrid_parts(Model& h) {
+  // The index of every id of `ids` in `part`, or -1.
+  const auto find_all = [](const IdMap& part, const IdMap& ids) {
+    std::vector<std::int32_t> index(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) index[i] = part.find(ids.ref(static_cast<std::int32_t>(i)));
+    return index;
+  };
+  for (HybridPart& part : h.parts) {
+    part.user_index = find_all(part.model->users, h.users);
+    part.item_index = find_all(part.model->items, h.items);
+  }
+}
 
 void Model::prepare() {
   item_norms.resize(static_cast<std::size_t>(item_factors.rows()));
@@ -120,6 +155,15 @@ std::string serialize_model(const Model& m) {
   put_csr(w, m.neighbors);
   w.put_array(m.item_scores.data(), m.item_scores.size());
   w.put_array(m.popularity.data(), m.popularity.size());
+  if (m.kind == ModelKind::Hybrid) {
+    w.put<std::uint8_t>(static_cast<std::uint8_t>(m.mix));
+    w.put<std::uint32_t>(static_cast<std::uint32_t>(m.parts.size()));
+    for (const HybridPart& part : m.parts) {
+      w.put_string(part.name);
+      w.put<float>(part.weight);
+      w.put_string(serialize_model(*part.model));
+    }
+  }
 
   std::string& bytes = w.bytes();
   const std::uint64_t payload = bytes.size() - kHeaderSize;
@@ -129,7 +173,12 @@ std::string serialize_model(const Model& m) {
   return std::move(bytes);
 }
 
-Model deserialize_model(const char* data, std::size_t size) {
+Model deserialize_model(const char* data, std::size_t size) { return read_model(data, size, true); }
+
+namespace {
+
+// Reads a model; a hybrid only where `allow_hybrid` (its parts may not nest further).
+Model read_model(const char* data, std::size_t size, bool allow_hybrid) {
   if (size < kHeaderSize || std::memcmp(data, kMagic, sizeof kMagic) != 0)
     bad_data("model data is not a pgrec model");
   ByteReader header(data + 8, kHeaderSize - 8);
@@ -148,8 +197,9 @@ Model deserialize_model(const char* data, std::size_t size) {
   ByteReader r(data + kHeaderSize, payload);
   Model m;
   const auto kind = r.get<std::uint8_t>();
-  if (kind > static_cast<std::uint8_t>(ModelKind::UserNeighbors)) ByteReader::corrupt("model kind");
+  if (kind > static_cast<std::uint8_t>(ModelKind::Hybrid)) ByteReader::corrupt("model kind");
   m.kind = static_cast<ModelKind>(kind);
+  if (m.kind == ModelKind::Hybrid && !allow_hybrid) ByteReader::corrupt("nested hybrid");
   m.algorithm = r.get_string();
   m.explicit_ratings = r.get<std::uint8_t>() != 0;
   m.user_type = r.get_string();
@@ -171,9 +221,12 @@ Model deserialize_model(const char* data, std::size_t size) {
   m.item_scores = r.get_array<float>(m.kind == ModelKind::ItemScores ? static_cast<std::uint64_t>(n_items) : 0);
   if (m.fixed_user_columns < 0 || m.fixed_user_columns > m.item_factors.cols()) ByteReader::corrupt("fixed columns");
   m.popularity = r.get_array<float>(static_cast<std::uint64_t>(n_items));
+  if (m.kind == ModelKind::Hybrid) read_parts(r, m);
   if (!r.at_end()) ByteReader::corrupt("trailing bytes");
   m.prepare();
   return m;
 }
+
+}  // namespace
 
 }  // namespace pgrec

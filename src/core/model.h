@@ -2,6 +2,7 @@
 #pragma once
 #include <Eigen/Core>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,21 @@ using FactorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 constexpr std::uint32_t kModelFormatVersion = 1;
 
 // How a model scores: latent factors, item neighbourhoods, or a fixed per-item score.
-enum class ModelKind : std::uint8_t { Factors = 0, ItemNeighbors = 1, ItemScores = 2, UserNeighbors = 3 };
+enum class ModelKind : std::uint8_t { Factors = 0, ItemNeighbors = 1, ItemScores = 2, UserNeighbors = 3, Hybrid = 4 };
+
+// How a hybrid mixes its parts' scores: z-scores per user and part, or the raw scores (ratings).
+enum class HybridMix : std::uint8_t { ZScore = 0, Raw = 1 };
+
+struct Model;
+
+// One trained model inside a hybrid, with its weight and the hybrid's indices mapped onto its own.
+struct HybridPart {
+  std::string name;
+  float weight = 0;
+  std::shared_ptr<const Model> model;
+  std::vector<std::int32_t> user_index;  // hybrid user -> part user, or -1
+  std::vector<std::int32_t> item_index;  // hybrid item -> part item, or -1
+};
 
 struct Model {
   ModelKind kind = ModelKind::Factors;
@@ -38,6 +53,9 @@ struct Model {
   std::int32_t fixed_user_columns = 0;  // trailing user columns that are constant 1 (biases)
   Csr seen;                   // users x items of the training data
   std::vector<float> popularity;  // training interactions per item
+  // Hybrid models: the parts (each a complete model, stored inside this one) and how they mix.
+  std::vector<HybridPart> parts;
+  HybridMix mix = HybridMix::ZScore;
 
   // Derived when loaded, not stored.
   std::vector<float> item_norms;
@@ -57,6 +75,9 @@ struct Model {
 
 // Writes a model as versioned, checksummed bytes.
 std::string serialize_model(const Model& model);
+
+// Maps a hybrid's user and item indices onto each of its parts' (after building or loading).
+void link_hybrid_parts(Model& hybrid);
 
 // Reads bytes written by serialize_model; corrupt or foreign bytes raise 22000.
 Model deserialize_model(const char* data, std::size_t size);

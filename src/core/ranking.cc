@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "errors.h"
+#include "hybrid.h"
 
 namespace pgrec {
 
@@ -98,7 +99,44 @@ void score_items(const Model& model, std::int32_t user, float* out) {
       }
       return;
     }
+    case ModelKind::Hybrid:
+      hybrid_score_items(model, user, out);
+      return;
   }
+}
+
+void rating_scores(const Model& model, std::int32_t user, float* out) {
+  const bool neighbors = model.kind == ModelKind::ItemNeighbors || model.kind == ModelKind::UserNeighbors;
+  if (!model.explicit_ratings || !neighbors) {
+    score_items(model, user, out);
+    return;
+  }
+  // The similarity-weighted mean rating of every item, as predict computes one at a time.
+  const std::int32_t n = model.n_items();
+  std::vector<double> num(static_cast<std::size_t>(n), 0.0), den(static_cast<std::size_t>(n), 0.0);
+  const Csr& seen = model.seen;
+  const Csr& nb = model.neighbors;
+  if (model.kind == ModelKind::ItemNeighbors) {
+    for (std::int64_t p = seen.offsets[user]; p < seen.offsets[user + 1]; ++p) {
+      const std::int32_t j = seen.indices[p];
+      for (std::int64_t q = nb.offsets[j]; q < nb.offsets[j + 1]; ++q) {
+        num[static_cast<std::size_t>(nb.indices[q])] += static_cast<double>(nb.values[q]) * seen.values[p];
+        den[static_cast<std::size_t>(nb.indices[q])] += std::abs(nb.values[q]);
+      }
+    }
+  } else {
+    for (std::int64_t q = nb.offsets[user]; q < nb.offsets[user + 1]; ++q) {
+      const std::int32_t v = nb.indices[q];
+      for (std::int64_t p = seen.offsets[v]; p < seen.offsets[v + 1]; ++p) {
+        if (seen.values[p] == 0.0f) continue;
+        num[static_cast<std::size_t>(seen.indices[p])] += static_cast<double>(nb.values[q]) * seen.values[p];
+        den[static_cast<std::size_t>(seen.indices[p])] += std::abs(nb.values[q]);
+      }
+    }
+  }
+  for (std::int32_t i = 0; i < n; ++i)
+    out[i] = den[static_cast<std::size_t>(i)] > 0 ? static_cast<float>(num[static_cast<std::size_t>(i)] / den[static_cast<std::size_t>(i)])
+                                                  : model.global_mean;
 }
 
 std::vector<Scored> recommend(const Model& model, std::int32_t user, std::int32_t k,
@@ -156,12 +194,44 @@ float predict(const Model& model, std::int32_t user, std::int32_t item) {
       if (!model.explicit_ratings) return static_cast<float>(num);
       return den > 0 ? static_cast<float>(num / den) : model.global_mean;
     }
+    case ModelKind::Hybrid:
+      return hybrid_predict(model, user, item);
   }
   return 0.0f;
 }
 
+void item_similarities(const Model& model, std::int32_t item, float* out) {
+  const std::int32_t n = model.n_items();
+  switch (model.kind) {
+    case ModelKind::ItemNeighbors: {
+      std::fill(out, out + n, 0.0f);
+      const Csr& nb = model.neighbors;
+      for (std::int64_t q = nb.offsets[item]; q < nb.offsets[item + 1]; ++q) out[nb.indices[q]] = nb.values[q];
+      return;
+    }
+    case ModelKind::Factors: {
+      Eigen::Map<Eigen::VectorXf> scores(out, n);
+      scores.noalias() = model.item_factors * model.item_factors.row(item).transpose();
+      const float self = model.item_norms[static_cast<std::size_t>(item)];
+      for (std::int32_t i = 0; i < n; ++i) {
+        const float denom = self * model.item_norms[static_cast<std::size_t>(i)];
+        out[i] = denom > 0 ? out[i] / denom : 0.0f;
+      }
+      return;
+    }
+    case ModelKind::Hybrid:
+      hybrid_similarities(model, item, out);
+      return;
+    case ModelKind::ItemScores:
+    case ModelKind::UserNeighbors:
+      break;
+  }
+  throw Error(ErrorKind::NotSupported, model.algorithm + " models have no notion of similar items");
+}
+
 std::vector<Scored> similar_items(const Model& model, std::int32_t item, std::int32_t k) {
   if (model.kind == ModelKind::ItemNeighbors) {
+    // Only the kept neighbours, not every item at similarity 0.
     std::vector<Scored> row;
     const Csr& nb = model.neighbors;
     for (std::int64_t q = nb.offsets[item]; q < nb.offsets[item + 1]; ++q)
@@ -172,17 +242,10 @@ std::vector<Scored> similar_items(const Model& model, std::int32_t item, std::in
     for (Scored& s : best) s.index = row[static_cast<std::size_t>(s.index)].index;
     return best;
   }
-  if (model.kind != ModelKind::Factors)
-    throw Error(ErrorKind::NotSupported, model.algorithm + " models have no notion of similar items");
-
-  Eigen::VectorXf scores = model.item_factors * model.item_factors.row(item).transpose();
-  const float self = model.item_norms[static_cast<std::size_t>(item)];
-  for (Eigen::Index i = 0; i < scores.size(); ++i) {
-    const float denom = self * model.item_norms[static_cast<std::size_t>(i)];
-    scores[i] = denom > 0 ? scores[i] / denom : 0.0f;
-  }
+  std::vector<float> scores(static_cast<std::size_t>(model.n_items()));
+  item_similarities(model, item, scores.data());
   const std::int32_t self_index = item;
-  return top_k(scores.data(), static_cast<std::int32_t>(scores.size()), k, &self_index, 1);
+  return top_k(scores.data(), model.n_items(), k, &self_index, 1);
 }
 
 }  // namespace pgrec

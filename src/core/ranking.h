@@ -32,6 +32,14 @@ std::vector<Scored> top_k(const float* scores, std::int32_t n, std::int32_t k,
 // Writes the model's score of every item for a known user into out[0..n_items).
 void score_items(const Model& model, std::int32_t user, float* out);
 
+// Writes the model's predicted rating of every item for a known user (explicit models; implicit
+// ones write their ranking scores): what predict returns, for all items at once.
+void rating_scores(const Model& model, std::int32_t user, float* out);
+
+// Writes every item's similarity to `item` (cosine of factors; kept neighbour similarities, 0
+// elsewhere); models without a notion of similarity raise 0A000.
+void item_similarities(const Model& model, std::int32_t item, float* out);
+
 // Returns the k best items for a known user (index >= 0), or the most popular items when the
 // user is unknown (index < 0); `exclude_seen` drops the user's training items.
 std::vector<Scored> recommend(const Model& model, std::int32_t user, std::int32_t k,

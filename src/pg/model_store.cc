@@ -67,6 +67,28 @@ bool lookup_bigint(SPIPlanPtr* plan, const char* sql, int nargs, Oid* types, Dat
 
 }  // namespace
 
+std::int32_t save_built_model(const char* name, const Model* model, const std::string* bytes, const char* source,
+                              const char* user_col, const char* item_col, const char* rating_col, double seconds) {
+  SaveRequest save;
+  save.model = name;
+  save.algorithm = model->algorithm.c_str();
+  save.params_json = model->params_json.empty() ? "{}" : model->params_json.c_str();
+  save.source = source;
+  save.user_col = user_col;
+  save.item_col = item_col;
+  save.rating_col = rating_col;
+  save.user_type = model->user_type.c_str();
+  save.item_type = model->item_type.c_str();
+  save.n_users = static_cast<std::int32_t>(model->users.size());
+  save.n_items = static_cast<std::int32_t>(model->items.size());
+  save.n_interactions = model->seen.nnz();
+  save.rows_read = model->seen.nnz();
+  save.rows_skipped = 0;
+  save.train_seconds = seconds;
+  save.bytes = bytes;
+  return save_model(&save);
+}
+
 std::int64_t resolve_model(const char* model) {
   static SPIPlanPtr plan = nullptr;
   Oid types[1] = {TEXTOID};

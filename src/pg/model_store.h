@@ -32,6 +32,12 @@ struct SaveRequest {
 // Call inside SPI_connect.
 std::int32_t save_model(const SaveRequest* request);
 
+// Stores a model built without training on a source of its own (an aggregate's, a hybrid's)
+// under `source` and the column names given, and deploys it; returns the version number.
+// Call inside SPI_connect.
+std::int32_t save_built_model(const char* name, const Model* model, const std::string* bytes, const char* source,
+                              const char* user_col, const char* item_col, const char* rating_col, double seconds);
+
 // Returns the version id that serves `model`; raises 42704 when there is none.
 std::int64_t resolve_model(const char* model);
 

@@ -217,6 +217,10 @@ Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("fold_in needs the model's source, and this model was built by rec.train_agg"),
                     errhint("Pass the user's items to rec.recommend_for_items instead.")));
+  if (strcmp(spec.source, "(rec.hybrid)") == 0)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("fold_in needs the model's source, and this hybrid's models come from different sources"),
+                    errhint("Pass the user's items to rec.recommend_for_items instead.")));
   spec.user_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
   spec.item_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
   spec.rating_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);

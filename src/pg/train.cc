@@ -56,6 +56,10 @@ double now_seconds() {
 }
 
 void check_algorithm(const char* algorithm) {
+  if (strcmp(algorithm, "hybrid") == 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("a hybrid mixes trained models and reads no source"),
+                    errhint("Use rec.train(model, 'hybrid', '{\"models\": {\"knn\": 0.3, \"mf\": 0.7}}').")));
   bool known = false;
   char list[256] = "";
   PGREC_CXX({
@@ -65,7 +69,7 @@ void check_algorithm(const char* algorithm) {
   if (!known)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("unknown algorithm \"%s\"", algorithm),
-                    errhint("Available algorithms: %s.", list)));
+                    errhint("Available algorithms: %s; hybrids of trained models are built by rec.train(model, 'hybrid', params).", list)));
 }
 
 void train_parse_params(TrainState* state, const char* algorithm, bool has_ratings, Jsonb* params) {
@@ -205,12 +209,17 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
 }
 
 // Checks rec.train's arguments, filling the source spec; returns the model name.
-const char* train_arguments(FunctionCallInfo fcinfo, SourceSpec* spec, const char** algorithm,
-                            Jsonb** params) {
-  const char* model = required_text(fcinfo, 0, "model");
+const char* model_name_argument(FunctionCallInfo fcinfo, int arg) {
+  const char* model = required_text(fcinfo, arg, "model");
   if (strlen(model) > kMaxModelName)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("model name is longer than %d characters", kMaxModelName)));
+  return model;
+}
+
+const char* train_arguments(FunctionCallInfo fcinfo, SourceSpec* spec, const char** algorithm,
+                            Jsonb** params) {
+  const char* model = model_name_argument(fcinfo, 0);
   spec->source = required_text(fcinfo, 1, "source");
   spec->user_col = required_text(fcinfo, 2, "user_col");
   spec->item_col = required_text(fcinfo, 3, "item_col");

@@ -263,25 +263,9 @@ Datum pgrec_save_model(PG_FUNCTION_ARGS) {
   });
   Owned<std::string>* bytes_owner = own(bytes, CurrentMemoryContext);
   Owned<pgrec::Model>* model_owner = own(model, CurrentMemoryContext);
-  SaveRequest save;
-  save.model = name;
-  save.algorithm = model->algorithm.c_str();
-  save.params_json = model->params_json.empty() ? "{}" : model->params_json.c_str();
-  save.source = "(rec.train_agg)";
-  save.user_col = "(aggregate)";
-  save.item_col = "(aggregate)";
-  save.rating_col = nullptr;
-  save.user_type = model->user_type.c_str();
-  save.item_type = model->item_type.c_str();
-  save.n_users = static_cast<std::int32_t>(model->users.size());
-  save.n_items = static_cast<std::int32_t>(model->items.size());
-  save.n_interactions = model->seen.nnz();
-  save.rows_read = model->seen.nnz();
-  save.rows_skipped = 0;
-  save.train_seconds = 0;
-  save.bytes = bytes;
   SPI_connect();
-  const std::int32_t version = save_model(&save);
+  const std::int32_t version =
+      save_built_model(name, model, bytes, "(rec.train_agg)", "(aggregate)", "(aggregate)", nullptr, 0);
   SPI_finish();
   release(model_owner);
   release(bytes_owner);

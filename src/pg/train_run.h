@@ -11,6 +11,9 @@ namespace pgrec::pg {
 // Raises 22023 unless the algorithm is one pgrec can train, listing the ones it can.
 void check_algorithm(const char* algorithm);
 
+// Returns the model name in argument `arg`, raising 22023 when it is null, empty or too long.
+const char* model_name_argument(FunctionCallInfo fcinfo, int arg);
+
 // Checks rec.train-style arguments (model, source, user_col, item_col, rating_col, algorithm,
 // params) of a SQL call, filling the source spec; returns the model name.
 const char* train_arguments(FunctionCallInfo fcinfo, SourceSpec* spec, const char** algorithm,

@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(52);
+SELECT plan(66);
 
 CREATE TEMP TABLE r AS
 SELECT u AS user_id, (u * 7 + n * 3) % 40 AS item_id, (n % 5 + 1)::float8 AS rating
@@ -76,6 +76,27 @@ SELECT is(pg_temp.train_state('n', 'r', 'user_id', 'item_id', NULL), '22023 algo
 SELECT is(pg_temp.train_state('n', 'r', 'user_id', 'item_id', 'als', NULL), 'trained', 'NULL params mean defaults');
 -- Strict serving functions return nothing for NULLs.
 SELECT is((SELECT count(*) FROM rec.recommend(NULL::text, 1, 5)), 0::bigint, 'NULL model: no rows');
+
+-- Hybrids: the parts must exist, weigh something, share id types and not be hybrids themselves.
+SELECT has_function('rec', 'train', ARRAY['text', 'text', 'jsonb'], 'rec.train(model, algorithm, params) builds hybrids');
+SELECT lives_ok($$SELECT rec.train('t2', 'r', 'user_id', 'item_id', algorithm => 'item_knn')$$, 'a second part');
+SELECT lives_ok($$SELECT rec.train('hy', 'hybrid', '{"models": {"t": 0.7, "t2": 0.3}}')$$, 'a valid hybrid');
+SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {"t": 1, "nope": 1}}')$$, '42704',
+                 'model "nope" does not exist', 'a hybrid of an unknown model');
+SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {"t": 0}}')$$, '22023',
+                 'the weight of model "t" must be a positive number', 'a zero weight');
+SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {"t": "heavy"}}')$$, '22023', NULL, 'a weight that is not a number');
+SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {}}')$$, '22023', NULL, 'no parts');
+SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"weights": {"t": 1}}')$$, '22023', NULL, 'no models key');
+SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {"t": 1}, "normalize": "minmax"}')$$, '22023', NULL, 'an unknown normalisation');
+SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {"hy": 1}}')$$, '22023', NULL, 'a hybrid of a hybrid');
+SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', NULL)$$, '22023', NULL, 'NULL params');
+SELECT throws_ok($$SELECT rec.train('hx', 'als', '{}')$$, '22023', NULL, 'the three-argument form with another algorithm');
+SELECT throws_ok($$SELECT rec.train('hx', 'r', 'user_id', 'item_id', algorithm => 'hybrid')$$, '22023',
+                 'a hybrid mixes trained models and reads no source', 'hybrid with a source');
+CREATE TEMP TABLE rt AS SELECT user_id::text AS user_id, item_id FROM r;
+SELECT rec.train('t3', 'rt', 'user_id', 'item_id', algorithm => 'popularity');
+SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {"t": 1, "t3": 1}}')$$, '22023', NULL, 'parts with different id types');
 
 SELECT * FROM finish();
 ROLLBACK;
