@@ -56,15 +56,37 @@ SELECT pg_catalog.pg_extension_config_dump('rec.deployments', '');
 SELECT pg_catalog.pg_extension_config_dump('rec.deployments_id_seq', '');
 
 -- One row per model: the version that serves it and how it was trained.
-CREATE VIEW rec.models AS
+-- Who owns each model name (the role that trained its first version; members of that role act
+-- as the owner) and whom the owner let use it. Model names and grants are visible to everyone;
+-- versions, their bytes and deployments only to roles that may use the model (see the policies).
+CREATE TABLE rec.model_owners (
+    model text PRIMARY KEY,
+    owner name NOT NULL DEFAULT current_user
+);
+CREATE TABLE rec.model_grants (
+    model      text NOT NULL REFERENCES rec.model_owners (model) ON DELETE CASCADE,
+    grantee    name NOT NULL,  -- a role, or 'public'
+    granted_by name NOT NULL DEFAULT current_user,
+    granted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (model, grantee)
+);
+SELECT pg_catalog.pg_extension_config_dump('rec.model_owners', '');
+SELECT pg_catalog.pg_extension_config_dump('rec.model_grants', '');
+
+-- The trained models: the version that serves each, the ones the caller may use.
+CREATE VIEW rec.models WITH (security_invoker = true) AS
 SELECT v.model, v.version, v.algorithm, v.params, v.source, v.user_col, v.item_col, v.rating_col,
        v.user_type, v.item_type, v.n_users, v.n_items, v.n_interactions, v.rows_skipped,
        v.train_seconds, v.size_bytes, v.metrics, v.created_at, v.created_by,
        (SELECT count(*) FROM rec.model_versions a WHERE a.model = v.model) AS versions,
-       d.id = (SELECT max(id) FROM rec.deployments) AS is_default
+       d.id = (SELECT max(id) FROM rec.deployments) AS is_default,
+       o.owner,
+       CASE WHEN v.source ~* '^[\s(]*(select|with|values|table)\M' OR v.source LIKE '(%' THEN NULL
+            ELSE pg_catalog.to_regclass(v.source) IS NOT NULL END AS source_exists
 FROM (SELECT DISTINCT ON (model) id, model, version_id
         FROM rec.deployments ORDER BY model, id DESC) d
-JOIN rec.model_versions v ON v.id = d.version_id;
+JOIN rec.model_versions v ON v.id = d.version_id
+LEFT JOIN rec.model_owners o ON o.model = v.model;
 
 CREATE FUNCTION rec.train(model text, source text, user_col text, item_col text,
                           rating_col text DEFAULT NULL, algorithm text DEFAULT 'als',
@@ -198,6 +220,57 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION rec.save_model(text, bytea) IS
   'stores a model value (from rec.train_agg) as a new version of a model and deploys it';
 
+-- Raises 42704 for a model nobody trained and 42501 unless the caller acts as its owner.
+CREATE FUNCTION rec._check_owner(model text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o name;
+BEGIN
+    SELECT mo.owner INTO o FROM rec.model_owners mo WHERE mo.model = _check_owner.model;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT coalesce(pg_has_role(to_regrole(quote_ident(o)), 'MEMBER'), false) THEN
+        RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
+              DETAIL = format('Only its owner, role %s, and members of that role may change it.', quote_ident(o));
+    END IF;
+END;
+$$;
+
+-- Lets a role (or 'public') use a model: recommend, predict, evaluate, read its versions.
+CREATE FUNCTION rec.grant_model(model text, grantee text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF grantee IS NULL OR (lower(grantee) <> 'public' AND to_regrole(quote_ident(grantee)) IS NULL) THEN
+        RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM rec._check_owner(model);
+    INSERT INTO rec.model_grants (model, grantee)
+    VALUES (grant_model.model, CASE WHEN lower(grantee) = 'public' THEN 'public' ELSE grantee END)
+    ON CONFLICT DO NOTHING;
+END;
+$$;
+
+-- Takes back what rec.grant_model gave.
+CREATE FUNCTION rec.revoke_model(model text, grantee text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM rec._check_owner(model);
+    DELETE FROM rec.model_grants g
+     WHERE g.model = revoke_model.model
+       AND g.grantee = CASE WHEN lower(revoke_model.grantee) = 'public' THEN 'public' ELSE revoke_model.grantee END;
+END;
+$$;
+
 -- Makes a trained version the one that serves `model` (and the default model).
 CREATE FUNCTION rec.deploy(model text, version integer DEFAULT NULL)
 RETURNS integer
@@ -208,6 +281,7 @@ DECLARE
     v_id bigint;
     v_version integer;
 BEGIN
+    PERFORM rec._check_owner(model);
     SELECT id, mv.version INTO v_id, v_version FROM rec.model_versions mv
      WHERE mv.model = deploy.model AND (deploy.version IS NULL OR mv.version = deploy.version)
      ORDER BY mv.version DESC LIMIT 1;
@@ -230,8 +304,10 @@ AS $$
 DECLARE
     n integer;
 BEGIN
+    PERFORM rec._check_owner(model);
     DELETE FROM rec.model_versions mv WHERE mv.model = drop_model.model;
     GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM rec.model_owners o WHERE o.model = drop_model.model;
     IF n = 0 THEN
         RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
     END IF;
@@ -355,6 +431,9 @@ BEGIN
       INTO v_id, v_user_col, v_item_col, v_rating_col
       FROM rec.deployments d JOIN rec.model_versions mv ON mv.id = d.version_id
      WHERE d.model = evaluate.model ORDER BY d.id DESC LIMIT 1;
+    IF v_id IS NULL AND EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = evaluate.model) THEN
+        RAISE EXCEPTION 'permission denied for model "%"', evaluate.model USING ERRCODE = 'insufficient_privilege';
+    END IF;
     IF v_id IS NULL THEN
         RAISE EXCEPTION 'model "%" does not exist', evaluate.model USING ERRCODE = 'undefined_object';
     END IF;
@@ -674,8 +753,61 @@ BEGIN
 END;
 $$;
 
-GRANT INSERT ON rec.model_versions, rec.model_chunks, rec.deployments TO PUBLIC;
+-- Model privileges, enforced by row-level security (superusers and the tables' owner bypass it).
+-- "owns": the caller is a member of the model's owner role; "uses": owns, or a grant to the
+-- caller's roles or to public.
+ALTER TABLE rec.model_owners ENABLE ROW LEVEL SECURITY;
+CREATE POLICY anyone_reads ON rec.model_owners FOR SELECT USING (true);
+CREATE POLICY claim_as_self ON rec.model_owners FOR INSERT
+    WITH CHECK (pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner)), 'MEMBER'));
+CREATE POLICY owner_drops ON rec.model_owners FOR DELETE
+    USING (pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner)), 'MEMBER'));
+
+ALTER TABLE rec.model_grants ENABLE ROW LEVEL SECURITY;
+CREATE POLICY anyone_reads ON rec.model_grants FOR SELECT USING (true);
+CREATE POLICY owner_grants ON rec.model_grants FOR INSERT WITH CHECK (EXISTS (
+    SELECT 1 FROM rec.model_owners o WHERE o.model = model_grants.model
+       AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+CREATE POLICY owner_revokes ON rec.model_grants FOR DELETE USING (EXISTS (
+    SELECT 1 FROM rec.model_owners o WHERE o.model = model_grants.model
+       AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+
+ALTER TABLE rec.model_versions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY users_read ON rec.model_versions FOR SELECT USING (
+    EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = model_versions.model
+               AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER'))
+    OR EXISTS (SELECT 1 FROM rec.model_grants g WHERE g.model = model_versions.model
+               AND (g.grantee = 'public'
+                    OR pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(g.grantee)), 'MEMBER'))));
+CREATE POLICY owner_writes ON rec.model_versions FOR ALL
+    USING (EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = model_versions.model
+               AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+
+ALTER TABLE rec.deployments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY users_read ON rec.deployments FOR SELECT USING (
+    EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = deployments.model
+               AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER'))
+    OR EXISTS (SELECT 1 FROM rec.model_grants g WHERE g.model = deployments.model
+               AND (g.grantee = 'public'
+                    OR pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(g.grantee)), 'MEMBER'))));
+CREATE POLICY owner_writes ON rec.deployments FOR ALL
+    USING (EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = deployments.model
+               AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+
+-- A version's bytes are readable where the version is (the subquery sees model_versions through
+-- its own policies), writable by the model's owner.
+ALTER TABLE rec.model_chunks ENABLE ROW LEVEL SECURITY;
+CREATE POLICY users_read ON rec.model_chunks FOR SELECT
+    USING (EXISTS (SELECT 1 FROM rec.model_versions v WHERE v.id = model_chunks.version_id));
+CREATE POLICY owner_writes ON rec.model_chunks FOR ALL
+    USING (EXISTS (SELECT 1 FROM rec.model_versions v JOIN rec.model_owners o ON o.model = v.model
+                    WHERE v.id = model_chunks.version_id
+                      AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+
+GRANT SELECT, INSERT, DELETE ON rec.model_owners, rec.model_grants TO PUBLIC;
+GRANT SELECT, INSERT, DELETE ON rec.model_versions, rec.model_chunks, rec.deployments TO PUBLIC;
+GRANT UPDATE (metrics) ON rec.model_versions TO PUBLIC;
 GRANT USAGE ON SEQUENCE rec.model_versions_id_seq, rec.deployments_id_seq TO PUBLIC;
 
 GRANT USAGE ON SCHEMA rec TO PUBLIC;
-GRANT SELECT ON rec.models, rec.model_versions, rec.model_chunks, rec.deployments TO PUBLIC;
+GRANT SELECT ON rec.models TO PUBLIC;

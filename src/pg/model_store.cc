@@ -65,7 +65,49 @@ bool lookup_bigint(SPIPlanPtr* plan, const char* sql, int nargs, Oid* types, Dat
   return true;
 }
 
+// The owner of a model name, or null when nobody trained it (model names are public).
+const char* model_owner(Datum name) {
+  Oid types[1] = {TEXTOID};
+  Datum values[1] = {name};
+  if (SPI_execute_with_args("SELECT owner FROM rec.model_owners WHERE model OPERATOR(pg_catalog.=) $1", 1, types,
+                            values, nullptr, true, 1) != SPI_OK_SELECT)
+    elog(ERROR, "pgrec: could not read the model's owner");
+  return SPI_processed == 1 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : nullptr;
+}
+
+// Makes the caller the owner of a new model name; raises 42501 unless the caller acts as the
+// owner of an existing one.
+void claim_model(Datum name, const char* model) {
+  Oid types[1] = {TEXTOID};
+  Datum values[1] = {name};
+  if (SPI_execute_with_args("INSERT INTO rec.model_owners (model, owner) VALUES ($1, CURRENT_USER) "
+                            "ON CONFLICT (model) DO NOTHING",
+                            1, types, values, nullptr, false, 0) != SPI_OK_INSERT)
+    elog(ERROR, "pgrec: could not record the model's owner");
+  if (SPI_execute_with_args("SELECT owner, pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner)), "
+                            "'MEMBER') FROM rec.model_owners WHERE model OPERATOR(pg_catalog.=) $1",
+                            1, types, values, nullptr, false, 1) != SPI_OK_SELECT ||
+      SPI_processed != 1)
+    elog(ERROR, "pgrec: could not read the model's owner");
+  bool isnull;
+  const Datum member = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+  if (isnull || !DatumGetBool(member))
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for model \"%s\"", model),
+                    errdetail("Only its owner, role %s, and members of that role may train new versions of it.",
+                              quote_identifier(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)))));
+}
+
 }  // namespace
+
+void raise_if_hidden(const char* model) {
+  SPI_connect();
+  const char* owner = model_owner(CStringGetTextDatum(model));
+  if (owner != nullptr)
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for model \"%s\"", model),
+                    errhint("Its owner, role %s, can let you use it: rec.grant_model('%s', current_user).",
+                            quote_identifier(owner), model)));
+  SPI_finish();
+}
 
 std::int32_t save_built_model(const char* name, const Model* model, const std::string* bytes, const char* source,
                               const char* user_col, const char* item_col, const char* rating_col, double seconds) {
@@ -101,6 +143,7 @@ std::int64_t resolve_model(const char* model) {
       "ORDER BY d.id DESC LIMIT 1",
       1, types, values, &id);
   SPI_finish();
+  if (!found) raise_if_hidden(model);
   if (!found)
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", model),
                     errhint("rec.models lists the trained models.")));
@@ -179,6 +222,7 @@ std::int32_t save_model(const SaveRequest* r) {
             1, types, values, nullptr, false, 0) != SPI_OK_SELECT)
       elog(ERROR, "pgrec: could not lock the model name");
   }
+  claim_model(name, r->model);
   const char* insert =
       "INSERT INTO rec.model_versions (model, version, algorithm, params, source, user_col, "
       "item_col, rating_col, user_type, item_type, n_users, n_items, n_interactions, rows_read, "

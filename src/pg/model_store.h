@@ -38,6 +38,9 @@ std::int32_t save_model(const SaveRequest* request);
 std::int32_t save_built_model(const char* name, const Model* model, const std::string* bytes, const char* source,
                               const char* user_col, const char* item_col, const char* rating_col, double seconds);
 
+// Raises 42501 when `model` exists but row-level security hides it from the caller.
+void raise_if_hidden(const char* model);
+
 // Returns the version id that serves `model`; raises 42704 when there is none.
 std::int64_t resolve_model(const char* model);
 

@@ -192,7 +192,7 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
   save.model = model;
   save.algorithm = algorithm;
   save.params_json = state->params_json.c_str();
-  save.source = spec->source;
+  save.source = qualified_source(spec->source);  // what it meant to the caller, for fold-in and rec.models
   save.user_col = spec->user_col;
   save.item_col = spec->item_col;
   save.rating_col = spec->rating_col;
