@@ -316,13 +316,15 @@ END;
 $$;
 
 -- The SELECT that tags each source row as train or test; shared by rec.split and rec.tune.
--- Row order never matters: the draw is a hash of (user, item, seed). Functions that take a
--- source name run with the caller's search_path, so the name means what it means to the caller.
+-- Row order never matters: the draw is a hash of (user, item, seed). `source` is a schema-qualified
+-- relation (rec._qualify) or a query; the SQL returned runs with the caller's search_path, so every
+-- function in it is schema-qualified.
 CREATE FUNCTION rec._split_select(source text, user_col text, item_col text, method text,
                                   test_fraction double precision, seed integer, time_col text,
                                   fold integer DEFAULT 0, folds integer DEFAULT 1)
 RETURNS text
 LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     src text;
@@ -343,21 +345,23 @@ BEGIN
     src := CASE WHEN source ~* '^[\s(]*(select|with|values|table)\M'
                 THEN '(' || source || E'\n) AS s'
                 ELSE source::regclass::text || ' AS s' END;
-    draw := format('((pg_catalog.hashtextextended(s.%I::text || chr(31) || s.%I::text, %s) & 1073741823)::float8 / 1073741824.0)',
+    draw := format('((pg_catalog.hashtextextended(s.%I::text || pg_catalog.chr(31) || s.%I::text, %s) & 1073741823)::float8 / 1073741824.0)',
                    user_col, item_col, seed);
     is_test := CASE method
         WHEN 'random' THEN format('%s < %s', draw, test_fraction)
         WHEN 'per_user' THEN format(
-            'row_number() OVER (PARTITION BY s.%1$I ORDER BY %2$s, s.%3$I::text) <= '
-            'least(round(count(*) OVER (PARTITION BY s.%1$I) * %4$s), count(*) OVER (PARTITION BY s.%1$I) - 1)',
+            'pg_catalog.row_number() OVER (PARTITION BY s.%1$I ORDER BY %2$s, s.%3$I::text) <= '
+            'least(pg_catalog.round(pg_catalog.count(*) OVER (PARTITION BY s.%1$I) * %4$s), '
+            'pg_catalog.count(*) OVER (PARTITION BY s.%1$I) - 1)',
             user_col, draw, item_col, test_fraction)
         WHEN 'leave_last_out' THEN format(
-            'row_number() OVER (PARTITION BY s.%1$I ORDER BY s.%2$I DESC, %3$s) = 1 AND count(*) OVER (PARTITION BY s.%1$I) > 1',
+            'pg_catalog.row_number() OVER (PARTITION BY s.%1$I ORDER BY s.%2$I DESC, %3$s) = 1 '
+            'AND pg_catalog.count(*) OVER (PARTITION BY s.%1$I) > 1',
             user_col, time_col, draw)
         WHEN 'temporal' THEN format(
-            's.%1$I > (SELECT percentile_disc(%2$s) WITHIN GROUP (ORDER BY s.%1$I) FROM %3$s)',
+            's.%1$I > (SELECT pg_catalog.percentile_disc(%2$s) WITHIN GROUP (ORDER BY s.%1$I) FROM %3$s)',
             time_col, 1 - test_fraction, src)
-        WHEN 'fold' THEN format('floor(%s * %s) = %s', draw, folds, fold)
+        WHEN 'fold' THEN format('pg_catalog.floor(%s * %s) = %s', draw, folds, fold)
     END;
     IF is_test IS NULL THEN
         RAISE EXCEPTION 'unknown split method "%"', method
@@ -368,51 +372,96 @@ BEGIN
 END;
 $$;
 
--- Splits a source into tables NAME_train and NAME_test (all the source's columns), reproducibly.
-CREATE FUNCTION rec.split(name text, source text, user_col text, item_col text,
-                          method text DEFAULT 'random', test_fraction double precision DEFAULT 0.2,
-                          seed integer DEFAULT 42, time_col text DEFAULT NULL,
-                          replace boolean DEFAULT false)
+-- Splits a source into tables NAME_train and NAME_test (all the source's columns), reproducibly,
+-- in the caller's current schema.
+CREATE FUNCTION rec._split(caller_path text, name text, source text, user_col text, item_col text,
+                           method text, test_fraction double precision, seed integer, time_col text,
+                           replace boolean)
 RETURNS TABLE (relation regclass, rows bigint)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    q text := rec._split_select(source, user_col, item_col, method, test_fraction, seed, time_col);
+    src text;
+    target_schema text;
+    q text;
     part text;
+    target text;
+    statement text;
     n bigint;
 BEGIN
     IF name IS NULL OR name = '' THEN
         RAISE EXCEPTION 'name must not be empty' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF source IS NULL THEN
+        RAISE EXCEPTION 'source, user_col, item_col, method and seed must not be null'
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- The caller's names, resolved on the caller's path.
+    PERFORM pg_catalog.set_config('search_path', caller_path, true);
+    src := rec._qualify(source);
+    target_schema := pg_catalog.current_schema();
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF target_schema IS NULL THEN
+        RAISE EXCEPTION 'no schema on search_path to create %_train and %_test in', name, name
+              USING ERRCODE = 'invalid_schema_name';
+    END IF;
+    q := rec._split_select(src, user_col, item_col, method, test_fraction, seed, time_col);
     FOREACH part IN ARRAY ARRAY['train', 'test'] LOOP
+        target := format('%I.%I', target_schema, name || '_' || part);
         IF replace THEN
-            EXECUTE format('DROP TABLE IF EXISTS %I', name || '_' || part);
+            EXECUTE format('DROP TABLE IF EXISTS %s', target);
         END IF;
-        EXECUTE format('CREATE TABLE %I AS SELECT (q.pgrec_row).* FROM (%s) q WHERE %s q.pgrec_is_test',
-                       name || '_' || part, q, CASE part WHEN 'train' THEN 'NOT' ELSE '' END);
+        statement := format('CREATE TABLE %s AS SELECT (q.pgrec_row).* FROM (%s) q WHERE %s q.pgrec_is_test',
+                            target, q, CASE part WHEN 'train' THEN 'NOT' ELSE '' END);
+        -- A query source runs as the caller wrote it.
+        PERFORM pg_catalog.set_config('search_path', caller_path, true);
+        EXECUTE statement;
         GET DIAGNOSTICS n = ROW_COUNT;
-        relation := format('%I', name || '_' || part)::regclass;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        relation := target::regclass;
         rows := n;
         RETURN NEXT;
     END LOOP;
 END;
 $$;
 
+CREATE FUNCTION rec.split(name text, source text, user_col text, item_col text,
+                          method text DEFAULT 'random', test_fraction double precision DEFAULT 0.2,
+                          seed integer DEFAULT 42, time_col text DEFAULT NULL,
+                          replace boolean DEFAULT false)
+RETURNS TABLE (relation regclass, rows bigint)
+LANGUAGE sql VOLATILE
+AS $$
+SELECT * FROM rec._split(pg_catalog.current_setting('search_path'), name, source, user_col, item_col, method,
+                         test_fraction, seed, time_col, replace)
+$$;
+
+CREATE FUNCTION rec._qualify(source text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgrec_qualify'
+LANGUAGE C STABLE STRICT;
+
 CREATE FUNCTION rec._evaluate(version_id bigint, test_source text, user_col text, item_col text,
                               rating_col text, k integer, exclude_seen boolean,
-                              sampled_negatives integer, seed bigint)
+                              sampled_negatives integer, seed bigint, search_path text DEFAULT NULL)
 RETURNS TABLE (metric text, value double precision)
 AS 'MODULE_PATHNAME', 'pgrec_evaluate'
 LANGUAGE C VOLATILE;
 
+-- Functions that take source names are pairs: a SQL wrapper that hands the caller's search_path
+-- to an implementation pinned to pg_catalog, which uses that path only where it reads or creates
+-- the caller's relations (so a name means what it means to the caller, and nothing the caller's
+-- path holds can stand in for the functions pgrec calls).
+
 -- Scores a model's serving version on held-out interactions; stores the result with the version.
-CREATE FUNCTION rec.evaluate(model text, test_source text, k integer DEFAULT 10,
-                             metrics text[] DEFAULT NULL, user_col text DEFAULT NULL,
-                             item_col text DEFAULT NULL, rating_col text DEFAULT NULL,
-                             exclude_seen boolean DEFAULT true, sampled_negatives integer DEFAULT 0,
-                             seed bigint DEFAULT 42, store boolean DEFAULT true)
+CREATE FUNCTION rec._evaluate_model(caller_path text, model text, test_source text, k integer,
+                                    metrics text[], user_col text, item_col text, rating_col text,
+                                    exclude_seen boolean, sampled_negatives integer, seed bigint,
+                                    store boolean)
 RETURNS TABLE (metric text, value double precision)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     known constant text[] := ARRAY['precision', 'recall', 'ndcg', 'hr', 'map', 'mrr', 'coverage',
@@ -430,28 +479,28 @@ BEGIN
     SELECT mv.id, mv.user_col, mv.item_col, mv.rating_col
       INTO v_id, v_user_col, v_item_col, v_rating_col
       FROM rec.deployments d JOIN rec.model_versions mv ON mv.id = d.version_id
-     WHERE d.model = evaluate.model ORDER BY d.id DESC LIMIT 1;
-    IF v_id IS NULL AND EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = evaluate.model) THEN
-        RAISE EXCEPTION 'permission denied for model "%"', evaluate.model USING ERRCODE = 'insufficient_privilege';
+     WHERE d.model = _evaluate_model.model ORDER BY d.id DESC LIMIT 1;
+    IF v_id IS NULL AND EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = _evaluate_model.model) THEN
+        RAISE EXCEPTION 'permission denied for model "%"', _evaluate_model.model USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF v_id IS NULL THEN
-        RAISE EXCEPTION 'model "%" does not exist', evaluate.model USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'model "%" does not exist', _evaluate_model.model USING ERRCODE = 'undefined_object';
     END IF;
-    SELECT m INTO bad FROM unnest(evaluate.metrics) m WHERE m IS NULL OR NOT m = ANY (known) LIMIT 1;
+    SELECT m INTO bad FROM unnest(_evaluate_model.metrics) m WHERE m IS NULL OR NOT m = ANY (known) LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'unknown metric "%"', bad USING ERRCODE = 'invalid_parameter_value',
               HINT = 'Metrics: ' || array_to_string(known, ', ') || '.';
     END IF;
     FOR r IN
         SELECT e.metric AS m, e.value AS v
-          FROM rec._evaluate(v_id, test_source, coalesce(evaluate.user_col, v_user_col),
-                             coalesce(evaluate.item_col, v_item_col),
-                             coalesce(evaluate.rating_col, v_rating_col),
-                             k, exclude_seen, sampled_negatives, seed) e
+          FROM rec._evaluate(v_id, test_source, coalesce(_evaluate_model.user_col, v_user_col),
+                             coalesce(_evaluate_model.item_col, v_item_col),
+                             coalesce(_evaluate_model.rating_col, v_rating_col),
+                             k, exclude_seen, sampled_negatives, seed, caller_path) e
     LOOP
         result := result || jsonb_build_object(r.m, r.v);
-        IF evaluate.metrics IS NULL OR r.m = ANY (counts)
-           OR split_part(split_part(r.m, '@', 1), ' ', 1) = ANY (evaluate.metrics) THEN
+        IF _evaluate_model.metrics IS NULL OR r.m = ANY (counts)
+           OR split_part(split_part(r.m, '@', 1), ' ', 1) = ANY (_evaluate_model.metrics) THEN
             metric := r.m;
             value := r.v;
             RETURN NEXT;
@@ -469,6 +518,18 @@ BEGIN
          WHERE mv.id = v_id;
     END IF;
 END;
+$$;
+
+CREATE FUNCTION rec.evaluate(model text, test_source text, k integer DEFAULT 10,
+                             metrics text[] DEFAULT NULL, user_col text DEFAULT NULL,
+                             item_col text DEFAULT NULL, rating_col text DEFAULT NULL,
+                             exclude_seen boolean DEFAULT true, sampled_negatives integer DEFAULT 0,
+                             seed bigint DEFAULT 42, store boolean DEFAULT true)
+RETURNS TABLE (metric text, value double precision)
+LANGUAGE sql VOLATILE
+AS $$
+SELECT * FROM rec._evaluate_model(pg_catalog.current_setting('search_path'), model, test_source, k, metrics,
+                                  user_col, item_col, rating_col, exclude_seen, sampled_negatives, seed, store)
 $$;
 
 -- Checks rec.tune's arguments and returns the grid's combinations (shared by rec.tune_async).
@@ -517,13 +578,12 @@ $$;
 
 -- Trains every combination of a parameter grid on validation splits, reports each, and trains
 -- NAME on the whole source with the best one.
-CREATE FUNCTION rec.tune(name text, source text, user_col text, item_col text,
-                         rating_col text DEFAULT NULL, algorithm text DEFAULT 'als',
-                         grid jsonb DEFAULT '{}', base_params jsonb DEFAULT '{}',
-                         folds integer DEFAULT 1, validation_fraction double precision DEFAULT 0.2,
-                         metric text DEFAULT NULL, k integer DEFAULT 10, seed integer DEFAULT 42)
+CREATE FUNCTION rec._tune(caller_path text, name text, source text, user_col text, item_col text,
+                          rating_col text, algorithm text, grid jsonb, base_params jsonb, folds integer,
+                          validation_fraction double precision, metric text, k integer, seed integer)
 RETURNS TABLE (params jsonb, score double precision, seconds double precision, best boolean)
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     m text := coalesce(metric, CASE WHEN rating_col IS NULL THEN 'ndcg' ELSE 'rmse' END);
@@ -539,10 +599,16 @@ DECLARE
     best_params jsonb;
     best_score double precision;
     s double precision;
+    src text;
+    statement text;
+    final_params jsonb;
 BEGIN
     IF m IN ('rmse', 'mae') AND rating_col IS NULL THEN
         RAISE EXCEPTION 'metric % needs rating_col', m USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM pg_catalog.set_config('search_path', caller_path, true);
+    src := rec._qualify(source);
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF EXISTS (SELECT 1 FROM rec.model_versions mv WHERE mv.model = scratch) THEN
         PERFORM rec.drop_model(scratch);
     END IF;
@@ -551,17 +617,22 @@ BEGIN
         total := 0;
         t0 := clock_timestamp();
         FOR f IN 0 .. folds - 1 LOOP
-            q := rec._split_select(source, user_col, item_col,
+            q := rec._split_select(src, user_col, item_col,
                                    CASE WHEN folds = 1 THEN 'per_user' ELSE 'fold' END,
                                    validation_fraction, seed, NULL, f, folds);
             IF to_regclass('pg_temp.pgrec_tune_train') IS NOT NULL THEN
                 DROP TABLE pg_temp.pgrec_tune_train, pg_temp.pgrec_tune_test;
             END IF;
-            EXECUTE format('CREATE TEMP TABLE pgrec_tune_train AS SELECT (q.pgrec_row).* FROM (%s) q WHERE NOT q.pgrec_is_test', q);
-            EXECUTE format('CREATE TEMP TABLE pgrec_tune_test AS SELECT (q.pgrec_row).* FROM (%s) q WHERE q.pgrec_is_test', q);
+            -- A query source runs as the caller wrote it; the tables land in pg_temp.
+            statement := format('CREATE TEMP TABLE pgrec_tune_train AS SELECT (q.pgrec_row).* FROM (%s) q WHERE NOT q.pgrec_is_test; '
+                                'CREATE TEMP TABLE pgrec_tune_test AS SELECT (q.pgrec_row).* FROM (%s) q WHERE q.pgrec_is_test', q, q);
+            PERFORM pg_catalog.set_config('search_path', caller_path, true);
+            EXECUTE statement;
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             PERFORM rec.train(scratch, 'pg_temp.pgrec_tune_train', user_col, item_col, rating_col,
                               algorithm, base_params || c);
-            SELECT e.value INTO s FROM rec.evaluate(scratch, 'pg_temp.pgrec_tune_test', k => k, store => false) e
+            SELECT e.value INTO s FROM rec._evaluate_model('pg_catalog, pg_temp', scratch, 'pg_temp.pgrec_tune_test', k,
+                                                           NULL, NULL, NULL, NULL, true, 0, 42, false) e
              WHERE split_part(e.metric, '@', 1) = m;
             total := total + s;
             PERFORM rec.drop_model(scratch);
@@ -576,7 +647,10 @@ BEGIN
     END LOOP;
     DROP TABLE pg_temp.pgrec_tune_train, pg_temp.pgrec_tune_test;
 
-    PERFORM rec.train(name, source, user_col, item_col, rating_col, algorithm, base_params || best_params);
+    final_params := base_params || best_params;
+    PERFORM pg_catalog.set_config('search_path', caller_path, true);
+    PERFORM rec.train(name, src, user_col, item_col, rating_col, algorithm, final_params);
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     UPDATE rec.model_versions mv
        SET metrics = mv.metrics || jsonb_build_object('tune', jsonb_build_object(
                'metric', m || '@' || k, 'folds', folds, 'validation_fraction', validation_fraction,
@@ -587,6 +661,18 @@ BEGIN
            (r->'params') = best_params
       FROM jsonb_array_elements(results) r;
 END;
+$$;
+
+CREATE FUNCTION rec.tune(name text, source text, user_col text, item_col text,
+                         rating_col text DEFAULT NULL, algorithm text DEFAULT 'als',
+                         grid jsonb DEFAULT '{}', base_params jsonb DEFAULT '{}',
+                         folds integer DEFAULT 1, validation_fraction double precision DEFAULT 0.2,
+                         metric text DEFAULT NULL, k integer DEFAULT 10, seed integer DEFAULT 42)
+RETURNS TABLE (params jsonb, score double precision, seconds double precision, best boolean)
+LANGUAGE sql VOLATILE
+AS $$
+SELECT * FROM rec._tune(pg_catalog.current_setting('search_path'), name, source, user_col, item_col, rating_col,
+                        algorithm, grid, base_params, folds, validation_fraction, metric, k, seed)
 $$;
 
 -- Background training jobs (rec.train_async). Rows are visible and changeable only by the role
@@ -660,13 +746,13 @@ LANGUAGE C VOLATILE STRICT;
 
 -- rec.tune as a background job: returns the job id at once; rec.jobs.result holds the table
 -- rec.tune would have returned.
-CREATE FUNCTION rec.tune_async(name text, source text, user_col text, item_col text,
-                               rating_col text DEFAULT NULL, algorithm text DEFAULT 'als',
-                               grid jsonb DEFAULT '{}', base_params jsonb DEFAULT '{}',
-                               folds integer DEFAULT 1, validation_fraction double precision DEFAULT 0.2,
-                               metric text DEFAULT NULL, k integer DEFAULT 10, seed integer DEFAULT 42)
+CREATE FUNCTION rec._tune_async(caller_path text, name text, source text, user_col text, item_col text,
+                                rating_col text, algorithm text, grid jsonb, base_params jsonb,
+                                folds integer, validation_fraction double precision, metric text,
+                                k integer, seed integer)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     m text := coalesce(metric, CASE WHEN rating_col IS NULL THEN 'ndcg' ELSE 'rmse' END);
@@ -681,10 +767,9 @@ BEGIN
               USING ERRCODE = 'invalid_parameter_value';
     END IF;
     -- The worker has its own search_path: keep a relation name schema-qualified.
-    IF source !~* '^[\s(]*(select|with|values|table)\M' THEN
-        SELECT format('%I.%I', n.nspname, c.relname) INTO source
-          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source::regclass;
-    END IF;
+    PERFORM pg_catalog.set_config('search_path', caller_path, true);
+    source := rec._qualify(source);
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     INSERT INTO rec.job_queue (kind, model, algorithm, params, source, user_col, item_col, rating_col,
                                device, args)
     VALUES ('tune', name, algorithm, coalesce(base_params, '{}'), source, user_col, item_col, rating_col,
@@ -696,6 +781,18 @@ BEGIN
     END IF;
     RETURN job;
 END;
+$$;
+
+CREATE FUNCTION rec.tune_async(name text, source text, user_col text, item_col text,
+                               rating_col text DEFAULT NULL, algorithm text DEFAULT 'als',
+                               grid jsonb DEFAULT '{}', base_params jsonb DEFAULT '{}',
+                               folds integer DEFAULT 1, validation_fraction double precision DEFAULT 0.2,
+                               metric text DEFAULT NULL, k integer DEFAULT 10, seed integer DEFAULT 42)
+RETURNS bigint
+LANGUAGE sql VOLATILE
+AS $$
+SELECT rec._tune_async(pg_catalog.current_setting('search_path'), name, source, user_col, item_col, rating_col,
+                       algorithm, grid, base_params, folds, validation_fraction, metric, k, seed)
 $$;
 
 -- Stops a queued or running job of the caller (any job for a superuser); returns its new state.

@@ -46,7 +46,7 @@ void check_range(const char* name, int64 v, int64 lo, int64 hi) {
 }  // namespace
 
 // rec._evaluate(version_id, test_source, user_col, item_col, rating_col, k, exclude_seen,
-//               sampled_negatives, seed) -> (metric, value)
+//               sampled_negatives, seed, search_path) -> (metric, value)
 Datum pgrec_evaluate(PG_FUNCTION_ARGS) {
   using namespace pgrec::pg;
   for (int a : {0, 1, 2, 3, 5, 6, 7, 8})
@@ -59,6 +59,7 @@ Datum pgrec_evaluate(PG_FUNCTION_ARGS) {
   spec.user_col = text_to_cstring(PG_GETARG_TEXT_PP(2));
   spec.item_col = text_to_cstring(PG_GETARG_TEXT_PP(3));
   spec.rating_col = PG_ARGISNULL(4) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(4));
+  if (PG_NARGS() > 9 && !PG_ARGISNULL(9)) spec.search_path = text_to_cstring(PG_GETARG_TEXT_PP(9));
   check_range("k", PG_GETARG_INT32(5), 1, 100000);
   check_range("sampled_negatives", PG_GETARG_INT32(7), 0, 100000);
   options.k = PG_GETARG_INT32(5);

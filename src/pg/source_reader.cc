@@ -90,6 +90,12 @@ void read_params(Jsonb* params, std::vector<Param>* out) {
 }
 
 void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats) {
+  // The caller's search_path while the source is read (functions pinned to pg_catalog pass it);
+  // undone when this returns, or by the error's transaction abort.
+  const int nest = spec->search_path != nullptr ? NewGUCNestLevel() : -1;
+  if (spec->search_path != nullptr)
+    (void)set_config_option("search_path", spec->search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
   const char* sql = build_source_query(spec, nullptr);
   SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
   if (plan == nullptr) elog(ERROR, "pgrec: could not plan the source query");
@@ -155,6 +161,17 @@ void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats) {
   }
   SPI_cursor_close(portal);
   MemoryContextDelete(batch_ctx);
+  if (nest >= 0) AtEOXact_GUC(true, nest);
 }
 
 }  // namespace pgrec::pg
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgrec_qualify);
+}
+
+// rec._qualify(source) -> the relation schema-qualified as the caller's search_path finds it,
+// or the query unchanged
+Datum pgrec_qualify(PG_FUNCTION_ARGS) {
+  PG_RETURN_TEXT_P(cstring_to_text(pgrec::pg::qualified_source(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+}

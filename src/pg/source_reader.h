@@ -12,6 +12,7 @@ struct SourceSpec {
   const char* user_col;
   const char* item_col;
   const char* rating_col;  // null for implicit feedback
+  const char* search_path = nullptr;  // read with this search_path (the caller's), or the current one
 };
 
 struct SourceStats {
