@@ -16,6 +16,9 @@ std::string show(double v) {
   return out.str();
 }
 
+// The value as the user wrote it, or in short form when that is very long (1e308 prints 309 digits).
+std::string shown(const Param& p) { return p.text.size() > 24 ? show(p.number) : p.text; }
+
 }  // namespace
 
 const Param* ParamReader::lookup(const std::string& key) {
@@ -36,7 +39,7 @@ std::int64_t ParamReader::integer(const std::string& key, std::int64_t def, std:
     invalid_parameter("parameter \"" + key + "\" must be an integer, not " + p->text);
   if (p->number < static_cast<double>(lo) || p->number > static_cast<double>(hi))
     invalid_parameter("parameter \"" + key + "\" must be between " + std::to_string(lo) +
-                      " and " + std::to_string(hi) + ", not " + p->text);
+                      " and " + std::to_string(hi) + ", not " + shown(*p));
   return static_cast<std::int64_t>(p->number);
 }
 
@@ -47,7 +50,7 @@ double ParamReader::real(const std::string& key, double def, double lo, double h
     invalid_parameter("parameter \"" + key + "\" must be a number, not " + p->text);
   if (!(p->number >= lo && p->number <= hi))
     invalid_parameter("parameter \"" + key + "\" must be between " + show(lo) + " and " +
-                      show(hi) + ", not " + p->text);
+                      show(hi) + ", not " + shown(*p));
   return p->number;
 }
 

@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(13);
+SELECT plan(17);
 
 CREATE TEMP TABLE r AS
 SELECT u AS user_id, (u * 7 + n * 3) % 40 AS item_id FROM generate_series(1, 100) u, generate_series(1, 8) n;
@@ -43,6 +43,17 @@ SELECT set_eq($$SELECT c.relname::text FROM pg_extension e, unnest(e.extconfig) 
               ARRAY['model_versions', 'model_versions_id_seq', 'model_chunks', 'deployments', 'deployments_id_seq',
                     'model_owners', 'model_grants'],
               'pg_dump keeps the model tables');
+
+-- A model outlives its source: dropping the table leaves it serving, and rec.models says so.
+CREATE TABLE gone AS SELECT * FROM r;
+SELECT rec.train('orphan', 'gone', 'user_id', 'item_id', params => '{"factors": 4, "iterations": 2}');
+SELECT is((SELECT source || ' ' || source_exists FROM rec.models WHERE model = 'orphan'), 'public.gone true',
+          'the source is recorded schema-qualified');
+DROP TABLE gone;
+SELECT is((SELECT source_exists FROM rec.models WHERE model = 'orphan'), false, 'rec.models says the source is gone');
+SELECT is((SELECT count(*) FROM rec.recommend('orphan', 5, 5)), 5::bigint, 'the model still serves');
+SELECT throws_ok($$SELECT * FROM rec.recommend('orphan', 5, 5, fold_in => true)$$, '42P01', NULL,
+                 'fold-in, which reads the source, says what is missing');
 
 SELECT * FROM finish();
 ROLLBACK;
