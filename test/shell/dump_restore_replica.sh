@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Backups and replicas: pg_dump of a database with models (ALS, item_knn, a hybrid, an owner and a
+# grant) restored into a fresh cluster gives identical recommendations; a streaming standby,
+# started on its own unix socket, serves a model trained on the primary after it started.
+# Prints TAP; run by scripts/test. Needs the private cluster of scripts/lib.sh to be running.
+source "$(dirname "$0")/../../scripts/lib.sh"
+set +e
+pick_datadir
+PRIMARY_HOST=$PGHOST
+n=0
+failed=0
+check() {  # check DESCRIPTION COMMAND...: one TAP line
+  n=$((n + 1))
+  if "${@:2}"; then echo "ok $n - $1"; else echo "not ok $n - $1"; failed=$((failed + 1)); fi
+}
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d pgrec_dump -c "$1"; }
+same() { diff -u "$1" "$2" >&2; }
+
+work=$(mktemp -d /tmp/pgrec-dump.XXXXXX)
+[ "$(id -u)" = 0 ] && chown "$(cluster_user)" "$work"
+RESTORE_PORT=$((PGREC_PORT + 1))
+STANDBY_PORT=$((PGREC_PORT + 2))
+cleanup() {
+  for d in restore standby; do
+    [ -d "$work/$d" ] && as_owner $PG_BIN/pg_ctl -D "$work/$d" -m immediate -w stop >/dev/null 2>&1
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Starts a cluster in $work/NAME on PORT with its own socket directory.
+start_at() {
+  local name=$1 port=$2
+  as_owner mkdir -p "$work/${name}_run"
+  cat <<CONF | as_owner tee -a "$work/$name/postgresql.conf" >/dev/null
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$work/${name}_run'
+shared_preload_libraries = 'pgrec'
+fsync = off
+CONF
+  as_owner $PG_BIN/pg_ctl -D "$work/$name" -l "$work/$name.log" -w start >/dev/null
+}
+
+# What the models recommend: every model, 20 users, in a stable text form.
+answers() {
+  psql -X -q -At -h "$1" -p "$2" -d pgrec_dump -c "
+    SELECT m, u, string_agg(r.item_id || ':' || round(r.score::numeric, 5), ' ' ORDER BY r.rank)
+    FROM unnest(ARRAY['d_als', 'd_knn', 'd_h']) m, generate_series(1, 20) u, rec.recommend(m, u, 10) r
+    GROUP BY m, u ORDER BY m, u"
+}
+
+echo "1..8"
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_dump" -c "CREATE DATABASE pgrec_dump" >/dev/null
+sql "CREATE EXTENSION pgrec" >/dev/null
+sql "CREATE TABLE clicks AS SELECT u AS user_id, (u * 31 + k * 17) % 500 AS item_id FROM generate_series(1, 2000) u, generate_series(1, 12) k" >/dev/null
+for statement in "SELECT rec.train('d_als', 'clicks', 'user_id', 'item_id', params => '{\"factors\": 16, \"iterations\": 5}')" \
+                 "SELECT rec.train('d_knn', 'clicks', 'user_id', 'item_id', algorithm => 'item_knn')" \
+                 "SELECT rec.train('d_als', 'clicks', 'user_id', 'item_id', params => '{\"factors\": 8, \"iterations\": 5}')" \
+                 "SELECT rec.deploy('d_als', 1)" \
+                 "SELECT rec.train('d_h', 'hybrid', '{\"models\": {\"d_als\": 0.6, \"d_knn\": 0.4}}')" \
+                 "SELECT rec.grant_model('d_als', 'public')"; do
+  sql "$statement" >/dev/null || echo "# failed: $statement" >&2
+done
+answers "$PRIMARY_HOST" "$PGREC_PORT" > "$work/before"
+[ "$(wc -l < "$work/before")" = 60 ] || echo "# expected 60 answers before the dump, got $(wc -l < "$work/before")" >&2
+sql "SELECT count(*) FROM rec.model_versions" > "$work/versions_before"
+
+# 1-4. pg_dump, then restore into a fresh cluster.
+pg_dump -Fc -d pgrec_dump -f "$work/dump.pgc"
+check "pg_dump writes the database with its models" test -s "$work/dump.pgc"
+as_owner $PG_BIN/initdb -D "$work/restore" -U "$PGUSER" --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+start_at restore "$RESTORE_PORT"
+psql -X -q -h "$work/restore_run" -p "$RESTORE_PORT" -d postgres -c "CREATE DATABASE pgrec_dump" >/dev/null
+pg_restore -h "$work/restore_run" -p "$RESTORE_PORT" -d pgrec_dump --exit-on-error "$work/dump.pgc"
+check "pg_restore into a fresh cluster succeeds" test $? = 0
+psql -X -q -At -h "$work/restore_run" -p "$RESTORE_PORT" -d pgrec_dump -c "SELECT count(*) FROM rec.model_versions" \
+  > "$work/versions_after"
+check "every model version is back" same "$work/versions_before" "$work/versions_after"
+answers "$work/restore_run" "$RESTORE_PORT" > "$work/restored"
+check "recommend gives identical results after the restore (60 lists)" \
+  bash -c "[ \$(wc -l < '$work/restored') = 60 ] && diff -u '$work/before' '$work/restored' >&2"
+check "the deployment, owner and grant came back too" test "$(psql -X -q -At -h "$work/restore_run" -p "$RESTORE_PORT" \
+  -d pgrec_dump -c "SELECT version || ' ' || owner || ' ' || (SELECT string_agg(grantee, ',') FROM rec.model_grants)
+                    FROM rec.models WHERE model = 'd_als'")" = "1 $PGUSER public"
+as_owner $PG_BIN/pg_ctl -D "$work/restore" -m fast -w stop >/dev/null
+
+# 6-8. A streaming standby of the primary, over the primary's unix socket.
+as_owner $PG_BIN/pg_basebackup -h "$PRIMARY_HOST" -p "$PGREC_PORT" -U "$PGUSER" -D "$work/standby" -R -X stream -c fast
+start_at standby "$STANDBY_PORT"
+sql "SELECT rec.train('d_new', 'clicks', 'user_id', 'item_id', algorithm => 'item_knn')" >/dev/null
+replayed=f
+for _ in $(seq 1 300); do
+  replayed=$(psql -X -q -At -h "$work/standby_run" -p "$STANDBY_PORT" -d pgrec_dump \
+               -c "SELECT count(*) = 1 FROM rec.models WHERE model = 'd_new'" 2>/dev/null)
+  [ "$replayed" = t ] && break
+  sleep 0.1
+done
+check "a model trained on the primary reaches the standby" test "$replayed" = t
+on_standby=$(psql -X -q -At -h "$work/standby_run" -p "$STANDBY_PORT" -d pgrec_dump \
+               -c "SELECT string_agg(item_id::text, ' ' ORDER BY rank) FROM rec.recommend('d_new', 7, 10)")
+on_primary=$(sql "SELECT string_agg(item_id::text, ' ' ORDER BY rank) FROM rec.recommend('d_new', 7, 10)")
+check "the standby serves it as the primary does" test -n "$on_standby" -a "$on_standby" = "$on_primary"
+err=$(psql -X -q -At -h "$work/standby_run" -p "$STANDBY_PORT" -d pgrec_dump -v VERBOSITY=verbose \
+        -c "SELECT rec.train('x', 'clicks', 'user_id', 'item_id')" 2>&1)
+check "training on the standby is refused as read-only (25006)" grep -q 25006 <<<"$err"
+[ "$failed" = 0 ]
