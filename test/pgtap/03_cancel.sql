@@ -1,8 +1,9 @@
--- Training stops within about a second of statement_timeout or pg_cancel_backend.
+-- Training stops within about a second of statement_timeout, pg_cancel_backend or
+-- pg_terminate_backend, and a stopped training gives its memory back.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
 CREATE EXTENSION IF NOT EXISTS dblink;
-SELECT plan(5);
+SELECT plan(8);
 
 DROP TABLE IF EXISTS cancel_src;
 CREATE TABLE cancel_src AS
@@ -49,6 +50,57 @@ FROM pg_temp.seconds_to_stop() s;
 SELECT is((SELECT count(*) FROM dblink_get_result('trainer', false) AS t(v int)), 0::bigint, 'the canceled call returned no row');
 SELECT dblink_disconnect('trainer');
 SELECT is((SELECT count(*) FROM rec.model_versions WHERE model = 'cancel_me'), 0::bigint, 'no partial model was stored');
+
+-- pg_terminate_backend on a session that trains: it is gone within a second, nothing stored.
+SELECT dblink_connect('doomed', format('host=%s port=%s dbname=%s user=%s',
+       split_part(current_setting('unix_socket_directories'), ',', 1), current_setting('port'),
+       current_database(), current_user));
+SELECT dblink_send_query('doomed',
+       $$SELECT rec.train('terminate_me', 'cancel_src', 'user_id', 'item_id', params => '{"factors": 256, "iterations": 1000}')$$);
+SELECT pg_sleep(1.0);
+CREATE FUNCTION pg_temp.seconds_to_terminate() RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+  t0 timestamptz := clock_timestamp();
+  victim int;
+BEGIN
+  SELECT pid INTO victim FROM pg_stat_activity WHERE query LIKE '%terminate_me%' AND pid <> pg_backend_pid() AND state = 'active';
+  IF victim IS NULL THEN RETURN -1; END IF;
+  PERFORM pg_terminate_backend(victim);
+  LOOP
+    PERFORM pg_stat_clear_snapshot();  -- pg_stat_activity is otherwise read once per transaction
+    EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = victim) OR clock_timestamp() - t0 > interval '10 s';
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+  RETURN extract(epoch FROM clock_timestamp() - t0);
+END $$;
+SELECT ok(s BETWEEN 0 AND 1.0, format('pg_terminate_backend ended the training session in %s s (< 1 s)', round(s::numeric, 2)))
+FROM pg_temp.seconds_to_terminate() s;
+SELECT is((SELECT count(*) FROM rec.model_versions WHERE model = 'terminate_me'), 0::bigint, 'the terminated training stored nothing');
+
+-- Memory: eight more trainings stopped by statement_timeout leave this backend's resident size
+-- where two left it (each one holds over 40 MB of factors and interactions while it runs).
+CREATE FUNCTION pg_temp.rss_mb() RETURNS float8 LANGUAGE sql AS $$
+  SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'), 'VmRSS:\s+(\d+) kB'))[1]::float8 / 1024
+$$;
+SET statement_timeout = '400ms';
+SELECT pg_temp.seconds_until_canceled() > 0 AS warm_up;
+SELECT pg_temp.seconds_until_canceled() > 0 AS warm_up;
+RESET statement_timeout;
+CREATE TEMP TABLE rss AS SELECT pg_temp.rss_mb() AS after_two;
+SET statement_timeout = '400ms';
+SELECT pg_temp.seconds_until_canceled() > 0 AS stopped;
+SELECT pg_temp.seconds_until_canceled() > 0 AS stopped;
+SELECT pg_temp.seconds_until_canceled() > 0 AS stopped;
+SELECT pg_temp.seconds_until_canceled() > 0 AS stopped;
+SELECT pg_temp.seconds_until_canceled() > 0 AS stopped;
+SELECT pg_temp.seconds_until_canceled() > 0 AS stopped;
+SELECT pg_temp.seconds_until_canceled() > 0 AS stopped;
+SELECT pg_temp.seconds_until_canceled() > 0 AS stopped;
+RESET statement_timeout;
+SELECT ok(pg_temp.rss_mb() - after_two < 25,
+          format('backend memory after 10 stopped trainings: %s MB, after 2: %s MB',
+                 round(pg_temp.rss_mb()::numeric), round(after_two::numeric)))
+FROM rss;
 
 DROP TABLE cancel_src;
 SELECT * FROM finish();
