@@ -122,6 +122,22 @@ LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION rec.recommend("any", integer, boolean, boolean, bigint[], bigint[]) IS
   'rec.recommend with the default model (the one deployed last)';
 
+CREATE FUNCTION rec.recommend_all(model text, k integer DEFAULT 10, exclude_seen boolean DEFAULT true,
+                                  users bigint[] DEFAULT NULL)
+RETURNS TABLE (user_id bigint, item_id bigint, score real, rank integer)
+AS 'MODULE_PATHNAME', 'pgrec_recommend_all'
+LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 100000;
+COMMENT ON FUNCTION rec.recommend_all(text, integer, boolean, bigint[]) IS
+  'the k best items of every user of the model (or of the listed users), computed in blocks and streamed';
+
+CREATE FUNCTION rec.recommend_all_keys(model text, k integer DEFAULT 10, exclude_seen boolean DEFAULT true,
+                                       users text[] DEFAULT NULL)
+RETURNS TABLE (user_key text, item_key text, score real, rank integer)
+AS 'MODULE_PATHNAME', 'pgrec_recommend_all'
+LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 100000;
+COMMENT ON FUNCTION rec.recommend_all_keys(text, integer, boolean, text[]) IS
+  'rec.recommend_all with ids as text (for models whose ids are not integers)';
+
 CREATE FUNCTION rec.recommend_keys(model text, user_id "any", k integer, exclude_seen boolean DEFAULT true,
                                    fold_in boolean DEFAULT false, candidates text[] DEFAULT NULL,
                                    exclude text[] DEFAULT NULL)

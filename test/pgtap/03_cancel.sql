@@ -3,7 +3,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
 CREATE EXTENSION IF NOT EXISTS dblink;
-SELECT plan(8);
+SELECT plan(9);
 
 DROP TABLE IF EXISTS cancel_src;
 CREATE TABLE cancel_src AS
@@ -50,6 +50,21 @@ FROM pg_temp.seconds_to_stop() s;
 SELECT is((SELECT count(*) FROM dblink_get_result('trainer', false) AS t(v int)), 0::bigint, 'the canceled call returned no row');
 SELECT dblink_disconnect('trainer');
 SELECT is((SELECT count(*) FROM rec.model_versions WHERE model = 'cancel_me'), 0::bigint, 'no partial model was stored');
+
+-- statement_timeout during recommend_all (30,000 users x 4,000 items): stopped between blocks.
+SELECT rec.train('cancel_all', 'cancel_src', 'user_id', 'item_id', params => '{"factors": 64, "iterations": 1}');
+CREATE FUNCTION pg_temp.seconds_until_batch_canceled() RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+  PERFORM count(*) FROM rec.recommend_all('cancel_all', 50);
+  RETURN -1;
+EXCEPTION WHEN query_canceled THEN
+  RETURN extract(epoch FROM clock_timestamp() - t0);
+END $$;
+SET statement_timeout = '300ms';
+SELECT ok(s BETWEEN 0.25 AND 1.3, format('statement_timeout of 0.3 s stopped recommend_all after %s s', round(s::numeric, 2)))
+FROM pg_temp.seconds_until_batch_canceled() s;
+RESET statement_timeout;
 
 -- pg_terminate_backend on a session that trains: it is gone within a second, nothing stored.
 SELECT dblink_connect('doomed', format('host=%s port=%s dbname=%s user=%s',
