@@ -106,20 +106,20 @@ COMMENT ON FUNCTION rec.train(text, text, jsonb) IS
 
 CREATE FUNCTION rec.recommend(model text, user_id "any", k integer, exclude_seen boolean DEFAULT true,
                               fold_in boolean DEFAULT false, candidates bigint[] DEFAULT NULL,
-                              exclude bigint[] DEFAULT NULL)
+                              exclude bigint[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend'
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION rec.recommend(text, "any", integer, boolean, boolean, bigint[], bigint[]) IS
-  'the k best items for a user (popular items for a user the model has not seen); fold_in reads the user''s current rows; candidates/exclude filter before ranking';
+COMMENT ON FUNCTION rec.recommend(text, "any", integer, boolean, boolean, bigint[], bigint[], boolean) IS
+  'the k best items for a user (popular items for a user the model has not seen); fold_in reads the user''s current rows; candidates/exclude filter before ranking; exact => true bypasses an approximate index';
 
 CREATE FUNCTION rec.recommend(user_id "any", k integer, exclude_seen boolean DEFAULT true,
                               fold_in boolean DEFAULT false, candidates bigint[] DEFAULT NULL,
-                              exclude bigint[] DEFAULT NULL)
+                              exclude bigint[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_default'
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION rec.recommend("any", integer, boolean, boolean, bigint[], bigint[]) IS
+COMMENT ON FUNCTION rec.recommend("any", integer, boolean, boolean, bigint[], bigint[], boolean) IS
   'rec.recommend with the default model (the one deployed last)';
 
 CREATE FUNCTION rec.recommend_all(model text, k integer DEFAULT 10, exclude_seen boolean DEFAULT true,
@@ -140,11 +140,11 @@ COMMENT ON FUNCTION rec.recommend_all_keys(text, integer, boolean, text[]) IS
 
 CREATE FUNCTION rec.recommend_keys(model text, user_id "any", k integer, exclude_seen boolean DEFAULT true,
                                    fold_in boolean DEFAULT false, candidates text[] DEFAULT NULL,
-                                   exclude text[] DEFAULT NULL)
+                                   exclude text[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend'
 LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION rec.recommend_keys(text, "any", integer, boolean, boolean, text[], text[]) IS
+COMMENT ON FUNCTION rec.recommend_keys(text, "any", integer, boolean, boolean, text[], text[], boolean) IS
   'rec.recommend with item ids as text: for models whose item ids are text, uuid or any type';
 
 CREATE FUNCTION rec.recommend_for_items(model text, items anyarray, ratings real[] DEFAULT NULL,

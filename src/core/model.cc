@@ -11,6 +11,7 @@ namespace {
 
 constexpr char kMagic[8] = {'P', 'G', 'R', 'E', 'C', 'M', 'D', 'L'};
 constexpr std::size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
+constexpr std::uint32_t kFlagIvf = 1;  // an IVF index follows the popularity array
 
 // Writes an id map: kind, then the ids.
 void put_ids(ByteWriter& w, const IdMap& ids) {
@@ -41,11 +42,11 @@ void put_matrix(ByteWriter& w, const FactorMatrix& m) {
   w.put_array(m.data(), static_cast<std::size_t>(m.size()));
 }
 
-// Reads a matrix written by put_matrix, checking its shape.
+// Reads a matrix written by put_matrix, checking its shape (rows < 0: any number of rows).
 FactorMatrix get_matrix(ByteReader& r, std::int64_t rows, std::int64_t cols) {
   const auto got_rows = r.get<std::int64_t>();
   const auto got_cols = r.get<std::int64_t>();
-  if (got_rows != rows || (cols >= 0 && got_cols != cols) || got_cols < 0 || got_cols > 100000)
+  if ((rows >= 0 && got_rows != rows) || got_rows < 0 || (cols >= 0 && got_cols != cols) || got_cols < 0 || got_cols > 100000)
     ByteReader::corrupt("matrix shape");
   if (static_cast<std::uint64_t>(got_rows) * static_cast<std::uint64_t>(got_cols) > r.remaining() / sizeof(float))
     ByteReader::corrupt("truncated matrix");
@@ -85,6 +86,25 @@ Csr get_csr(ByteReader& r, std::int64_t rows, std::int64_t cols) {
 }
 
 Model read_model(const char* data, std::size_t size, bool allow_hybrid);
+
+// Reads an IVF index and checks that it fits its model: every item in exactly one list.
+IvfIndex read_ivf(ByteReader& r, std::int64_t items, std::int64_t factors) {
+  IvfIndex index;
+  index.centroids = get_matrix(r, -1, factors);
+  const auto lists = static_cast<std::uint64_t>(index.centroids.rows());
+  if (lists == 0) ByteReader::corrupt("ivf lists");
+  index.offsets = r.get_array<std::int64_t>(lists + 1);
+  index.items = r.get_array<std::int32_t>(static_cast<std::uint64_t>(items));
+  if (index.offsets.front() != 0 || index.offsets.back() != items) ByteReader::corrupt("ivf offsets");
+  for (std::size_t l = 0; l + 1 < index.offsets.size(); ++l)
+    if (index.offsets[l] > index.offsets[l + 1]) ByteReader::corrupt("ivf offsets");
+  std::vector<char> listed(static_cast<std::size_t>(items), 0);
+  for (std::int32_t i : index.items) {
+    if (i < 0 || i >= items || listed[static_cast<std::size_t>(i)]) ByteReader::corrupt("ivf item");
+    listed[static_cast<std::size_t>(i)] = 1;
+  }
+  return index;
+}
 
 // Reads a hybrid's parts (each a complete model that is not itself a hybrid) and links them.
 void read_parts(ByteReader& r, Model& m) {
@@ -133,7 +153,7 @@ std::string serialize_model(const Model& m) {
   ByteWriter w;
   w.put_bytes(kMagic, sizeof kMagic);
   w.put<std::uint32_t>(kModelFormatVersion);
-  w.put<std::uint32_t>(0);  // flags
+  w.put<std::uint32_t>(m.ivf.empty() ? 0 : kFlagIvf);
   w.put<std::uint64_t>(0);  // payload size, patched below
   w.put<std::uint64_t>(0);  // checksum, patched below
 
@@ -155,6 +175,11 @@ std::string serialize_model(const Model& m) {
   put_csr(w, m.neighbors);
   w.put_array(m.item_scores.data(), m.item_scores.size());
   w.put_array(m.popularity.data(), m.popularity.size());
+  if (!m.ivf.empty()) {
+    put_matrix(w, m.ivf.centroids);
+    w.put_array(m.ivf.offsets.data(), m.ivf.offsets.size());
+    w.put_array(m.ivf.items.data(), m.ivf.items.size());
+  }
   if (m.kind == ModelKind::Hybrid) {
     w.put<std::uint8_t>(static_cast<std::uint8_t>(m.mix));
     w.put<std::uint32_t>(static_cast<std::uint32_t>(m.parts.size()));
@@ -188,7 +213,8 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid) {
                 "model format version " + std::to_string(version) +
                     " is not supported by this build (it reads version " +
                     std::to_string(kModelFormatVersion) + ")");
-  header.get<std::uint32_t>();
+  const auto flags = header.get<std::uint32_t>();
+  if ((flags & ~kFlagIvf) != 0) ByteReader::corrupt("unknown flags");
   const auto payload = header.get<std::uint64_t>();
   const auto sum = header.get<std::uint64_t>();
   if (payload != size - kHeaderSize) ByteReader::corrupt("size mismatch");
@@ -221,6 +247,10 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid) {
   m.item_scores = r.get_array<float>(m.kind == ModelKind::ItemScores ? static_cast<std::uint64_t>(n_items) : 0);
   if (m.fixed_user_columns < 0 || m.fixed_user_columns > m.item_factors.cols()) ByteReader::corrupt("fixed columns");
   m.popularity = r.get_array<float>(static_cast<std::uint64_t>(n_items));
+  if (flags & kFlagIvf) {
+    if (m.kind != ModelKind::Factors) ByteReader::corrupt("ivf index on a model without factors");
+    m.ivf = read_ivf(r, n_items, m.item_factors.cols());
+  }
   if (m.kind == ModelKind::Hybrid) read_parts(r, m);
   if (!r.at_end()) ByteReader::corrupt("trailing bytes");
   m.prepare();

@@ -24,6 +24,16 @@ enum class HybridMix : std::uint8_t { ZScore = 0, Raw = 1 };
 
 struct Model;
 
+// An inverted-file index over a factor model's items (see ivf.h): items grouped by the nearest
+// of L k-means centroids, for approximate top-k in large catalogs.
+struct IvfIndex {
+  FactorMatrix centroids;              // lists x factors
+  std::vector<std::int64_t> offsets;   // lists + 1: list l holds items[offsets[l], offsets[l + 1])
+  std::vector<std::int32_t> items;     // item indices, list by list
+  bool empty() const { return centroids.rows() == 0; }
+  std::int32_t lists() const { return static_cast<std::int32_t>(centroids.rows()); }
+};
+
 // One trained model inside a hybrid, with its weight and the hybrid's indices mapped onto its own.
 struct HybridPart {
   std::string name;
@@ -53,6 +63,8 @@ struct Model {
   std::int32_t fixed_user_columns = 0;  // trailing user columns that are constant 1 (biases)
   Csr seen;                   // users x items of the training data
   std::vector<float> popularity;  // training interactions per item
+  // Factors models of large catalogs: the approximate-search index (empty when not built).
+  IvfIndex ivf;
   // Hybrid models: the parts (each a complete model, stored inside this one) and how they mix.
   std::vector<HybridPart> parts;
   HybridMix mix = HybridMix::ZScore;

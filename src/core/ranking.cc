@@ -6,6 +6,7 @@
 
 #include "errors.h"
 #include "hybrid.h"
+#include "ivf.h"
 
 namespace pgrec {
 
@@ -139,9 +140,41 @@ void rating_scores(const Model& model, std::int32_t user, float* out) {
                                                   : model.global_mean;
 }
 
+namespace {
+
+// Approximate top-k through the model's IVF index, skipping seen and excluded items.
+std::vector<Scored> recommend_approximate(const Model& model, std::int32_t user, std::int32_t k, bool exclude_seen,
+                                          const ItemFilter* filter, std::int32_t probes) {
+  // Items to pass over, flagged in a per-thread buffer that is cleared again afterwards.
+  thread_local std::vector<char> skip;
+  if (skip.size() < static_cast<std::size_t>(model.n_items())) skip.assign(static_cast<std::size_t>(model.n_items()), 0);
+  std::vector<std::int32_t> flagged;
+  if (exclude_seen)
+    for (std::int64_t p = model.seen.offsets[user]; p < model.seen.offsets[user + 1]; ++p) flagged.push_back(model.seen.indices[p]);
+  if (filter != nullptr)
+    for (std::int32_t e : filter->exclude)
+      if (e >= 0 && e < model.n_items()) flagged.push_back(e);
+  for (std::int32_t i : flagged) skip[static_cast<std::size_t>(i)] = 1;
+  std::vector<Scored> top;
+  try {
+    top = ivf_top_k(model.item_factors, model.ivf, model.user_factors.row(user).data(), k, probes, &skip,
+                    model.explicit_ratings ? model.global_mean : 0.0f);
+  } catch (...) {
+    for (std::int32_t i : flagged) skip[static_cast<std::size_t>(i)] = 0;
+    throw;
+  }
+  for (std::int32_t i : flagged) skip[static_cast<std::size_t>(i)] = 0;
+  return top;
+}
+
+}  // namespace
+
 std::vector<Scored> recommend(const Model& model, std::int32_t user, std::int32_t k,
-                              bool exclude_seen, const ItemFilter* filter) {
+                              bool exclude_seen, const ItemFilter* filter, std::int32_t probes) {
   if (user < 0) return popular(model, k, filter);
+  if (probes > 0 && model.kind == ModelKind::Factors && !model.ivf.empty() &&
+      (filter == nullptr || !filter->has_candidates))
+    return recommend_approximate(model, user, k, exclude_seen, filter, probes);
   std::vector<float> scores(static_cast<std::size_t>(model.n_items()));
   score_items(model, user, scores.data());
   if (filter != nullptr) filter->apply(scores.data(), model.n_items());

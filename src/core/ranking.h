@@ -41,9 +41,11 @@ void rating_scores(const Model& model, std::int32_t user, float* out);
 void item_similarities(const Model& model, std::int32_t item, float* out);
 
 // Returns the k best items for a known user (index >= 0), or the most popular items when the
-// user is unknown (index < 0); `exclude_seen` drops the user's training items.
+// user is unknown (index < 0); `exclude_seen` drops the user's training items. With probes > 0
+// and a model that has an IVF index, searches only the best `probes` lists (approximate; a
+// candidate list always ranks exactly).
 std::vector<Scored> recommend(const Model& model, std::int32_t user, std::int32_t k,
-                              bool exclude_seen, const ItemFilter* filter = nullptr);
+                              bool exclude_seen, const ItemFilter* filter = nullptr, std::int32_t probes = 0);
 
 // Returns the k most popular items (score: training interactions) that pass the filter.
 std::vector<Scored> popular(const Model& model, std::int32_t k, const ItemFilter* filter = nullptr);

@@ -183,6 +183,8 @@ class TorchAlsTrainer : public Trainer {
 
 }  // namespace pgrec::neural
 
+std::uint64_t pgrec_torch_abi() { return pgrec::core_abi(); }
+
 int pgrec_torch_cuda_devices() {
   try {
     return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;

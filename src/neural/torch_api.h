@@ -2,12 +2,17 @@
 // Plain C linkage, no exceptions across them; the trainer they return throws like the core.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
+#include "abi.h"
 #include "als.h"
 #include "interactions.h"
 #include "trainer.h"
 
 extern "C" {
+
+// The core_abi() this module was built with.
+std::uint64_t pgrec_torch_abi();
 
 // Number of CUDA devices LibTorch sees (0 on a CPU-only build).
 int pgrec_torch_cuda_devices();

@@ -1,4 +1,5 @@
 // The module: magic block, GUCs, and what every backend sets up when it loads pgrec.
+#include <climits>
 #include <cstring>
 
 #include "module.h"
@@ -15,6 +16,8 @@ int guc_threads = 1;
 int guc_max_workers = 2;
 int guc_naptime = 10;
 char* guc_device = nullptr;
+int guc_ann_min_items = 200000;
+int guc_ann_probes = 32;
 }
 
 namespace {
@@ -50,6 +53,14 @@ void _PG_init(void) {
                              "auto (a GPU when one is visible, else the CPU), cpu, cuda or cuda:N.",
                              &pgrec::pg::guc_device, "auto", PGC_USERSET, 0, check_device_guc,
                              nullptr, nullptr);
+  DefineCustomIntVariable("pgrec.ann_min_items", "Catalog size from which training builds an approximate index.",
+                          "Factor models (als, bpr, sgd_mf, svdpp) with at least this many items get an IVF "
+                          "index over their item factors, used by rec.recommend unless exact => true; 0 never builds one.",
+                          &pgrec::pg::guc_ann_min_items, 200000, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr,
+                          nullptr);
+  DefineCustomIntVariable("pgrec.ann_probes", "IVF lists an approximate recommend scans.",
+                          "More lists: higher recall, slower; the search widens by itself when filters leave fewer than k items.",
+                          &pgrec::pg::guc_ann_probes, 32, 1, 1000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("pgrec");
   if (process_shared_preload_libraries_in_progress) {
     pgrec::pg::preloaded = true;

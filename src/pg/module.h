@@ -8,4 +8,6 @@ extern int guc_threads;      // pgrec.threads
 extern int guc_max_workers;  // pgrec.max_workers
 extern int guc_naptime;      // pgrec.naptime (seconds)
 extern char* guc_device;     // pgrec.device
+extern int guc_ann_min_items;  // pgrec.ann_min_items: factor models this large get an IVF index
+extern int guc_ann_probes;     // pgrec.ann_probes: IVF lists an approximate search scans
 }

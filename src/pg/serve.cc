@@ -7,6 +7,7 @@
 #include "boundary.h"
 #include "ids.h"
 #include "model_store.h"
+#include "module.h"
 #include "explain.h"
 #include "fold_in.h"
 #include "ranking.h"
@@ -265,6 +266,8 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_ar
   check_k(k);
   const bool exclude_seen = PG_GETARG_BOOL(user_arg + 2);
   const bool fold_in = PG_NARGS() > user_arg + 3 && PG_GETARG_BOOL(user_arg + 3);
+  // exact: NULL (auto) and false use a model's approximate index when it has one.
+  const bool exact = PG_NARGS() > user_arg + 6 && !PG_ARGISNULL(user_arg + 6) && PG_GETARG_BOOL(user_arg + 6);
   const Model* model = pgrec::pg::load_model(version_id);
   Scored* ranked = static_cast<Scored*>(palloc(sizeof(Scored) * (k + 1)));
   int count = 0;
@@ -281,7 +284,7 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_ar
   const int32 user = fold_in ? -1 : find_id(fcinfo, user_arg, model->users);
   PGREC_CXX({
     const pgrec::ItemFilter f = make_filter(&filter);
-    const std::vector<Scored> top = pgrec::recommend(*model, user, k, exclude_seen, &f);
+    const std::vector<Scored> top = pgrec::recommend(*model, user, k, exclude_seen, &f, exact ? 0 : pgrec::pg::guc_ann_probes);
     count = static_cast<int>(top.size());
     std::memcpy(ranked, top.data(), sizeof(Scored) * top.size());
   });

@@ -4,6 +4,8 @@
 
 #include "torch_module.h"
 
+#include "abi.h"
+
 #include "postgres_includes.h"
 
 namespace pgrec::pg {
@@ -22,6 +24,14 @@ const TorchModule* torch_module(const char** why) {
       const char* e = dlerror();
       snprintf(reason, sizeof reason, "%s", e != nullptr ? e : path);
     } else {
+      // A module built against another version of the core would share objects of another layout.
+      const auto abi = reinterpret_cast<std::uint64_t (*)()>(dlsym(handle, "pgrec_torch_abi"));
+      if (abi == nullptr || abi() != pgrec::core_abi()) {
+        snprintf(reason, sizeof reason,
+                 "%s was built for another build of pgrec; rebuild and reinstall both (scripts/demo does)", path);
+        if (why != nullptr) *why = reason;
+        return nullptr;
+      }
       module.cuda_devices = reinterpret_cast<int (*)()>(dlsym(handle, "pgrec_torch_cuda_devices"));
       module.als_trainer = reinterpret_cast<decltype(module.als_trainer)>(dlsym(handle, "pgrec_torch_als_trainer"));
       loaded = module.cuda_devices != nullptr && module.als_trainer != nullptr;

@@ -5,6 +5,8 @@
 
 #include "train_run.h"
 
+#include "ivf.h"
+
 #include "boundary.h"
 #include "model_store.h"
 #include "module.h"
@@ -109,7 +111,7 @@ const char* resolve_device(const char* requested, const char* algorithm) {
     return torch != nullptr && torch->cuda_devices() > 0 ? "cuda:0" : "cpu";
   if (torch == nullptr)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("device \"%s\" is not available: the LibTorch module is not installed", requested),
+                    errmsg("device \"%s\" is not available: the LibTorch module could not be loaded", requested),
                     errdetail("%s", why)));
   if (strcmp(requested, "torch-cpu") == 0) return "torch-cpu";
   const int index = strcmp(requested, "cuda") == 0 ? 0 : atoi(requested + 5);
@@ -186,6 +188,15 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
     state->model = std::make_unique<Model>(state->trainer->finish(state->user_type, state->item_type));
     state->model->params_json = state->params_json;
     state->trainer.reset();
+    Model& m = *state->model;
+    if (m.kind == pgrec::ModelKind::Factors && guc_ann_min_items > 0 && m.n_items() >= guc_ann_min_items) {
+      m.ivf = pgrec::build_ivf(m.item_factors, 0, guc_threads, state->token);
+      // Recorded with the parameters: {..., "ann_lists": L}.
+      std::string& json = state->params_json;
+      if (json.size() >= 2 && json.back() == '}')
+        json.insert(json.size() - 1, std::string(json.size() > 2 ? ", " : "") + "\"ann_lists\": " + std::to_string(m.ivf.lists()));
+      m.params_json = json;
+    }
     state->bytes = serialize_model(*state->model);
   });
   SaveRequest save;
