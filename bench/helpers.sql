@@ -9,16 +9,18 @@ BEGIN
   RETURN extract(epoch FROM clock_timestamp() - t0);
 END $$;
 
--- p50 and p99 (ms) of n rec.recommend(model, user, 10) calls in this session, after a warm-up call.
-CREATE OR REPLACE FUNCTION bench.recommend_latency(model text, users int[], n int) RETURNS text LANGUAGE plpgsql AS $$
+-- p50 and p99 (ms) of n rec.recommend(model, user, 10) calls in this session, after a warm-up call
+-- (exact => true: bypassing an approximate index).
+CREATE OR REPLACE FUNCTION bench.recommend_latency(model text, users int[], n int, exact boolean DEFAULT NULL)
+RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   t0 timestamptz;
   ms float8[] := '{}';
 BEGIN
-  PERFORM count(*) FROM rec.recommend(model, users[1], 10);
+  PERFORM count(*) FROM rec.recommend(model, users[1], 10, exact => exact);
   FOR i IN 1..n LOOP
     t0 := clock_timestamp();
-    PERFORM count(*) FROM rec.recommend(model, users[1 + (i * 7919) % array_length(users, 1)], 10);
+    PERFORM count(*) FROM rec.recommend(model, users[1 + (i * 7919) % array_length(users, 1)], 10, exact => exact);
     ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000;
   END LOOP;
   RETURN (SELECT format('p50 %s ms, p99 %s ms',
