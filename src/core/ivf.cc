@@ -123,4 +123,34 @@ std::vector<Scored> ivf_top_k(const FactorMatrix& factors, const IvfIndex& index
   return best;
 }
 
+void calibrate_ivf(Model& m, double target, std::int32_t sample, CancelToken& token, std::uint32_t seed) {
+  const std::int32_t users = static_cast<std::int32_t>(m.user_factors.rows());
+  m.ivf.probes = m.ivf.lists();
+  if (users == 0 || m.ivf.empty()) return;
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<std::int32_t> pick(0, users - 1);
+  std::vector<std::int32_t> chosen(static_cast<std::size_t>(std::min(sample, users)));
+  for (std::int32_t& u : chosen) u = pick(rng);
+  std::vector<std::vector<Scored>> exact;
+  for (std::int32_t u : chosen) {
+    token.poll();
+    exact.push_back(recommend(m, u, 10, true));
+  }
+  for (std::int32_t probes = 1; probes < m.ivf.lists(); probes *= 2) {
+    std::int64_t hits = 0, total = 0;
+    for (std::size_t j = 0; j < chosen.size(); ++j) {
+      token.poll();
+      const std::vector<Scored> approx = recommend(m, chosen[j], 10, true, nullptr, probes);
+      for (const Scored& e : exact[j]) {
+        hits += std::any_of(approx.begin(), approx.end(), [&](const Scored& a) { return a.index == e.index; });
+        ++total;
+      }
+    }
+    if (total == 0 || static_cast<double>(hits) >= target * static_cast<double>(total)) {
+      m.ivf.probes = probes;
+      return;
+    }
+  }
+}
+
 }  // namespace pgrec

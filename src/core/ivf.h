@@ -22,4 +22,8 @@ IvfIndex build_ivf(const FactorMatrix& factors, std::int32_t lists, int threads,
 std::vector<Scored> ivf_top_k(const FactorMatrix& factors, const IvfIndex& index, const float* q, std::int32_t k,
                               std::int32_t probes, const std::vector<char>* skip, float offset = 0.0f);
 
+// Sets index.probes to the fewest lists (doubling from 1) whose search finds, on average over a
+// sample of up to `sample` of the model's users, at least `target` of the exact top 10.
+void calibrate_ivf(Model& model, double target, std::int32_t sample, CancelToken& token, std::uint32_t seed = 42);
+
 }  // namespace pgrec

@@ -95,6 +95,8 @@ IvfIndex read_ivf(ByteReader& r, std::int64_t items, std::int64_t factors) {
   if (lists == 0) ByteReader::corrupt("ivf lists");
   index.offsets = r.get_array<std::int64_t>(lists + 1);
   index.items = r.get_array<std::int32_t>(static_cast<std::uint64_t>(items));
+  index.probes = r.get<std::int32_t>();
+  if (index.probes < 1 || static_cast<std::uint64_t>(index.probes) > lists) ByteReader::corrupt("ivf probes");
   if (index.offsets.front() != 0 || index.offsets.back() != items) ByteReader::corrupt("ivf offsets");
   for (std::size_t l = 0; l + 1 < index.offsets.size(); ++l)
     if (index.offsets[l] > index.offsets[l + 1]) ByteReader::corrupt("ivf offsets");
@@ -179,6 +181,7 @@ std::string serialize_model(const Model& m) {
     put_matrix(w, m.ivf.centroids);
     w.put_array(m.ivf.offsets.data(), m.ivf.offsets.size());
     w.put_array(m.ivf.items.data(), m.ivf.items.size());
+    w.put<std::int32_t>(m.ivf.probes);
   }
   if (m.kind == ModelKind::Hybrid) {
     w.put<std::uint8_t>(static_cast<std::uint8_t>(m.mix));

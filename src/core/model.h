@@ -30,6 +30,7 @@ struct IvfIndex {
   FactorMatrix centroids;              // lists x factors
   std::vector<std::int64_t> offsets;   // lists + 1: list l holds items[offsets[l], offsets[l + 1])
   std::vector<std::int32_t> items;     // item indices, list by list
+  std::int32_t probes = 1;             // lists to scan for the recall the index was calibrated to
   bool empty() const { return centroids.rows() == 0; }
   std::int32_t lists() const { return static_cast<std::int32_t>(centroids.rows()); }
 };

@@ -172,7 +172,8 @@ std::vector<Scored> recommend_approximate(const Model& model, std::int32_t user,
 std::vector<Scored> recommend(const Model& model, std::int32_t user, std::int32_t k,
                               bool exclude_seen, const ItemFilter* filter, std::int32_t probes) {
   if (user < 0) return popular(model, k, filter);
-  if (probes > 0 && model.kind == ModelKind::Factors && !model.ivf.empty() &&
+  // Scanning every list is slower than the exact product: then rank exactly.
+  if (probes > 0 && probes < model.ivf.lists() && model.kind == ModelKind::Factors && !model.ivf.empty() &&
       (filter == nullptr || !filter->has_candidates))
     return recommend_approximate(model, user, k, exclude_seen, filter, probes);
   std::vector<float> scores(static_cast<std::size_t>(model.n_items()));

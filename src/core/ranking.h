@@ -42,8 +42,8 @@ void item_similarities(const Model& model, std::int32_t item, float* out);
 
 // Returns the k best items for a known user (index >= 0), or the most popular items when the
 // user is unknown (index < 0); `exclude_seen` drops the user's training items. With probes > 0
-// and a model that has an IVF index, searches only the best `probes` lists (approximate; a
-// candidate list always ranks exactly).
+// (and fewer than its lists) on a model that has an IVF index, searches only the best `probes`
+// lists (approximate; a candidate list always ranks exactly).
 std::vector<Scored> recommend(const Model& model, std::int32_t user, std::int32_t k,
                               bool exclude_seen, const ItemFilter* filter = nullptr, std::int32_t probes = 0);
 

@@ -17,7 +17,8 @@ int guc_max_workers = 2;
 int guc_naptime = 10;
 char* guc_device = nullptr;
 int guc_ann_min_items = 200000;
-int guc_ann_probes = 32;
+int guc_ann_probes = 0;
+double guc_ann_recall = 0.95;
 }
 
 namespace {
@@ -58,9 +59,13 @@ void _PG_init(void) {
                           "index over their item factors, used by rec.recommend unless exact => true; 0 never builds one.",
                           &pgrec::pg::guc_ann_min_items, 200000, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr,
                           nullptr);
-  DefineCustomIntVariable("pgrec.ann_probes", "IVF lists an approximate recommend scans.",
+  DefineCustomIntVariable("pgrec.ann_probes", "IVF lists an approximate recommend scans; 0: the model's calibrated number.",
                           "More lists: higher recall, slower; the search widens by itself when filters leave fewer than k items.",
-                          &pgrec::pg::guc_ann_probes, 32, 1, 1000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                          &pgrec::pg::guc_ann_probes, 0, 0, 1000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomRealVariable("pgrec.ann_recall", "Recall@10 an approximate index is calibrated to when trained.",
+                           "Training picks the fewest IVF lists to scan that find this share of the exact top 10 for a "
+                           "sample of users; an index that cannot do better than a full scan is not used.",
+                           &pgrec::pg::guc_ann_recall, 0.95, 0.0, 1.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("pgrec");
   if (process_shared_preload_libraries_in_progress) {
     pgrec::pg::preloaded = true;

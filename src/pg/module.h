@@ -9,5 +9,6 @@ extern int guc_max_workers;  // pgrec.max_workers
 extern int guc_naptime;      // pgrec.naptime (seconds)
 extern char* guc_device;     // pgrec.device
 extern int guc_ann_min_items;  // pgrec.ann_min_items: factor models this large get an IVF index
-extern int guc_ann_probes;     // pgrec.ann_probes: IVF lists an approximate search scans
+extern int guc_ann_probes;     // pgrec.ann_probes: IVF lists an approximate search scans (0: calibrated)
+extern double guc_ann_recall;  // pgrec.ann_recall: the recall@10 training calibrates the index to
 }

@@ -284,7 +284,8 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_ar
   const int32 user = fold_in ? -1 : find_id(fcinfo, user_arg, model->users);
   PGREC_CXX({
     const pgrec::ItemFilter f = make_filter(&filter);
-    const std::vector<Scored> top = pgrec::recommend(*model, user, k, exclude_seen, &f, exact ? 0 : pgrec::pg::guc_ann_probes);
+    const std::int32_t probes = exact ? 0 : pgrec::pg::guc_ann_probes > 0 ? pgrec::pg::guc_ann_probes : model->ivf.probes;
+    const std::vector<Scored> top = pgrec::recommend(*model, user, k, exclude_seen, &f, probes);
     count = static_cast<int>(top.size());
     std::memcpy(ranked, top.data(), sizeof(Scored) * top.size());
   });

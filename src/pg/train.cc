@@ -191,10 +191,12 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
     Model& m = *state->model;
     if (m.kind == pgrec::ModelKind::Factors && guc_ann_min_items > 0 && m.n_items() >= guc_ann_min_items) {
       m.ivf = pgrec::build_ivf(m.item_factors, 0, guc_threads, state->token);
-      // Recorded with the parameters: {..., "ann_lists": L}.
+      pgrec::calibrate_ivf(m, guc_ann_recall, 200, state->token);
+      // Recorded with the parameters: {..., "ann_lists": L, "ann_probes": P}.
       std::string& json = state->params_json;
       if (json.size() >= 2 && json.back() == '}')
-        json.insert(json.size() - 1, std::string(json.size() > 2 ? ", " : "") + "\"ann_lists\": " + std::to_string(m.ivf.lists()));
+        json.insert(json.size() - 1, std::string(json.size() > 2 ? ", " : "") + "\"ann_lists\": " +
+                                         std::to_string(m.ivf.lists()) + ", \"ann_probes\": " + std::to_string(m.ivf.probes));
       m.params_json = json;
     }
     state->bytes = serialize_model(*state->model);

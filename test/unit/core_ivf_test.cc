@@ -124,3 +124,22 @@ TEST(Ivf, SurvivesSerializationAndRejectsABrokenIndex) {
     EXPECT_EQ(e.kind(), ErrorKind::DataException);
   }
 }
+
+TEST(Ivf, CalibrationPicksTheFewestListsForTheTargetRecall) {
+  Model m = clustered_model(5000, 80, 5);
+  CancelToken token;
+  m.ivf = build_ivf(m.item_factors, 70, 1, token);
+  calibrate_ivf(m, 0.9, 80, token);
+  EXPECT_LT(m.ivf.probes, 70);
+  EXPECT_GE(recall(m, 10, m.ivf.probes), 0.9);
+  if (m.ivf.probes > 1) EXPECT_LT(recall(m, 10, m.ivf.probes / 2), 0.9);  // the fewest that reach it
+  // Unclustered factors need far more lists for the same recall.
+  Model flat = clustered_model(5000, 80, 6);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> n01(0.0f, 1.0f);
+  for (Eigen::Index i = 0; i < flat.item_factors.size(); ++i) flat.item_factors.data()[i] = n01(rng);
+  flat.prepare();
+  flat.ivf = build_ivf(flat.item_factors, 70, 1, token);
+  calibrate_ivf(flat, 0.9, 80, token);
+  EXPECT_GT(flat.ivf.probes, m.ivf.probes);
+}
