@@ -23,7 +23,8 @@ std::vector<Scored> ivf_top_k(const FactorMatrix& factors, const IvfIndex& index
                               std::int32_t probes, const std::vector<char>* skip, float offset = 0.0f);
 
 // Sets index.probes to the fewest lists (doubling from 1) whose search finds, on average over a
-// sample of up to `sample` of the model's users, at least `target` of the exact top 10.
+// sample of up to `sample` of the model's users, at least `target` of the exact top 10; to all
+// lists (the index unused) when that takes more than an eighth of them.
 void calibrate_ivf(Model& model, double target, std::int32_t sample, CancelToken& token, std::uint32_t seed = 42);
 
 }  // namespace pgrec
