@@ -62,7 +62,8 @@ BEGIN
          WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
          ORDER BY p.prokind = 'a' DESC
     LOOP
-        EXECUTE pg_catalog.format('DROP %s %s', CASE f.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, f.sig);
+        -- CASCADE takes the triggers that call a function too; the new script creates them again.
+        EXECUTE pg_catalog.format('DROP %s %s CASCADE', CASE f.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, f.sig);
     END LOOP;
 END
 $drop$;

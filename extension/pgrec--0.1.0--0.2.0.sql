@@ -16,7 +16,8 @@ BEGIN
          WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
          ORDER BY p.prokind = 'a' DESC
     LOOP
-        EXECUTE pg_catalog.format('DROP %s %s', CASE f.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, f.sig);
+        -- CASCADE takes the triggers that call a function too; the new script creates them again.
+        EXECUTE pg_catalog.format('DROP %s %s CASCADE', CASE f.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, f.sig);
     END LOOP;
 END
 $drop$;
@@ -849,6 +850,20 @@ CREATE POLICY owner_writes ON rec.model_chunks FOR ALL
     USING (EXISTS (SELECT 1 FROM rec.model_versions v JOIN rec.model_owners o ON o.model = v.model
                     WHERE v.id = model_chunks.version_id
                       AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+
+CREATE FUNCTION rec._models_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pgrec_models_changed'
+LANGUAGE C;
+
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rec.deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION rec._models_changed();
+
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rec.model_owners
+    FOR EACH STATEMENT EXECUTE FUNCTION rec._models_changed();
+
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rec.model_grants
+    FOR EACH STATEMENT EXECUTE FUNCTION rec._models_changed();
 
 GRANT SELECT, INSERT, DELETE ON rec.model_owners, rec.model_grants TO PUBLIC;
 

@@ -917,6 +917,18 @@ CREATE POLICY owner_writes ON rec.model_chunks FOR ALL
                     WHERE v.id = model_chunks.version_id
                       AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
 
+-- Backends cache which version serves a name; any change here empties those caches at commit.
+CREATE FUNCTION rec._models_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pgrec_models_changed'
+LANGUAGE C;
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rec.deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION rec._models_changed();
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rec.model_owners
+    FOR EACH STATEMENT EXECUTE FUNCTION rec._models_changed();
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rec.model_grants
+    FOR EACH STATEMENT EXECUTE FUNCTION rec._models_changed();
+
 GRANT SELECT, INSERT, DELETE ON rec.model_owners, rec.model_grants TO PUBLIC;
 GRANT SELECT, INSERT, DELETE ON rec.model_versions, rec.model_chunks, rec.deployments TO PUBLIC;
 GRANT UPDATE (metrics) ON rec.model_versions TO PUBLIC;

@@ -6,6 +6,7 @@
 #include "model_store.h"
 
 #include "boundary.h"
+#include "name_cache.h"
 
 namespace pgrec::pg {
 
@@ -136,9 +137,10 @@ std::int32_t save_built_model(const char* name, const Model* model, const std::s
 
 std::int64_t resolve_model(const char* model) {
   static SPIPlanPtr plan = nullptr;
+  std::int64_t id = 0;
+  if (name_cache_get(model, &id)) return id;
   Oid types[1] = {TEXTOID};
   Datum values[1] = {CStringGetTextDatum(model)};
-  std::int64_t id = 0;
   SPI_connect();
   const bool found = lookup_bigint(
       &plan,
@@ -150,12 +152,14 @@ std::int64_t resolve_model(const char* model) {
   if (!found)
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", model),
                     errhint("rec.models lists the trained models.")));
+  name_cache_put(model, id);
   return id;
 }
 
 std::int64_t resolve_default_model() {
   static SPIPlanPtr plan = nullptr;
   std::int64_t id = 0;
+  if (name_cache_get("", &id)) return id;
   SPI_connect();
   const bool found = lookup_bigint(
       &plan, "SELECT d.version_id FROM rec.deployments d ORDER BY d.id DESC LIMIT 1", 0, nullptr,
@@ -164,6 +168,7 @@ std::int64_t resolve_default_model() {
   if (!found)
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("no model has been trained yet"),
                     errhint("Train one with rec.train(), or name the model.")));
+  name_cache_put("", id);
   return id;
 }
 

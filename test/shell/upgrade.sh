@@ -42,6 +42,9 @@ UNION ALL
 SELECT 'policy ' || tablename || ' ' || policyname || ' ' || cmd || ' ' || roles::text || ' ' || coalesce(qual, '') ||
        ' / ' || coalesce(with_check, '') FROM pg_policies WHERE schemaname = 'rec'
 UNION ALL
+SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = 'rec'::regnamespace AND NOT t.tgisinternal
+UNION ALL
 SELECT 'config ' || c.relname FROM pg_extension e, unnest(e.extconfig) t(oid) JOIN pg_class c ON c.oid = t.oid
  WHERE e.extname = 'pgrec'
 ORDER BY 1"
