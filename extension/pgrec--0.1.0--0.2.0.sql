@@ -76,7 +76,7 @@ CREATE FUNCTION rec.recommend(model text, user_id "any", k integer, exclude_seen
                               exclude bigint[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend'
-LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
 
 COMMENT ON FUNCTION rec.recommend(text, "any", integer, boolean, boolean, bigint[], bigint[], boolean) IS
   'the k best items for a user (popular items for a user the model has not seen); fold_in reads the user''s current rows; candidates/exclude filter before ranking; exact => true bypasses an approximate index';
@@ -86,7 +86,7 @@ CREATE FUNCTION rec.recommend(user_id "any", k integer, exclude_seen boolean DEF
                               exclude bigint[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_default'
-LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
 
 COMMENT ON FUNCTION rec.recommend("any", integer, boolean, boolean, bigint[], bigint[], boolean) IS
   'rec.recommend with the default model (the one deployed last)';
@@ -114,7 +114,7 @@ CREATE FUNCTION rec.recommend_keys(model text, user_id "any", k integer, exclude
                                    exclude text[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend'
-LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
 
 COMMENT ON FUNCTION rec.recommend_keys(text, "any", integer, boolean, boolean, text[], text[], boolean) IS
   'rec.recommend with item ids as text: for models whose item ids are text, uuid or any type';
@@ -124,7 +124,7 @@ CREATE FUNCTION rec.recommend_for_items(model text, items anyarray, ratings real
                                         candidates bigint[] DEFAULT NULL, exclude bigint[] DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_for_items'
-LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
 
 COMMENT ON FUNCTION rec.recommend_for_items(text, anyarray, real[], integer, boolean, bigint[], bigint[]) IS
   'the k best items for someone who has these items (with these ratings): fold-in, no retraining';
@@ -134,12 +134,12 @@ CREATE FUNCTION rec.recommend_for_items_keys(model text, items anyarray, ratings
                                              candidates text[] DEFAULT NULL, exclude text[] DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_for_items'
-LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
 
 CREATE FUNCTION rec.explain(model text, user_id "any", item "any", n integer DEFAULT 10)
 RETURNS TABLE (item_id bigint, contribution real, share real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_explain'
-LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
 
 COMMENT ON FUNCTION rec.explain(text, "any", "any", integer) IS
   'the user''s items that contributed most to the model''s score of an item, with their share of it';
@@ -147,12 +147,12 @@ COMMENT ON FUNCTION rec.explain(text, "any", "any", integer) IS
 CREATE FUNCTION rec.explain_keys(model text, user_id "any", item "any", n integer DEFAULT 10)
 RETURNS TABLE (item_key text, contribution real, share real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_explain'
-LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
 
 CREATE FUNCTION rec.predict(model text, user_id "any", item_id "any")
 RETURNS real
 AS 'MODULE_PATHNAME', 'pgrec_predict'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 
 COMMENT ON FUNCTION rec.predict(text, "any", "any") IS
   'the model''s score for a user and an item; NULL when either is unknown to the model';
@@ -160,7 +160,7 @@ COMMENT ON FUNCTION rec.predict(text, "any", "any") IS
 CREATE FUNCTION rec.similar_items(model text, item "any", k integer)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
-LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100 ROWS 10;
 
 COMMENT ON FUNCTION rec.similar_items(text, "any", integer) IS
   'the k items closest to an item (cosine of item factors); empty for an unknown item';
@@ -168,7 +168,7 @@ COMMENT ON FUNCTION rec.similar_items(text, "any", integer) IS
 CREATE FUNCTION rec.similar_items_keys(model text, item "any", k integer)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
-LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100 ROWS 10;
 
 CREATE FUNCTION rec._train_agg_step(internal, text, "any", "any")
 RETURNS internal AS 'MODULE_PATHNAME', 'pgrec_train_agg_step' LANGUAGE C PARALLEL SAFE;

@@ -32,6 +32,24 @@ SELECT count(*) = 0 AS same_as_recommend FROM (
   SELECT user_id, item_id, rank FROM rec.recommend_all('ra_knn', 4, users => ARRAY[1, 2, 3, 4])
   EXCEPT SELECT u, r.item_id, r.rank FROM generate_series(1, 4) u, rec.recommend('ra_knn', u, 4) r) d;
 
+-- A LATERAL join over many users runs in parallel workers (recommend is PARALLEL SAFE), with
+-- the same rows as a serial plan.
+CREATE TABLE ra_users AS SELECT generate_series(1, 700) AS id;
+ANALYZE ra_users;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT u.id, r.item_id FROM ra_users u, LATERAL rec.recommend('ra', u.id, 5) r;
+CREATE TEMP TABLE parallel_rows AS SELECT u.id, r.item_id FROM ra_users u, LATERAL rec.recommend('ra', u.id, 5) r;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+SELECT count(*) AS rows, count(*) FILTER (WHERE (id, item_id) IN (SELECT user_id, item_id FROM single)) AS as_serial
+FROM parallel_rows;
+DROP TABLE ra_users;
+
 -- Errors: k out of range, unknown model; NULL model gives no rows; text ids need the _keys form.
 SELECT * FROM rec.recommend_all('ra', 0);
 SELECT * FROM rec.recommend_all('nope', 5);
