@@ -311,6 +311,12 @@ BEGIN
 END;
 $$;
 
+-- Removes the mapped files of dropped versions (on this server; standbys keep theirs).
+CREATE FUNCTION rec._forget_model_files(version_ids bigint[])
+RETURNS void
+AS 'MODULE_PATHNAME', 'pgrec_forget_model_files'
+LANGUAGE C VOLATILE STRICT;
+
 -- Deletes every version of a model; returns how many versions were removed.
 CREATE FUNCTION rec.drop_model(model text)
 RETURNS integer
@@ -319,10 +325,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     n integer;
+    ids bigint[];
 BEGIN
     PERFORM rec._check_owner(model);
-    DELETE FROM rec.model_versions mv WHERE mv.model = drop_model.model;
-    GET DIAGNOSTICS n = ROW_COUNT;
+    WITH gone AS (DELETE FROM rec.model_versions mv WHERE mv.model = drop_model.model RETURNING mv.id)
+    SELECT array_agg(id) INTO ids FROM gone;
+    n := coalesce(array_length(ids, 1), 0);
+    PERFORM rec._forget_model_files(ids);
     DELETE FROM rec.model_owners o WHERE o.model = drop_model.model;
     IF n = 0 THEN
         RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';

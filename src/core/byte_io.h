@@ -73,6 +73,8 @@ class ByteReader {
     if (count != n) corrupt("array length");
     if (n > 0) std::memcpy(out, take(n * sizeof(T)), n * sizeof(T));
   }
+  // Returns the next n bytes in place (they stay owned by the buffer being read).
+  const char* get_span(std::uint64_t n) { return take(n); }
   bool at_end() const { return p_ == end_; }
   std::size_t remaining() const { return static_cast<std::size_t>(end_ - p_); }
 

@@ -17,7 +17,7 @@ constexpr int kIterations = 8;
 constexpr std::int64_t kSamplePerList = 64;
 
 // The nearest centroid of each of rows[first..] (given by index), written to `out`.
-void assign(const FactorMatrix& factors, const std::vector<std::int32_t>& rows, const FactorMatrix& centroids,
+void assign(const FactorsRef& factors, const std::vector<std::int32_t>& rows, const FactorMatrix& centroids,
             int threads, CancelToken& token, std::vector<std::int32_t>& out) {
   const Eigen::VectorXf norms = centroids.rowwise().squaredNorm();
   out.resize(rows.size());
@@ -36,7 +36,7 @@ void assign(const FactorMatrix& factors, const std::vector<std::int32_t>& rows, 
 
 }  // namespace
 
-IvfIndex build_ivf(const FactorMatrix& factors, std::int32_t lists, int threads, CancelToken& token,
+IvfIndex build_ivf(const FactorsRef& factors, std::int32_t lists, int threads, CancelToken& token,
                    std::uint32_t seed) {
   const std::int64_t n = factors.rows();
   if (lists <= 0) lists = static_cast<std::int32_t>(std::max<double>(1, std::round(std::sqrt(static_cast<double>(n)))));
@@ -85,7 +85,7 @@ IvfIndex build_ivf(const FactorMatrix& factors, std::int32_t lists, int threads,
   return index;
 }
 
-std::vector<Scored> ivf_top_k(const FactorMatrix& factors, const IvfIndex& index, const float* q, std::int32_t k,
+std::vector<Scored> ivf_top_k(const FactorsRef& factors, const IvfIndex& index, const float* q, std::int32_t k,
                               std::int32_t probes, const std::vector<char>* skip, float offset) {
   const Eigen::Index f = factors.cols();
   const Eigen::Map<const Eigen::VectorXf> query(q, f);

@@ -12,14 +12,14 @@ namespace pgrec {
 
 // Builds the index over the rows of `factors` with `lists` lists (0: about sqrt(rows)) by k-means
 // on a sample, then assigns every row; deterministic for a seed and thread count.
-IvfIndex build_ivf(const FactorMatrix& factors, std::int32_t lists, int threads, CancelToken& token,
+IvfIndex build_ivf(const FactorsRef& factors, std::int32_t lists, int threads, CancelToken& token,
                    std::uint32_t seed = 42);
 
 // The k best rows of `factors` for query q (scores q . row + offset) among the rows of the
 // `probes` lists whose centroids score highest; rows with skip[row] != 0 are passed over. When
 // fewer than k rows qualify, the number of lists probed doubles until k do or all were scanned,
 // so filters never cost rows.
-std::vector<Scored> ivf_top_k(const FactorMatrix& factors, const IvfIndex& index, const float* q, std::int32_t k,
+std::vector<Scored> ivf_top_k(const FactorsRef& factors, const IvfIndex& index, const float* q, std::int32_t k,
                               std::int32_t probes, const std::vector<char>* skip, float offset = 0.0f);
 
 // Sets index.probes to the fewest lists (doubling from 1) whose search finds, on average over a

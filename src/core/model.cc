@@ -36,7 +36,7 @@ IdMap get_ids(ByteReader& r) {
 }
 
 // Writes a dense row-major matrix with its shape.
-void put_matrix(ByteWriter& w, const FactorMatrix& m) {
+void put_matrix(ByteWriter& w, const FactorsRef& m) {
   w.put<std::int64_t>(m.rows());
   w.put<std::int64_t>(m.cols());
   w.put_array(m.data(), static_cast<std::size_t>(m.size()));
@@ -85,7 +85,25 @@ Csr get_csr(ByteReader& r, std::int64_t rows, std::int64_t cols) {
   return m;
 }
 
-Model read_model(const char* data, std::size_t size, bool allow_hybrid);
+Model read_model(const char* data, std::size_t size, bool allow_hybrid, const std::shared_ptr<const void>& keep);
+
+// Reads a matrix written by put_matrix: a copy, or with `keep` a view of the bytes when they are
+// float-aligned.
+FactorStore get_factors(ByteReader& r, std::int64_t rows, std::int64_t cols, const std::shared_ptr<const void>& keep) {
+  if (!keep) return get_matrix(r, rows, cols);
+  ByteReader probe = r;
+  const auto got_rows = probe.get<std::int64_t>();
+  const auto got_cols = probe.get<std::int64_t>();
+  const auto count = probe.get<std::uint64_t>();
+  if (got_rows != rows || got_cols < 0 || got_cols > 100000 || (cols >= 0 && got_cols != cols) ||
+      count != static_cast<std::uint64_t>(got_rows) * static_cast<std::uint64_t>(got_cols) ||
+      count > probe.remaining() / sizeof(float))
+    ByteReader::corrupt("matrix shape");
+  const char* at = probe.get_span(count * sizeof(float));
+  if (reinterpret_cast<std::uintptr_t>(at) % alignof(float) != 0) return get_matrix(r, rows, cols);
+  r = probe;
+  return FactorStore::view(reinterpret_cast<const float*>(at), got_rows, got_cols, keep);
+}
 
 // Reads an IVF index and checks that it fits its model: every item in exactly one list.
 IvfIndex read_ivf(ByteReader& r, std::int64_t items, std::int64_t factors) {
@@ -121,7 +139,7 @@ void read_parts(ByteReader& r, Model& m) {
     part.weight = r.get<float>();
     const std::string bytes = r.get_string();
     if (!(part.weight > 0) || !std::isfinite(part.weight)) ByteReader::corrupt("hybrid weight");
-    auto model = std::make_shared<Model>(read_model(bytes.data(), bytes.size(), false));
+    auto model = std::make_shared<Model>(read_model(bytes.data(), bytes.size(), false, nullptr));
     part.model = std::move(model);
     m.parts.push_back(std::move(part));
   }
@@ -201,12 +219,31 @@ std::string serialize_model(const Model& m) {
   return std::move(bytes);
 }
 
-Model deserialize_model(const char* data, std::size_t size) { return read_model(data, size, true); }
+Model deserialize_model(const char* data, std::size_t size) { return read_model(data, size, true, nullptr); }
+
+Model deserialize_model_in_place(const char* data, std::size_t size, std::shared_ptr<const void> keep) {
+  return read_model(data, size, true, keep);
+}
+
+std::size_t factor_data_offset(const char* data, std::size_t size) {
+  if (size < kHeaderSize) bad_data("model data is not a pgrec model");
+  ByteReader r(data + kHeaderSize, size - kHeaderSize);
+  r.get<std::uint8_t>();
+  r.get_string();
+  r.get<std::uint8_t>();
+  for (int s = 0; s < 3; ++s) r.get_string();
+  get_ids(r);
+  get_ids(r);
+  for (int f = 0; f < 3; ++f) r.get<float>();
+  r.get<std::int32_t>();
+  return size - r.remaining() + 3 * sizeof(std::int64_t);  // rows, cols, then the array's length
+}
 
 namespace {
 
-// Reads a model; a hybrid only where `allow_hybrid` (its parts may not nest further).
-Model read_model(const char* data, std::size_t size, bool allow_hybrid) {
+// Reads a model; a hybrid only where `allow_hybrid` (its parts may not nest further). With
+// `keep`, the bytes were checked before: no checksum, factor matrices viewed in place.
+Model read_model(const char* data, std::size_t size, bool allow_hybrid, const std::shared_ptr<const void>& keep) {
   if (size < kHeaderSize || std::memcmp(data, kMagic, sizeof kMagic) != 0)
     bad_data("model data is not a pgrec model");
   ByteReader header(data + 8, kHeaderSize - 8);
@@ -221,7 +258,7 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid) {
   const auto payload = header.get<std::uint64_t>();
   const auto sum = header.get<std::uint64_t>();
   if (payload != size - kHeaderSize) ByteReader::corrupt("size mismatch");
-  if (checksum64(data + kHeaderSize, payload) != sum) ByteReader::corrupt("checksum mismatch");
+  if (!keep && checksum64(data + kHeaderSize, payload) != sum) ByteReader::corrupt("checksum mismatch");
 
   ByteReader r(data + kHeaderSize, payload);
   Model m;
@@ -242,8 +279,8 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid) {
   m.fixed_user_columns = r.get<std::int32_t>();
   const auto n_users = static_cast<std::int64_t>(m.users.size());
   const auto n_items = static_cast<std::int64_t>(m.items.size());
-  m.user_factors = get_matrix(r, m.kind == ModelKind::Factors ? n_users : 0, -1);
-  m.item_factors = get_matrix(r, m.kind == ModelKind::Factors ? n_items : 0, m.user_factors.cols());
+  m.user_factors = get_factors(r, m.kind == ModelKind::Factors ? n_users : 0, -1, keep);
+  m.item_factors = get_factors(r, m.kind == ModelKind::Factors ? n_items : 0, m.user_factors.cols(), keep);
   m.seen = get_csr(r, n_users, n_items);
   const std::int64_t nb = m.kind == ModelKind::ItemNeighbors ? n_items : m.kind == ModelKind::UserNeighbors ? n_users : 0;
   m.neighbors = get_csr(r, nb, nb);

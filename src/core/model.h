@@ -12,6 +12,43 @@
 namespace pgrec {
 
 using FactorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// A factor matrix argument read wherever it lives: a FactorMatrix or a FactorStore binds to it.
+using FactorsRef = Eigen::Ref<const FactorMatrix>;
+
+// A read-only factor matrix: its own storage (shared by copies, never changed once set) or a
+// view of memory kept alive by `keep` (a mapped model file). Reads like the matrix it views.
+class FactorStore : public Eigen::Map<const FactorMatrix> {
+  using Base = Eigen::Map<const FactorMatrix>;
+
+ public:
+  FactorStore() : Base(nullptr, 0, 0) {}
+  FactorStore(FactorMatrix m) : Base(nullptr, 0, 0) { *this = std::move(m); }  // NOLINT: implicit on purpose
+  FactorStore(const FactorStore& o) : Base(o.data(), o.rows(), o.cols()), keep_(o.keep_) {}
+  FactorStore& operator=(const FactorStore& o) {
+    keep_ = o.keep_;
+    bind(o.data(), o.rows(), o.cols());
+    return *this;
+  }
+  // Takes over a matrix.
+  FactorStore& operator=(FactorMatrix m) {
+    auto owned = std::make_shared<FactorMatrix>(std::move(m));
+    bind(owned->data(), owned->rows(), owned->cols());
+    keep_ = std::move(owned);
+    return *this;
+  }
+  // Views rows x cols floats at `data`, which `keep` keeps alive.
+  static FactorStore view(const float* data, Eigen::Index rows, Eigen::Index cols, std::shared_ptr<const void> keep) {
+    FactorStore f;
+    f.bind(data, rows, cols);
+    f.keep_ = std::move(keep);
+    return f;
+  }
+
+ private:
+  // Points the map at other memory (Eigen's documented way: placement new of the Map).
+  void bind(const float* data, Eigen::Index rows, Eigen::Index cols) { new (static_cast<Base*>(this)) Base(data, rows, cols); }
+  std::shared_ptr<const void> keep_;
+};
 
 // The version of the byte format written by serialize_model.
 constexpr std::uint32_t kModelFormatVersion = 1;
@@ -53,8 +90,8 @@ struct Model {
   std::string params_json;        // the effective training parameters
   IdMap users;
   IdMap items;
-  FactorMatrix user_factors;  // Factors: users x factors (empty otherwise)
-  FactorMatrix item_factors;  // Factors: items x factors (empty otherwise)
+  FactorStore user_factors;  // Factors: users x factors (empty otherwise)
+  FactorStore item_factors;  // Factors: items x factors (empty otherwise)
   Csr neighbors;              // ItemNeighbors: items x items; UserNeighbors: users x users
   std::vector<float> item_scores;  // ItemScores: the score of every item
   float global_mean = 0;      // added to explicit predictions
@@ -94,5 +131,14 @@ void link_hybrid_parts(Model& hybrid);
 
 // Reads bytes written by serialize_model; corrupt or foreign bytes raise 22000.
 Model deserialize_model(const char* data, std::size_t size);
+
+// Reads bytes written by serialize_model and checked before (their checksum is not recomputed),
+// viewing the factor matrices in place where they are float-aligned; `keep` keeps the bytes
+// alive (a mapped file) for as long as the model or a copy of it lives.
+Model deserialize_model_in_place(const char* data, std::size_t size, std::shared_ptr<const void> keep);
+
+// The offset, in bytes written by serialize_model, of the user factors' first float (the item
+// factors' first float lies at the same offset modulo 4), so that a copy can be placed aligned.
+std::size_t factor_data_offset(const char* data, std::size_t size);
 
 }  // namespace pgrec

@@ -6,6 +6,7 @@
 #include "model_store.h"
 
 #include "boundary.h"
+#include "model_files.h"
 #include "name_cache.h"
 
 namespace pgrec::pg {
@@ -176,33 +177,54 @@ const Model* load_model(std::int64_t version_id) {
   const Model* hit = cache_find(version_id);
   if (hit != nullptr) return hit;
 
+  static SPIPlanPtr header_plan = nullptr;
   static SPIPlanPtr plan = nullptr;
   SPI_connect();
+  Oid types[1] = {INT8OID};
+  Datum values[1] = {Int64GetDatum(version_id)};
+  // The header names the version's file; a sound file is mapped, not read from the table.
+  if (header_plan == nullptr) {
+    header_plan = SPI_prepare("SELECT pg_catalog.substring(data, 1, 32) FROM rec.model_chunks "
+                              "WHERE version_id OPERATOR(pg_catalog.=) $1 AND seq OPERATOR(pg_catalog.=) 0",
+                              1, types);
+    if (header_plan == nullptr) elog(ERROR, "pgrec: SPI_prepare failed");
+    SPI_keepplan(header_plan);
+  }
+  if (SPI_execute_plan(header_plan, values, nullptr, true, 1) != SPI_OK_SELECT)
+    elog(ERROR, "pgrec: reading the model header failed");
+  if (SPI_processed == 0)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("model version %lld has no stored data", static_cast<long long>(version_id))));
+  bool isnull;
+  bytea* header = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  if (!isnull && VARSIZE_ANY_EXHDR(header) == kModelHeaderBytes) {
+    std::unique_ptr<Model> mapped = map_model_file(version_id, VARDATA_ANY(header));
+    if (mapped != nullptr) {
+      const Model* loaded = mapped.get();
+      PGREC_CXX(cache_put(version_id, std::move(mapped)));
+      SPI_finish();
+      return loaded;
+    }
+  }
+
   if (plan == nullptr) {
-    Oid types[1] = {INT8OID};
     plan = SPI_prepare(
         "SELECT data FROM rec.model_chunks WHERE version_id OPERATOR(pg_catalog.=) $1 ORDER BY seq",
         1, types);
     if (plan == nullptr) elog(ERROR, "pgrec: SPI_prepare failed");
     SPI_keepplan(plan);
   }
-  Datum values[1] = {Int64GetDatum(version_id)};
   if (SPI_execute_plan(plan, values, nullptr, true, 0) != SPI_OK_SELECT)
     elog(ERROR, "pgrec: reading model chunks failed");
   Size total = 0;
   const uint64 n = SPI_processed;
   for (uint64 r = 0; r < n; ++r) {
-    bool isnull;
     Datum d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
     if (!isnull) total += toast_raw_datum_size(d) - VARHDRSZ;
   }
-  if (n == 0)
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("model version %lld has no stored data", static_cast<long long>(version_id))));
   char* bytes = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, total + 1));
   Size at = 0;
   for (uint64 r = 0; r < n; ++r) {
-    bool isnull;
     Datum d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
     if (isnull) continue;
     bytea* chunk = DatumGetByteaPP(d);
@@ -216,6 +238,8 @@ const Model* load_model(std::int64_t version_id) {
     loaded = model.get();
     cache_put(version_id, std::move(model));
   });
+  // Checked: later sessions map it instead.
+  write_model_file(version_id, bytes, at);
   SPI_finish();
   return loaded;
 }
@@ -295,6 +319,7 @@ std::int32_t save_model(const SaveRequest* r) {
                               dv, nullptr, false, 0) != SPI_OK_INSERT)
       elog(ERROR, "pgrec: could not deploy the model version");
   }
+  write_model_file(version_id, bytes.data(), bytes.size());
   return version;
 }
 

@@ -3,7 +3,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
 CREATE EXTENSION IF NOT EXISTS dblink;
-SELECT plan(5);
+SELECT plan(9);
 
 DROP TABLE IF EXISTS cache_src;
 SELECT rec.drop_model(model) FROM rec.models WHERE model = 'sc';
@@ -28,7 +28,20 @@ SELECT is((SELECT bool_and(score = round(score)) FROM rec.recommend('sc', 5, 5))
 ROLLBACK;
 SELECT is((SELECT bool_and(score = round(score)) FROM rec.recommend('sc', 5, 5)), true, 'and is forgotten with its rollback');
 
+-- Each version also lives in a file the sessions map: a fresh session maps it rather than
+-- reading the table, and dropping the model removes the files.
+CREATE TEMP TABLE sc_files AS
+SELECT f FROM pg_ls_dir('pgrec_models') f
+WHERE f LIKE (SELECT oid FROM pg_database WHERE datname = current_database()) || '\_%'
+  AND split_part(f, '_', 2)::bigint IN (SELECT id FROM rec.model_versions WHERE model = 'sc');
+SELECT is((SELECT count(*) FROM sc_files), 2::bigint, 'training wrote a file for each version');
+SELECT is((SELECT count(*) FROM dblink('deployer', $$SELECT * FROM rec.recommend('sc', 5, 5)$$) AS t(i bigint, s real, r int)),
+          5::bigint, 'a fresh session serves');
+SELECT ok((SELECT pg_read_file('/proc/' || pid || '/maps') LIKE '%pgrec_models/%' FROM
+           dblink('deployer', 'SELECT pg_backend_pid()') AS t(pid int)), 'from the mapped file');
 SELECT dblink_disconnect('deployer');
 SELECT rec.drop_model('sc');
+SELECT is((SELECT count(*) FROM pg_ls_dir('pgrec_models') f WHERE f IN (SELECT f FROM sc_files)), 0::bigint,
+          'dropping the model removed its files');
 DROP TABLE cache_src;
 SELECT * FROM finish();

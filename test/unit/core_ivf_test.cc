@@ -21,10 +21,11 @@ Model clustered_model(std::int32_t items, std::int32_t users, unsigned seed) {
   std::uniform_int_distribution<int> pick(0, 49);
   Model m;
   m.kind = ModelKind::Factors;
-  m.item_factors.resize(items, 16);
-  for (std::int32_t i = 0; i < items; ++i) m.item_factors.row(i) = centres.row(pick(rng)) + 0.3f * FactorMatrix::NullaryExpr(1, 16, [&] { return n01(rng); });
-  m.user_factors.resize(users, 16);
-  for (std::int32_t u = 0; u < users; ++u) m.user_factors.row(u) = centres.row(pick(rng)) + 0.3f * FactorMatrix::NullaryExpr(1, 16, [&] { return n01(rng); });
+  FactorMatrix item_f(items, 16), user_f(users, 16);
+  for (std::int32_t i = 0; i < items; ++i) item_f.row(i) = centres.row(pick(rng)) + 0.3f * FactorMatrix::NullaryExpr(1, 16, [&] { return n01(rng); });
+  for (std::int32_t u = 0; u < users; ++u) user_f.row(u) = centres.row(pick(rng)) + 0.3f * FactorMatrix::NullaryExpr(1, 16, [&] { return n01(rng); });
+  m.item_factors = std::move(item_f);
+  m.user_factors = std::move(user_f);
   std::vector<std::int64_t> ids(static_cast<std::size_t>(items));
   for (std::int32_t i = 0; i < items; ++i) ids[static_cast<std::size_t>(i)] = i;
   m.items = IdMap::from_ints(ids);
@@ -137,7 +138,9 @@ TEST(Ivf, CalibrationPicksTheFewestListsForTheTargetRecall) {
   Model flat = clustered_model(5000, 80, 6);
   std::mt19937 rng(3);
   std::normal_distribution<float> n01(0.0f, 1.0f);
-  for (Eigen::Index i = 0; i < flat.item_factors.size(); ++i) flat.item_factors.data()[i] = n01(rng);
+  FactorMatrix noise(flat.item_factors.rows(), flat.item_factors.cols());
+  for (Eigen::Index i = 0; i < noise.size(); ++i) noise.data()[i] = n01(rng);
+  flat.item_factors = std::move(noise);
   flat.prepare();
   flat.ivf = build_ivf(flat.item_factors, 70, 1, token);
   calibrate_ivf(flat, 0.9, 80, token);

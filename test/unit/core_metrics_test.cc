@@ -40,10 +40,11 @@ Model known_model() {
   m.global_mean = 0;
   m.users = IdMap::from_ints({100, 200});
   m.items = IdMap::from_ints({0, 1, 2, 3, 4});
-  m.user_factors = FactorMatrix(2, 1);
-  m.user_factors << 1, -1;
-  m.item_factors = FactorMatrix(5, 1);
-  m.item_factors << 0, 1, 2, 3, 4;
+  FactorMatrix users(2, 1), items(5, 1);
+  users << 1, -1;
+  m.user_factors = users;
+  items << 0, 1, 2, 3, 4;
+  m.item_factors = items;
   m.seen.rows = 2;
   m.seen.cols = 5;
   m.seen.offsets = {0, 1, 1};

@@ -111,3 +111,28 @@ TEST(Interactions, MergeAndSerializeKeepEveryRow) {
   EXPECT_EQ(d.by_user.offsets[y + 1] - d.by_user.offsets[y], 2);
   EXPECT_THROW(InteractionBuilder::deserialize(bytes.data(), bytes.size() - 2), Error);
 }
+
+TEST(ModelFormat, ReadsInPlaceWithViewsOfAlignedFactors) {
+  const Model m = small_model(IdKind::Text);
+  const std::string bytes = serialize_model(m);
+  const std::size_t offset = factor_data_offset(bytes.data(), bytes.size());
+  for (std::size_t pad = 0; pad < 4; ++pad) {
+    // The bytes at `pad` past a 16-byte boundary, as a mapped file would place them.
+    auto buffer = std::make_shared<std::vector<char>>(bytes.size() + 32);
+    char* base = buffer->data() + (16 - reinterpret_cast<std::uintptr_t>(buffer->data()) % 16) % 16 + pad;
+    std::memcpy(base, bytes.data(), bytes.size());
+    Model back = deserialize_model_in_place(base, bytes.size(), buffer);
+    const bool aligned = (reinterpret_cast<std::uintptr_t>(base) + offset) % alignof(float) == 0;
+    const char* items = reinterpret_cast<const char*>(back.item_factors.data());
+    // Aligned factors are viewed where they lie; misaligned ones are copied.
+    EXPECT_EQ(items >= base && items < base + bytes.size(), aligned) << "pad " << pad;
+    EXPECT_TRUE(back.item_factors == m.item_factors);
+    EXPECT_TRUE(back.user_factors == m.user_factors);
+    // A copy of the model shares the view and keeps the bytes alive.
+    Model copy = back;
+    buffer.reset();
+    back = Model();
+    EXPECT_TRUE(copy.item_factors == m.item_factors);
+    for (std::int32_t u = 0; u < 3; ++u) EXPECT_EQ(recommend(copy, u, 3, true)[0].index, recommend(m, u, 3, true)[0].index);
+  }
+}

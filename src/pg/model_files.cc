@@ -1,0 +1,142 @@
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model_files.h"
+
+#include "boundary.h"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgrec_forget_model_files);
+}
+
+namespace pgrec::pg {
+
+namespace {
+
+constexpr char kFileMagic[8] = {'P', 'G', 'R', 'E', 'C', 'M', 'A', 'P'};
+constexpr std::size_t kFilePrefix = 16;  // magic, pad length, reserved
+
+// The directory of model files.
+const char* files_dir() { return psprintf("%s/pgrec_models", DataDir); }
+
+// The file of a version: database, version id and the model's checksum (from its header).
+const char* file_path(std::int64_t version_id, const char* header) {
+  std::uint64_t checksum;
+  std::memcpy(&checksum, header + 24, sizeof checksum);
+  return psprintf("%s/%u_%lld_%016llx.model", files_dir(), MyDatabaseId, static_cast<long long>(version_id),
+                  static_cast<unsigned long long>(checksum));
+}
+
+// Writes all of `size` bytes; false on an error.
+bool write_all(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* header) {
+  const char* path = file_path(version_id, header);
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  struct stat st;
+  std::uint64_t payload;
+  std::memcpy(&payload, header + 16, sizeof payload);
+  const std::size_t blob = kModelHeaderBytes + payload;
+  void* base = MAP_FAILED;
+  if (fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) >= kFilePrefix + blob &&
+      static_cast<std::uint64_t>(st.st_size) <= kFilePrefix + 3 + blob)
+    base = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+  close(fd);
+  if (base == MAP_FAILED) {
+    unlink(path);
+    return nullptr;
+  }
+  const std::size_t length = static_cast<std::size_t>(st.st_size);
+  const char* bytes = static_cast<const char*>(base);
+  std::uint32_t pad;
+  std::memcpy(&pad, bytes + 8, sizeof pad);
+  // The file must hold exactly the stored bytes (same header) after its prefix and pad.
+  if (std::memcmp(bytes, kFileMagic, sizeof kFileMagic) != 0 || pad > 3 || kFilePrefix + pad + blob != length ||
+      std::memcmp(bytes + kFilePrefix + pad, header, kModelHeaderBytes) != 0) {
+    munmap(base, length);
+    unlink(path);
+    return nullptr;
+  }
+  std::unique_ptr<Model> model;
+  bool unusable = false;
+  PGREC_CXX({
+    std::shared_ptr<const void> keep(base, [length](const void* p) { munmap(const_cast<void*>(p), length); });
+    try {
+      model = std::make_unique<Model>(deserialize_model_in_place(bytes + kFilePrefix + pad, blob, keep));
+    } catch (const pgrec::Error&) {
+      unusable = true;  // damaged on disk: the tables still hold the model
+    }
+  });
+  if (unusable) unlink(path);
+  return model;
+}
+
+void write_model_file(std::int64_t version_id, const char* bytes, std::size_t size) {
+  if (size < kModelHeaderBytes) return;
+  std::size_t offset = 0;
+  PGREC_CXX(offset = pgrec::factor_data_offset(bytes, size));
+  // Place the factors' floats on a 4-byte boundary of the (page-aligned) mapping.
+  const std::uint32_t pad = static_cast<std::uint32_t>((4 - (kFilePrefix + offset) % 4) % 4);
+  if (MakePGDirectory(files_dir()) != 0 && errno != EEXIST) {
+    ereport(WARNING, (errmsg("pgrec: could not create \"%s\": %m", files_dir())));
+    return;
+  }
+  const char* path = file_path(version_id, bytes);
+  const char* temp = psprintf("%s.%d.tmp", path, MyProcPid);
+  const int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    ereport(WARNING, (errmsg("pgrec: could not write \"%s\": %m", temp)));
+    return;
+  }
+  char prefix[kFilePrefix + 3] = {};
+  std::memcpy(prefix, kFileMagic, sizeof kFileMagic);
+  std::memcpy(prefix + 8, &pad, sizeof pad);
+  const bool ok = write_all(fd, prefix, kFilePrefix + pad) && write_all(fd, bytes, size);
+  close(fd);
+  if (!ok || rename(temp, path) != 0) {
+    ereport(WARNING, (errmsg("pgrec: could not write \"%s\": %m", path)));
+    unlink(temp);
+  }
+}
+
+}  // namespace pgrec::pg
+
+// rec._forget_model_files(version_ids) removes the files of versions that were dropped
+Datum pgrec_forget_model_files(PG_FUNCTION_ARGS) {
+  ArrayType* ids = PG_GETARG_ARRAYTYPE_P(0);
+  Datum* values;
+  bool* nulls;
+  int n;
+  deconstruct_array(ids, INT8OID, 8, true, TYPALIGN_DOUBLE, &values, &nulls, &n);
+  DIR* dir = AllocateDir(pgrec::pg::files_dir());
+  if (dir == nullptr) PG_RETURN_VOID();
+  struct dirent* entry;
+  while ((entry = ReadDir(dir, pgrec::pg::files_dir())) != nullptr) {
+    for (int j = 0; j < n; ++j) {
+      if (nulls[j]) continue;
+      const char* prefix = psprintf("%u_%lld_", MyDatabaseId, static_cast<long long>(DatumGetInt64(values[j])));
+      if (strncmp(entry->d_name, prefix, strlen(prefix)) == 0)
+        unlink(psprintf("%s/%s", pgrec::pg::files_dir(), entry->d_name));
+    }
+  }
+  FreeDir(dir);
+  PG_RETURN_VOID();
+}

@@ -1,0 +1,25 @@
+// Model files: each model version's bytes also kept in a file under the data directory, which
+// backends map read-only, so that a session's first call needs no read from the tables and every
+// session shares one copy of the factors (the file's pages in the OS cache).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "model.h"
+#include "postgres_includes.h"
+
+namespace pgrec::pg {
+
+// The first bytes of a stored model (its header), which name its file.
+constexpr std::size_t kModelHeaderBytes = 32;
+
+// Maps the file of a version whose header is `header`, if there is a sound one; returns the model
+// viewing it, or null (a missing or unusable file, which is then removed).
+std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* header);
+
+// Writes the file of a version from its bytes (checked), replacing any; failures only warn.
+void write_model_file(std::int64_t version_id, const char* bytes, std::size_t size);
+
+}  // namespace pgrec::pg
