@@ -25,6 +25,7 @@ bool parse_int64(const char* text, std::size_t length, std::int64_t* out) {
 }  // namespace
 
 std::int32_t IdMap::intern(const IdRef& id) {
+  ensure_index();
   if (size() >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
     bad_data("more than 2147483646 distinct ids");
   if (kind_ == IdKind::Int) {
@@ -41,6 +42,7 @@ std::int32_t IdMap::intern(const IdRef& id) {
 }
 
 std::int32_t IdMap::find(const IdRef& id) const {
+  ensure_index();
   if (kind_ == IdKind::Int) {
     std::int64_t key = id.number;
     if (id.is_text() && !parse_int64(id.text, id.length, &key)) return -1;
@@ -56,8 +58,25 @@ std::string IdMap::to_string(std::int32_t index) const {
   return kind_ == IdKind::Int ? std::to_string(ints_[index]) : texts_[index];
 }
 
-IdMap IdMap::from_ints(std::vector<std::int64_t> ids) {
+void IdMap::ensure_index() const {
+  if (indexed_) return;
+  if (kind_ == IdKind::Int) {
+    int_index_.reserve(ints_.size());
+    for (std::size_t i = 0; i < ints_.size(); ++i) int_index_.emplace(ints_[i], static_cast<std::int32_t>(i));
+  } else {
+    text_index_.reserve(texts_.size());
+    for (std::size_t i = 0; i < texts_.size(); ++i) text_index_.emplace(texts_[i], static_cast<std::int32_t>(i));
+  }
+  indexed_ = true;
+}
+
+IdMap IdMap::from_ints(std::vector<std::int64_t> ids, bool index_now) {
   IdMap map(IdKind::Int);
+  if (!index_now) {
+    map.ints_ = std::move(ids);
+    map.indexed_ = false;
+    return map;
+  }
   map.int_index_.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i)
     if (!map.int_index_.emplace(ids[i], static_cast<std::int32_t>(i)).second)
@@ -66,8 +85,13 @@ IdMap IdMap::from_ints(std::vector<std::int64_t> ids) {
   return map;
 }
 
-IdMap IdMap::from_texts(std::vector<std::string> ids) {
+IdMap IdMap::from_texts(std::vector<std::string> ids, bool index_now) {
   IdMap map(IdKind::Text);
+  if (!index_now) {
+    map.texts_ = std::move(ids);
+    map.indexed_ = false;
+    return map;
+  }
   map.text_index_.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i)
     if (!map.text_index_.emplace(ids[i], static_cast<std::int32_t>(i)).second)

@@ -31,7 +31,8 @@ class IdMap {
   // Returns the index of `id`, adding it when new; the id must match the map's kind.
   std::int32_t intern(const IdRef& id);
 
-  // Returns the index of `id` or -1; an id of the other kind is converted when it can be.
+  // Returns the index of `id` or -1; an id of the other kind is converted when it can be. A map
+  // loaded without its index builds it on the first find: make that first call from one thread.
   std::int32_t find(const IdRef& id) const;
 
   std::int64_t int_at(std::int32_t index) const { return ints_[index]; }
@@ -49,15 +50,19 @@ class IdMap {
   const std::vector<std::string>& texts() const { return texts_; }
 
   // Rebuilds a map from stored ids (used when loading a model); duplicates are corrupt data.
-  static IdMap from_ints(std::vector<std::int64_t> ids);
-  static IdMap from_texts(std::vector<std::string> ids);
+  // Ids checked before (a mapped model file) may skip the index, which is then built on first use.
+  static IdMap from_ints(std::vector<std::int64_t> ids, bool index_now = true);
+  static IdMap from_texts(std::vector<std::string> ids, bool index_now = true);
 
  private:
+  // Builds the lookup index of a map loaded without one.
+  void ensure_index() const;
   IdKind kind_;
   std::vector<std::int64_t> ints_;
   std::vector<std::string> texts_;
-  std::unordered_map<std::int64_t, std::int32_t> int_index_;
-  std::unordered_map<std::string, std::int32_t> text_index_;
+  mutable std::unordered_map<std::int64_t, std::int32_t> int_index_;
+  mutable std::unordered_map<std::string, std::int32_t> text_index_;
+  mutable bool indexed_ = true;
 };
 
 }  // namespace pgrec

@@ -24,15 +24,15 @@ void put_ids(ByteWriter& w, const IdMap& ids) {
   }
 }
 
-// Reads an id map written by put_ids.
-IdMap get_ids(ByteReader& r) {
+// Reads an id map written by put_ids (checked and indexed unless `lazy`: then indexed on first use).
+IdMap get_ids(ByteReader& r, bool lazy = false) {
   const auto kind = r.get<std::uint8_t>();
-  if (kind == static_cast<std::uint8_t>(IdKind::Int)) return IdMap::from_ints(r.get_array<std::int64_t>());
+  if (kind == static_cast<std::uint8_t>(IdKind::Int)) return IdMap::from_ints(r.get_array<std::int64_t>(), !lazy);
   if (kind != static_cast<std::uint8_t>(IdKind::Text)) ByteReader::corrupt("id kind");
   const auto n = r.get<std::uint64_t>();
   std::vector<std::string> texts;
   for (std::uint64_t i = 0; i < n; ++i) texts.push_back(r.get_string());
-  return IdMap::from_texts(std::move(texts));
+  return IdMap::from_texts(std::move(texts), !lazy);
 }
 
 // Writes a dense row-major matrix with its shape.
@@ -271,8 +271,9 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid, const st
   m.user_type = r.get_string();
   m.item_type = r.get_string();
   m.params_json = r.get_string();
+  // Checked bytes (a mapped file) index their items only when an item is looked up.
   m.users = get_ids(r);
-  m.items = get_ids(r);
+  m.items = get_ids(r, keep != nullptr);
   m.global_mean = r.get<float>();
   m.fold_in_reg = r.get<float>();
   m.fold_in_alpha = r.get<float>();
