@@ -45,7 +45,50 @@ bool write_all(int fd, const char* data, std::size_t size) {
   return true;
 }
 
+// Files written by the current transaction, removed if it aborts (they name versions that will
+// never exist). Allocated in TopMemoryContext; emptied at the end of every transaction.
+List* pending_files = nullptr;
+bool callback_registered = false;
+
+// Drops the pending list at commit, unlinks its files at abort.
+void on_transaction_end(XactEvent event, void*) {
+  if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_COMMIT &&
+      event != XACT_EVENT_PARALLEL_ABORT && event != XACT_EVENT_PREPARE)
+    return;
+  if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
+    ListCell* cell;
+    foreach (cell, pending_files) unlink(static_cast<const char*>(lfirst(cell)));
+  }
+  list_free_deep(pending_files);
+  pending_files = nullptr;
+}
+
+// Remembers a file to remove if the transaction aborts.
+void remove_on_abort(const char* path) {
+  if (!callback_registered) {
+    RegisterXactCallback(on_transaction_end, nullptr);
+    callback_registered = true;
+  }
+  MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+  pending_files = lappend(pending_files, pstrdup(path));
+  MemoryContextSwitchTo(old);
+}
+
 }  // namespace
+
+void forget_model_files(const std::int64_t* version_ids, int n) {
+  if (n <= 0) return;
+  DIR* dir = AllocateDir(files_dir());
+  if (dir == nullptr) return;
+  struct dirent* entry;
+  while ((entry = ReadDirExtended(dir, files_dir(), DEBUG1)) != nullptr) {
+    for (int j = 0; j < n; ++j) {
+      const char* prefix = psprintf("%u_%lld_", MyDatabaseId, static_cast<long long>(version_ids[j]));
+      if (strncmp(entry->d_name, prefix, strlen(prefix)) == 0) unlink(psprintf("%s/%s", files_dir(), entry->d_name));
+    }
+  }
+  FreeDir(dir);
+}
 
 std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* header) {
   const char* path = file_path(version_id, header);
@@ -89,7 +132,7 @@ std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* heade
   return model;
 }
 
-void write_model_file(std::int64_t version_id, const char* bytes, std::size_t size) {
+void write_model_file(std::int64_t version_id, const char* bytes, std::size_t size, bool transactional) {
   if (size < kModelHeaderBytes) return;
   std::size_t offset = 0;
   PGREC_CXX(offset = pgrec::factor_data_offset(bytes, size));
@@ -114,7 +157,9 @@ void write_model_file(std::int64_t version_id, const char* bytes, std::size_t si
   if (!ok || rename(temp, path) != 0) {
     ereport(WARNING, (errmsg("pgrec: could not write \"%s\": %m", path)));
     unlink(temp);
+    return;
   }
+  if (transactional) remove_on_abort(path);
 }
 
 }  // namespace pgrec::pg
@@ -126,17 +171,10 @@ Datum pgrec_forget_model_files(PG_FUNCTION_ARGS) {
   bool* nulls;
   int n;
   deconstruct_array(ids, INT8OID, 8, true, TYPALIGN_DOUBLE, &values, &nulls, &n);
-  DIR* dir = AllocateDir(pgrec::pg::files_dir());
-  if (dir == nullptr) PG_RETURN_VOID();
-  struct dirent* entry;
-  while ((entry = ReadDir(dir, pgrec::pg::files_dir())) != nullptr) {
-    for (int j = 0; j < n; ++j) {
-      if (nulls[j]) continue;
-      const char* prefix = psprintf("%u_%lld_", MyDatabaseId, static_cast<long long>(DatumGetInt64(values[j])));
-      if (strncmp(entry->d_name, prefix, strlen(prefix)) == 0)
-        unlink(psprintf("%s/%s", pgrec::pg::files_dir(), entry->d_name));
-    }
-  }
-  FreeDir(dir);
+  std::int64_t* version_ids = static_cast<std::int64_t*>(palloc(sizeof(std::int64_t) * (n + 1)));
+  int kept = 0;
+  for (int j = 0; j < n; ++j)
+    if (!nulls[j]) version_ids[kept++] = DatumGetInt64(values[j]);
+  pgrec::pg::forget_model_files(version_ids, kept);
   PG_RETURN_VOID();
 }

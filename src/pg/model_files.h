@@ -20,6 +20,11 @@ constexpr std::size_t kModelHeaderBytes = 32;
 std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* header);
 
 // Writes the file of a version from its bytes (checked), replacing any; failures only warn.
-void write_model_file(std::int64_t version_id, const char* bytes, std::size_t size);
+// With `transactional`, the file is removed again if the current transaction aborts.
+void write_model_file(std::int64_t version_id, const char* bytes, std::size_t size, bool transactional = false);
+
+// Removes the files of the given versions of this database (unlinking a mapped file is safe:
+// sessions keep their mapping).
+void forget_model_files(const std::int64_t* version_ids, int n);
 
 }  // namespace pgrec::pg

@@ -319,7 +319,24 @@ std::int32_t save_model(const SaveRequest* r) {
                               dv, nullptr, false, 0) != SPI_OK_INSERT)
       elog(ERROR, "pgrec: could not deploy the model version");
   }
-  write_model_file(version_id, bytes.data(), bytes.size());
+  // The new version's file now; the files of the model's other versions go (a version deployed
+  // again later is written again on its first load).
+  write_model_file(version_id, bytes.data(), bytes.size(), true);
+  {
+    Oid t[2] = {TEXTOID, INT8OID};
+    Datum v[2] = {name, Int64GetDatum(version_id)};
+    if (SPI_execute_with_args("SELECT id FROM rec.model_versions WHERE model OPERATOR(pg_catalog.=) $1 "
+                              "AND id OPERATOR(pg_catalog.<>) $2",
+                              2, t, v, nullptr, true, 0) == SPI_OK_SELECT &&
+        SPI_processed > 0) {
+      std::int64_t* others = static_cast<std::int64_t*>(palloc(sizeof(std::int64_t) * SPI_processed));
+      for (uint64 r = 0; r < SPI_processed; ++r) {
+        bool isnull;
+        others[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+      }
+      forget_model_files(others, static_cast<int>(SPI_processed));
+    }
+  }
   return version;
 }
 
