@@ -104,4 +104,6 @@ check "the standby serves it as the primary does" test -n "$on_standby" -a "$on_
 err=$(psql -X -q -At -h "$work/standby_run" -p "$STANDBY_PORT" -d pgrec_dump -v VERBOSITY=verbose \
         -c "SELECT rec.train('x', 'clicks', 'user_id', 'item_id')" 2>&1)
 check "training on the standby is refused as read-only (25006)" grep -q 25006 <<<"$err"
+# Every database is a dispatcher per launcher pass: leave none behind.
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_dump" >/dev/null 2>&1
 [ "$failed" = 0 ]

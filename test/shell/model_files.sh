@@ -49,4 +49,6 @@ check "a rolled-back training leaves no file" test "$(ls "$dir" | grep -c "^${db
 sql "SELECT rec.deploy('mf', 1)" >/dev/null
 check "a version deployed again serves as before, from a file written on its first load" \
   bash -c "[ \"\$(psql -X -q -At -d pgrec_files -c \"SELECT string_agg(item_id || ':' || round(score::numeric, 5), ' ' ORDER BY rank) FROM generate_series(1, 20) u, rec.recommend('mf', u, 10)\")\" = '$expected' ] && [ -s '$file' ]"
+# Every database is a dispatcher per launcher pass: leave none behind.
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_files" >/dev/null 2>&1
 [ "$failed" = 0 ]

@@ -86,4 +86,7 @@ for script in $scripts; do
   check "$to: and so does a hybrid of an old and a new model" \
     test "$(sql pgrec_up_old -c "SELECT rec.train('up_h', 'hybrid', '{\"models\": {\"up_als\": 1, \"up_knn\": 1}}')")" = 1
 done
+# Every database is a dispatcher per launcher pass: leave none behind.
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_up_old" >/dev/null 2>&1
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_up_fresh" >/dev/null 2>&1
 [ "$failed" = 0 ]
