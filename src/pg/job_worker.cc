@@ -156,6 +156,30 @@ bool launch_dispatcher(Oid database) {
   return RegisterDynamicBackgroundWorker(&w, &handle);
 }
 
+namespace {
+
+// Starts a dispatcher for `database` and waits (up to 10 s) for it to finish, so that the
+// launcher's passes take at most one background-worker slot whatever the number of databases.
+void dispatch_and_wait(Oid database) {
+  BackgroundWorker w;
+  worker_defaults(&w, "pgrec_dispatcher_main");
+  snprintf(w.bgw_name, BGW_MAXLEN, "pgrec dispatcher for database %u", database);
+  snprintf(w.bgw_type, BGW_MAXLEN, "pgrec dispatcher");
+  w.bgw_main_arg = ObjectIdGetDatum(database);
+  w.bgw_notify_pid = MyProcPid;
+  BackgroundWorkerHandle* handle;
+  if (!RegisterDynamicBackgroundWorker(&w, &handle)) return;
+  for (int waited = 0; waited < 100; ++waited) {
+    pid_t pid;
+    if (GetBackgroundWorkerPid(handle, &pid) == BGWH_STOPPED) return;
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100L, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  }
+}
+
+}  // namespace
+
 void register_launcher() {
   BackgroundWorker w;
   worker_defaults(&w, "pgrec_launcher_main");
@@ -285,7 +309,8 @@ void pgrec_dispatcher_main(Datum arg) {
   proc_exit(0);
 }
 
-// Starts a dispatcher for every database that allows connections, at start and every naptime.
+// Starts a dispatcher for every database that allows connections, one after the other, at start
+// and every naptime.
 void pgrec_launcher_main(Datum) {
   pqsignal(SIGTERM, die);
   BackgroundWorkerUnblockSignals();
@@ -304,7 +329,7 @@ void pgrec_launcher_main(Datum) {
     table_endscan(scan);
     table_close(rel, AccessShareLock);
     CommitTransactionCommand();
-    for (int i = 0; i < n; ++i) launch_dispatcher(databases[i]);
+    for (int i = 0; i < n; ++i) dispatch_and_wait(databases[i]);
     (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, guc_naptime * 1000L,
                     PG_WAIT_EXTENSION);
     ResetLatch(MyLatch);
