@@ -42,9 +42,7 @@ void ensure_registered() {
 }  // namespace
 
 bool name_cache_get(const char* model, std::int64_t* version_id) {
-  // Under 0.1.0's SQL (before ALTER EXTENSION UPDATE) no trigger invalidates: never cache.
-  if (!OidIsValid(get_relname_relid("model_owners", get_namespace_oid("rec", false)))) return false;
-  ensure_registered();
+  if (used == 0) return false;
   AcceptInvalidationMessages();  // deployments committed since this statement began
   const Oid role = GetUserId();
   for (int i = 0; i < used; ++i)
@@ -56,8 +54,10 @@ bool name_cache_get(const char* model, std::int64_t* version_id) {
 }
 
 void name_cache_put(const char* model, std::int64_t version_id) {
+  // Under 0.1.0's SQL (before ALTER EXTENSION UPDATE) no trigger invalidates: never cache.
+  if (strlen(model) >= kNameBytes || !OidIsValid(get_relname_relid("model_owners", get_namespace_oid("rec", false))))
+    return;
   ensure_registered();
-  if (strlen(model) >= kNameBytes) return;
   Entry& e = used < kEntries ? entries[used++] : entries[next_slot++ % kEntries];
   e.role = GetUserId();
   strlcpy(e.name, model, kNameBytes);
