@@ -11,6 +11,7 @@
 #include "explain.h"
 #include "fold_in.h"
 #include "ranking.h"
+#include "serve_args.h"
 #include "source_reader.h"
 
 extern "C" {
@@ -26,8 +27,8 @@ namespace {
 
 using pgrec::Model;
 using pgrec::Scored;
+using pgrec::pg::check_k;
 
-constexpr int kMaxK = 100000;
 
 // The rows of one ranked answer, ready to be returned one per call.
 struct RankedRows {
@@ -35,13 +36,6 @@ struct RankedRows {
   Datum* ids;
   float* scores;
 };
-
-// Raises 22023 unless 1 <= value <= kMaxK; `name` is the argument's name.
-void check_k(int32 value, const char* name = "k") {
-  if (value < 1 || value > kMaxK)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("%s must be between 1 and %d, not %d", name, kMaxK, value)));
-}
 
 // Looks an id argument up in an id map; -1 when the model does not know it.
 int32 find_id(FunctionCallInfo fcinfo, int arg, const pgrec::IdMap& ids) {
@@ -60,14 +54,7 @@ RankedRows to_rows(FunctionCallInfo fcinfo, const Model* model, const Scored* ra
                   static_cast<float*>(palloc(sizeof(float) * (count + 1)))};
   for (int j = 0; j < count; ++j) {
     rows.scores[j] = ranked[j].score;
-    if (id_type == INT8OID) {
-      if (!pgrec::pg::id_as_int8(model->items, ranked[j].index, &rows.ids[j]))
-        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                        errmsg("this model's item ids are %s, not integers", model->item_type.c_str()),
-                        errhint("Use the _keys variant of the function, which returns ids as text.")));
-    } else {
-      rows.ids[j] = pgrec::pg::id_as_text(model->items, ranked[j].index);
-    }
+    rows.ids[j] = pgrec::pg::output_id(model->items, ranked[j].index, id_type, "item", model->item_type.c_str());
   }
   MemoryContextSwitchTo(old);
   (void)fcinfo;

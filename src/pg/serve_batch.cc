@@ -9,6 +9,7 @@
 #include "ids.h"
 #include "model_store.h"
 #include "module.h"
+#include "serve_args.h"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_recommend_all);
@@ -19,7 +20,6 @@ namespace {
 using pgrec::Scored;
 using pgrec::pg::guc_threads;
 
-constexpr int kMaxK = 100000;
 constexpr std::size_t kUsersPerThreadBlock = 256;
 
 // What one recommend_all call holds between rows (C++ state owned by the SRF's memory context).
@@ -53,18 +53,6 @@ void compute_block(BatchState* s, const pgrec::Model* model) {
   });
 }
 
-// The SQL value of an id of `map`: bigint or text, per the result column's type.
-Datum output_id(const pgrec::Model* model, const pgrec::IdMap& map, std::int32_t index, Oid type, const char* what) {
-  if (type != INT8OID) return pgrec::pg::id_as_text(map, index);
-  Datum d;
-  if (!pgrec::pg::id_as_int8(map, index, &d))
-    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                    errmsg("this model's %s ids are %s, not integers", what,
-                           what[0] == 'u' ? model->user_type.c_str() : model->item_type.c_str()),
-                    errhint("Use rec.recommend_all_keys, which returns ids as text.")));
-  return d;
-}
-
 }  // namespace
 
 // rec.recommend_all(model, k, exclude_seen, users) and rec.recommend_all_keys(...)
@@ -86,8 +74,7 @@ Datum pgrec_recommend_all(PG_FUNCTION_ARGS) {
     if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("k and exclude_seen must not be null")));
     const int32 k = PG_GETARG_INT32(1);
-    if (k < 1 || k > kMaxK)
-      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("k must be between 1 and %d, not %d", kMaxK, k)));
+    check_k(k);
     const std::int64_t version_id = resolve_model(text_to_cstring(PG_GETARG_TEXT_PP(0)));
     const pgrec::Model* model = load_model(version_id);
     BatchState* s = nullptr;
@@ -155,7 +142,7 @@ Datum pgrec_recommend_all(PG_FUNCTION_ARGS) {
   Datum values[4];
   bool nulls[4] = {false, false, false, false};
   if (user >= 0) {
-    values[0] = output_id(model, model->users, user, user_type, "user");
+    values[0] = output_id(model->users, user, user_type, "user", model->user_type.c_str());
   } else {
     // A listed id the model does not know (its rows are the popular items), as it was given.
     const std::size_t j = static_cast<std::size_t>(-1 - user);
@@ -163,7 +150,7 @@ Datum pgrec_recommend_all(PG_FUNCTION_ARGS) {
     values[0] = user_type == INT8OID ? Int64GetDatum(s->unknown[j].number)
                                      : PointerGetDatum(cstring_to_text_with_len(text.data(), static_cast<int>(text.size())));
   }
-  values[1] = output_id(model, model->items, row.index, item_type, "item");
+  values[1] = output_id(model->items, row.index, item_type, "item", model->item_type.c_str());
   values[2] = Float4GetDatum(row.score);
   values[3] = Int32GetDatum(static_cast<int32>(s->rank + 1));
   ++s->rank;
