@@ -80,8 +80,7 @@ const char* model_owner(Datum name) {
 // Makes the caller the owner of a new model name; raises 42501 unless the caller acts as the
 // owner of an existing one.
 void claim_model(Datum name, const char* model) {
-  // A library newer than the extension's SQL (before ALTER EXTENSION pgrec UPDATE) has no owners.
-  if (!OidIsValid(get_relname_relid("model_owners", get_namespace_oid("rec", false)))) return;
+  if (!has_model_owners()) return;
   Oid types[1] = {TEXTOID};
   Datum values[1] = {name};
   if (SPI_execute_with_args("INSERT INTO rec.model_owners (model, owner) VALUES ($1, CURRENT_USER) "
@@ -103,8 +102,10 @@ void claim_model(Datum name, const char* model) {
 
 }  // namespace
 
+bool has_model_owners() { return OidIsValid(get_relname_relid("model_owners", get_namespace_oid("rec", false))); }
+
 void raise_if_hidden(const char* model) {
-  if (!OidIsValid(get_relname_relid("model_owners", get_namespace_oid("rec", false)))) return;
+  if (!has_model_owners()) return;
   SPI_connect();
   const char* owner = model_owner(CStringGetTextDatum(model));
   if (owner != nullptr)

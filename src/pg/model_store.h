@@ -38,6 +38,10 @@ std::int32_t save_model(const SaveRequest* request);
 std::int32_t save_built_model(const char* name, const Model* model, const std::string* bytes, const char* source,
                               const char* user_col, const char* item_col, const char* rating_col, double seconds);
 
+// Whether the database's pgrec SQL has model owners (0.2.0 on); a newer library under older SQL,
+// before ALTER EXTENSION UPDATE, skips owners, grants and name caching.
+bool has_model_owners();
+
 // Raises 42501 when `model` exists but row-level security hides it from the caller.
 void raise_if_hidden(const char* model);
 

@@ -2,6 +2,8 @@
 
 #include "name_cache.h"
 
+#include "model_store.h"
+
 extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_models_changed);
 }
@@ -55,8 +57,7 @@ bool name_cache_get(const char* model, std::int64_t* version_id) {
 
 void name_cache_put(const char* model, std::int64_t version_id) {
   // Under 0.1.0's SQL (before ALTER EXTENSION UPDATE) no trigger invalidates: never cache.
-  if (strlen(model) >= kNameBytes || !OidIsValid(get_relname_relid("model_owners", get_namespace_oid("rec", false))))
-    return;
+  if (strlen(model) >= kNameBytes || !has_model_owners()) return;
   ensure_registered();
   Entry& e = used < kEntries ? entries[used++] : entries[next_slot++ % kEntries];
   e.role = GetUserId();
