@@ -6,7 +6,8 @@ namespace pgrec {
 
 namespace {
 
-const char* const kAlgorithms[] = {"als", "bpr", "item_knn", "popularity", "sgd_mf", "svdpp", "user_knn"};
+const char* const kAlgorithms[] = {"als",     "bpr",   "gru4rec", "item_knn",  "neumf", "popularity",
+                                   "sasrec",  "sgd_mf", "svdpp",  "two_tower", "user_knn"};
 
 }  // namespace
 
@@ -43,6 +44,10 @@ AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param
     c.sgd = SgdMfParams::parse(params, has_ratings, name == "svdpp");
     c.params_json = c.sgd.to_json();
     c.iterations = c.sgd.epochs;
+  } else if (is_neural_algorithm(name)) {
+    c.neural = NeuralParams::parse(name, params);
+    c.params_json = c.neural.to_json();
+    c.iterations = c.neural.epochs;
   } else {
     invalid_parameter("unknown algorithm \"" + name + "\"; available: " + algorithm_list());
   }
@@ -50,6 +55,9 @@ AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param
 }
 
 std::unique_ptr<Trainer> make_trainer(const AlgorithmConfig& c, Interactions data, int threads) {
+  if (is_neural(c))
+    throw Error(ErrorKind::NotSupported,
+                c.algorithm + " trains with LibTorch, through rec.train or rec.train_async on a source");
   if (c.algorithm == "user_knn" || c.algorithm == "item_knn")
     return std::make_unique<KnnTrainer>(std::move(data), c.knn, threads, c.algorithm == "user_knn");
   if (c.algorithm == "sgd_mf" || c.algorithm == "svdpp") return std::make_unique<SgdMfTrainer>(std::move(data), c.sgd);

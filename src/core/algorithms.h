@@ -7,6 +7,7 @@
 #include "als.h"
 #include "bpr.h"
 #include "knn.h"
+#include "neural_params.h"
 #include "popularity.h"
 #include "sgd_mf.h"
 
@@ -19,6 +20,7 @@ struct AlgorithmConfig {
   PopularityParams popularity;
   SgdMfParams sgd;
   BprParams bpr;
+  NeuralParams neural;       // neumf, two_tower, gru4rec, sasrec (trained by the LibTorch module)
   std::string params_json;   // the effective parameters, defaults included
   std::int32_t iterations = 1;
 };
@@ -31,6 +33,9 @@ bool is_algorithm(const std::string& name);
 
 // Reads and checks the parameters of `name`; 22023 for an unknown algorithm or parameter.
 AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param>& params, bool has_ratings);
+
+// Whether the configuration's algorithm is one of the LibTorch families.
+inline bool is_neural(const AlgorithmConfig& c) { return is_neural_algorithm(c.algorithm); }
 
 // Creates the CPU trainer of a parsed configuration, taking over the data; the model it
 // finishes carries the configuration's parameters.

@@ -41,6 +41,12 @@ Explanation explain(const Model& m, std::int32_t user, std::int32_t item, std::i
       }
       return top_contributions(items, contrib, n);
     }
+    case ModelKind::Sequence:
+      throw Error(ErrorKind::NotSupported,
+                  m.algorithm + " scores come from the order of the user's recent items through attention or a "
+                  "recurrent state, not from a sum over single items");
+    case ModelKind::NeuralMf:
+      throw Error(ErrorKind::NotSupported, "neumf scores pass through a non-linear network: they are not a sum over the user's items");
     case ModelKind::Factors:
     case ModelKind::Hybrid:
       break;

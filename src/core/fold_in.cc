@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "hybrid.h"
+#include "sequence_model.h"
 
 namespace pgrec {
 
@@ -133,6 +134,14 @@ void fold_in_scores(const Model& m, const std::vector<std::int32_t>& items, cons
     case ModelKind::Hybrid:
       hybrid_fold_in_scores(m, items, values, out);
       return;
+    case ModelKind::Sequence:
+      // The given items are the sequence, oldest first.
+      sequence_scores(m, items.data(), items.size(), out);
+      return;
+    case ModelKind::NeuralMf:
+      throw Error(ErrorKind::NotSupported,
+                  "neumf learns an embedding per user and cannot score a list of items; use sasrec or gru4rec for "
+                  "users known only by their items");
   }
 }
 

@@ -230,7 +230,9 @@ Explanation hybrid_explain(const Model& h, std::int32_t user, std::int32_t item,
   double weight = 0;
   for (const HybridPart& part : h.parts) {
     const std::int32_t pu = part.user_index[static_cast<std::size_t>(user)], pi = part_item(part, item);
-    if (pu < 0 || pi < 0 || part.model->kind == ModelKind::ItemScores || part.model->kind == ModelKind::UserNeighbors)
+    const ModelKind kind = part.model->kind;
+    if (pu < 0 || pi < 0 || kind == ModelKind::ItemScores || kind == ModelKind::UserNeighbors ||
+        kind == ModelKind::Sequence || kind == ModelKind::NeuralMf)
       continue;
     const Explanation e = explain(*part.model, pu, pi, std::numeric_limits<std::int32_t>::max());
     double scale = 0;

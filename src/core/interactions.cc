@@ -96,6 +96,20 @@ InteractionBuilder InteractionBuilder::deserialize(const char* data, std::size_t
   return b;
 }
 
+Csr InteractionBuilder::sequences() const {
+  Csr s;
+  s.rows = static_cast<std::int32_t>(users_.size());
+  s.cols = static_cast<std::int32_t>(items_.size());
+  s.offsets.assign(static_cast<std::size_t>(s.rows) + 1, 0);
+  for (std::int32_t u : u_) ++s.offsets[static_cast<std::size_t>(u) + 1];
+  std::partial_sum(s.offsets.begin(), s.offsets.end(), s.offsets.begin());
+  s.indices.resize(u_.size());
+  s.values.assign(u_.size(), 1.0f);
+  std::vector<std::int64_t> fill(s.offsets.begin(), s.offsets.end() - 1);
+  for (std::size_t r = 0; r < u_.size(); ++r) s.indices[static_cast<std::size_t>(fill[static_cast<std::size_t>(u_[r])]++)] = i_[r];
+  return s;
+}
+
 Interactions InteractionBuilder::build() {
   if (u_.empty()) bad_data("no interactions: the source has no rows with a user and an item");
   Interactions data;

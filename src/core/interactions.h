@@ -52,6 +52,17 @@ class InteractionBuilder {
 
   std::int64_t rows() const { return static_cast<std::int64_t>(u_.size()); }
 
+  // Adds an item that may have no rows (it is built as an empty column); returns its index.
+  std::int32_t add_item(const IdRef& item) { return items_.intern(item); }
+  // The index of a user added so far, or -1.
+  std::int32_t find_user(const IdRef& user) const { return users_.find(user); }
+  const IdMap& user_ids() const { return users_; }
+  const IdMap& item_ids() const { return items_; }
+  std::int32_t user_count() const { return static_cast<std::int32_t>(users_.size()); }
+  std::int32_t item_count() const { return static_cast<std::int32_t>(items_.size()); }
+  // Every user's items in the order the rows were added (repeats kept): users x items.
+  Csr sequences() const;
+
   // Adds every row of another builder (ids are re-interned); the other is left empty.
   void merge(InteractionBuilder&& other);
 

@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "byte_io.h"
+#include "neumf.h"
+#include "sequence_model.h"
 
 namespace pgrec {
 
@@ -12,6 +14,15 @@ namespace {
 constexpr char kMagic[8] = {'P', 'G', 'R', 'E', 'C', 'M', 'D', 'L'};
 constexpr std::size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
 constexpr std::uint32_t kFlagIvf = 1;  // an IVF index follows the popularity array
+constexpr std::uint32_t kFlagNet = 2;  // a network follows (Sequence and NeuralMf models)
+
+// Whether a model of this kind keeps a network.
+bool has_net(ModelKind kind) { return kind == ModelKind::Sequence || kind == ModelKind::NeuralMf; }
+
+// Whether a model of this kind keeps item factors (and user factors: all but Sequence).
+bool has_item_factors(ModelKind kind) {
+  return kind == ModelKind::Factors || kind == ModelKind::Sequence || kind == ModelKind::NeuralMf;
+}
 
 // Writes an id map: kind, then the ids.
 void put_ids(ByteWriter& w, const IdMap& ids) {
@@ -167,13 +178,15 @@ void Model::prepare() {
     item_norms[static_cast<std::size_t>(i)] = item_factors.row(i).norm();
   item_gram_ready = false;
   seen_by_item_ready = false;
+  if (kind == ModelKind::NeuralMf) neumf_prepare(*this);
+  if (kind == ModelKind::Sequence) check_sequence_net(*this);
 }
 
 std::string serialize_model(const Model& m) {
   ByteWriter w;
   w.put_bytes(kMagic, sizeof kMagic);
   w.put<std::uint32_t>(kModelFormatVersion);
-  w.put<std::uint32_t>(m.ivf.empty() ? 0 : kFlagIvf);
+  w.put<std::uint32_t>((m.ivf.empty() ? 0 : kFlagIvf) | (has_net(m.kind) ? kFlagNet : 0));
   w.put<std::uint64_t>(0);  // payload size, patched below
   w.put<std::uint64_t>(0);  // checksum, patched below
 
@@ -201,6 +214,7 @@ std::string serialize_model(const Model& m) {
     w.put_array(m.ivf.items.data(), m.ivf.items.size());
     w.put<std::int32_t>(m.ivf.probes);
   }
+  if (has_net(m.kind)) put_net(w, m.net);
   if (m.kind == ModelKind::Hybrid) {
     w.put<std::uint8_t>(static_cast<std::uint8_t>(m.mix));
     w.put<std::uint32_t>(static_cast<std::uint32_t>(m.parts.size()));
@@ -254,7 +268,7 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid, const st
                     " is not supported by this build (it reads version " +
                     std::to_string(kModelFormatVersion) + ")");
   const auto flags = header.get<std::uint32_t>();
-  if ((flags & ~kFlagIvf) != 0) ByteReader::corrupt("unknown flags");
+  if ((flags & ~(kFlagIvf | kFlagNet)) != 0) ByteReader::corrupt("unknown flags");
   const auto payload = header.get<std::uint64_t>();
   const auto sum = header.get<std::uint64_t>();
   if (payload != size - kHeaderSize) ByteReader::corrupt("size mismatch");
@@ -263,7 +277,7 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid, const st
   ByteReader r(data + kHeaderSize, payload);
   Model m;
   const auto kind = r.get<std::uint8_t>();
-  if (kind > static_cast<std::uint8_t>(ModelKind::Hybrid)) ByteReader::corrupt("model kind");
+  if (kind > static_cast<std::uint8_t>(ModelKind::NeuralMf)) ByteReader::corrupt("model kind");
   m.kind = static_cast<ModelKind>(kind);
   if (m.kind == ModelKind::Hybrid && !allow_hybrid) ByteReader::corrupt("nested hybrid");
   m.algorithm = r.get_string();
@@ -280,8 +294,9 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid, const st
   m.fixed_user_columns = r.get<std::int32_t>();
   const auto n_users = static_cast<std::int64_t>(m.users.size());
   const auto n_items = static_cast<std::int64_t>(m.items.size());
-  m.user_factors = get_factors(r, m.kind == ModelKind::Factors ? n_users : 0, -1, keep);
-  m.item_factors = get_factors(r, m.kind == ModelKind::Factors ? n_items : 0, m.user_factors.cols(), keep);
+  const bool user_factors = m.kind == ModelKind::Factors || m.kind == ModelKind::NeuralMf;
+  m.user_factors = get_factors(r, user_factors ? n_users : 0, -1, keep);
+  m.item_factors = get_factors(r, has_item_factors(m.kind) ? n_items : 0, m.user_factors.cols(), keep);
   m.seen = get_csr(r, n_users, n_items);
   const std::int64_t nb = m.kind == ModelKind::ItemNeighbors ? n_items : m.kind == ModelKind::UserNeighbors ? n_users : 0;
   m.neighbors = get_csr(r, nb, nb);
@@ -292,6 +307,8 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid, const st
     if (m.kind != ModelKind::Factors) ByteReader::corrupt("ivf index on a model without factors");
     m.ivf = read_ivf(r, n_items, m.item_factors.cols());
   }
+  if (((flags & kFlagNet) != 0) != has_net(m.kind)) ByteReader::corrupt("network section");
+  if (flags & kFlagNet) m.net = get_net(r, n_users, n_items);
   if (m.kind == ModelKind::Hybrid) read_parts(r, m);
   if (!r.at_end()) ByteReader::corrupt("trailing bytes");
   m.prepare();

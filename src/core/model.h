@@ -8,6 +8,7 @@
 
 #include "id_map.h"
 #include "interactions.h"
+#include "neural_net.h"
 
 namespace pgrec {
 
@@ -53,8 +54,17 @@ class FactorStore : public Eigen::Map<const FactorMatrix> {
 // The version of the byte format written by serialize_model.
 constexpr std::uint32_t kModelFormatVersion = 1;
 
-// How a model scores: latent factors, item neighbourhoods, or a fixed per-item score.
-enum class ModelKind : std::uint8_t { Factors = 0, ItemNeighbors = 1, ItemScores = 2, UserNeighbors = 3, Hybrid = 4 };
+// How a model scores: latent factors, item neighbourhoods, a fixed per-item score, a mix of
+// models, a network over the user's recent items (the item factors are its embeddings), or NeuMF.
+enum class ModelKind : std::uint8_t {
+  Factors = 0,
+  ItemNeighbors = 1,
+  ItemScores = 2,
+  UserNeighbors = 3,
+  Hybrid = 4,
+  Sequence = 5,
+  NeuralMf = 6
+};
 
 // How a hybrid mixes its parts' scores: z-scores per user and part, or the raw scores (ratings).
 enum class HybridMix : std::uint8_t { ZScore = 0, Raw = 1 };
@@ -106,9 +116,13 @@ struct Model {
   // Hybrid models: the parts (each a complete model, stored inside this one) and how they mix.
   std::vector<HybridPart> parts;
   HybridMix mix = HybridMix::ZScore;
+  // Sequence and NeuralMf models: the network's weights (and the users' training sequences).
+  NeuralNet net;
 
   // Derived when loaded, not stored.
   std::vector<float> item_norms;
+  // NeuralMf models: every item's input to the MLP's first hidden layer.
+  Eigen::MatrixXf item_hidden;
   // Implicit Factors models: Y^T Y over the free columns, computed on first fold-in.
   mutable Eigen::MatrixXf item_gram;
   mutable bool item_gram_ready = false;

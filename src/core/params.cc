@@ -74,6 +74,13 @@ std::string ParamReader::choice(const std::string& key, const std::string& def,
   invalid_parameter("parameter \"" + key + "\" must be one of " + all + ", not " + p->text);
 }
 
+std::string ParamReader::text(const std::string& key) {
+  const Param* p = lookup(key);
+  if (p == nullptr) return "";
+  if (p->type != ParamType::String) invalid_parameter("parameter \"" + key + "\" must be a string, not " + p->text);
+  return p->text;
+}
+
 void ParamReader::reject_unknown() const {
   for (std::size_t i = 0; i < params_.size(); ++i)
     if (!used_[i])

@@ -31,6 +31,8 @@ class ParamReader {
   // Reads a string that must be one of `choices`, or returns the default when absent.
   std::string choice(const std::string& key, const std::string& def,
                      const std::vector<std::string>& choices);
+  // Reads a string (any text), or returns "" when absent.
+  std::string text(const std::string& key);
   // Fails with 22023 naming the first key nothing read.
   void reject_unknown() const;
 

@@ -7,6 +7,8 @@
 #include "errors.h"
 #include "hybrid.h"
 #include "ivf.h"
+#include "neumf.h"
+#include "sequence_model.h"
 
 namespace pgrec {
 
@@ -102,6 +104,15 @@ void score_items(const Model& model, std::int32_t user, float* out) {
     }
     case ModelKind::Hybrid:
       hybrid_score_items(model, user, out);
+      return;
+    case ModelKind::Sequence: {
+      const Csr& seq = model.net.sequences;
+      const std::int64_t lo = seq.offsets[user], hi = seq.offsets[user + 1];
+      sequence_scores(model, seq.indices.data() + lo, static_cast<std::size_t>(hi - lo), out);
+      return;
+    }
+    case ModelKind::NeuralMf:
+      neumf_scores(model, user, out);
       return;
   }
 }
@@ -230,6 +241,14 @@ float predict(const Model& model, std::int32_t user, std::int32_t item) {
     }
     case ModelKind::Hybrid:
       return hybrid_predict(model, user, item);
+    case ModelKind::Sequence: {
+      const Csr& seq = model.net.sequences;
+      const std::int64_t lo = seq.offsets[user], hi = seq.offsets[user + 1];
+      return model.item_factors.row(item).dot(
+          sequence_state(model, seq.indices.data() + lo, static_cast<std::size_t>(hi - lo)));
+    }
+    case ModelKind::NeuralMf:
+      return neumf_predict(model, user, item);
   }
   return 0.0f;
 }
@@ -243,7 +262,10 @@ void item_similarities(const Model& model, std::int32_t item, float* out) {
       for (std::int64_t q = nb.offsets[item]; q < nb.offsets[item + 1]; ++q) out[nb.indices[q]] = nb.values[q];
       return;
     }
-    case ModelKind::Factors: {
+    case ModelKind::Factors:
+    case ModelKind::Sequence:
+    case ModelKind::NeuralMf: {
+      // Cosine of the item embeddings (both NeuMF branches for neumf).
       Eigen::Map<Eigen::VectorXf> scores(out, n);
       scores.noalias() = model.item_factors * model.item_factors.row(item).transpose();
       const float self = model.item_norms[static_cast<std::size_t>(item)];

@@ -24,6 +24,10 @@ class Trainer {
   virtual double loss(CancelToken& token) const = 0;
   virtual std::int32_t done() const = 0;
   virtual std::int32_t total() const = 0;
+  // Whether training stopped early (the validation score stopped improving): no more steps.
+  virtual bool converged() const { return false; }
+  // The training curve as a JSON array of {"epoch", "loss"[, "ndcg@10"]} objects ("" when none).
+  virtual std::string history_json() const { return ""; }
   // The device the trainer runs on, as shown to users ("cpu", "cuda:0").
   virtual std::string device() const { return "cpu"; }
   // Hands over the trained model; the trainer is spent afterwards.

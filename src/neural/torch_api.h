@@ -7,6 +7,8 @@
 #include "abi.h"
 #include "als.h"
 #include "interactions.h"
+#include "neural_input.h"
+#include "neural_params.h"
 #include "trainer.h"
 
 extern "C" {
@@ -22,4 +24,9 @@ int pgrec_torch_cuda_devices();
 pgrec::Trainer* pgrec_torch_als_trainer(pgrec::Interactions* data, const pgrec::AlsParams* params,
                                         const char* device, int threads, char* error,
                                         std::size_t error_size);
+
+// Creates the trainer of a neural family (params->algorithm) on `device`, taking over `input`;
+// returns null with a message in `error` when it cannot.
+pgrec::Trainer* pgrec_torch_neural_trainer(pgrec::NeuralInput* input, const pgrec::NeuralParams* params,
+                                           const char* device, int threads, char* error, std::size_t error_size);
 }

@@ -88,7 +88,7 @@ void run_train_job(int64 job, const char* model, const char* algorithm, const ch
   const int total = state->config.iterations;
   const std::int32_t parts = train_parts(state);
   double last_report = 0;
-  for (int it = 1; it <= total; ++it) {
+  for (int it = 1; it <= total && !train_converged(state); ++it) {
     for (std::int32_t part = 0; part < parts; ++part) {
       train_step_part(state, part);
       const bool epoch_done = part == parts - 1;

@@ -56,6 +56,7 @@ Datum pgrec_train_async(PG_FUNCTION_ARGS) {
   const char* algorithm;
   Jsonb* params;
   const char* model = train_arguments(fcinfo, &spec, &algorithm, &params);
+  params = with_named_params(fcinfo, 8, params);
   spec.source = qualified_source(spec.source);
   const char* device = PG_ARGISNULL(7) ? guc_device : text_to_cstring(PG_GETARG_TEXT_PP(7));
   check_device(device);

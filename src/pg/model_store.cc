@@ -259,13 +259,14 @@ std::int32_t save_model(const SaveRequest* r) {
   const char* insert =
       "INSERT INTO rec.model_versions (model, version, algorithm, params, source, user_col, "
       "item_col, rating_col, user_type, item_type, n_users, n_items, n_interactions, rows_read, "
-      "rows_skipped, train_seconds, size_bytes, format_version) "
+      "rows_skipped, train_seconds, size_bytes, format_version, metrics) "
       "SELECT $1, COALESCE(max(version), 0) OPERATOR(pg_catalog.+) 1, $2, $3::pg_catalog.jsonb, "
-      "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 "
+      "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+      "COALESCE($18::pg_catalog.jsonb, '{}'::pg_catalog.jsonb) "
       "FROM rec.model_versions WHERE model OPERATOR(pg_catalog.=) $1 RETURNING id, version";
-  Oid types[17] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-                   INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, FLOAT8OID, INT8OID, INT4OID};
-  Datum values[17] = {name,
+  Oid types[18] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+                   INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, FLOAT8OID, INT8OID, INT4OID, TEXTOID};
+  Datum values[18] = {name,
                       CStringGetTextDatum(r->algorithm),
                       CStringGetTextDatum(r->params_json),
                       CStringGetTextDatum(r->source),
@@ -281,11 +282,13 @@ std::int32_t save_model(const SaveRequest* r) {
                       Int64GetDatum(r->rows_skipped),
                       Float8GetDatum(r->train_seconds),
                       Int64GetDatum(static_cast<int64>(r->bytes->size())),
-                      Int32GetDatum(static_cast<int32>(kModelFormatVersion))};
-  char nulls[17];
+                      Int32GetDatum(static_cast<int32>(kModelFormatVersion)),
+                      r->metrics_json ? CStringGetTextDatum(r->metrics_json) : (Datum)0};
+  char nulls[18];
   memset(nulls, ' ', sizeof nulls);
   if (r->rating_col == nullptr) nulls[6] = 'n';
-  if (SPI_execute_with_args(insert, 17, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
+  if (r->metrics_json == nullptr) nulls[17] = 'n';
+  if (SPI_execute_with_args(insert, 18, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
       SPI_processed != 1)
     elog(ERROR, "pgrec: could not record the model version");
   bool isnull;

@@ -26,6 +26,7 @@ struct SaveRequest {
   std::int64_t rows_skipped;
   double train_seconds;
   const std::string* bytes;
+  const char* metrics_json = nullptr;  // starting metrics (a training curve), or null for {}
 };
 
 // Stores a new version of a model and deploys it; returns the version number.

@@ -183,7 +183,8 @@ int fold_in_ranked(const Model* model, const Given* given, int32 k, bool exclude
   return count;
 }
 
-// Reads the user's current rows from the source the model version was trained on.
+// Reads the user's current rows from the source the model version was trained on (in time order
+// for a sequential model).
 Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo, int user_arg) {
   Given given{0, nullptr, nullptr};
   const Oid type = get_fn_expr_argtype(fcinfo->flinfo, user_arg);
@@ -212,6 +213,8 @@ Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo
   spec.user_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
   spec.item_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
   spec.rating_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+  // A sequential model reads the user's rows oldest first.
+  if (model->kind == pgrec::ModelKind::Sequence) spec.time_col = pstrdup(model->net.time_col.c_str());
   const char* sql = pgrec::pg::build_source_query(&spec, pstrdup(model->user_type.c_str()));
   Oid tt[1] = {TEXTOID};
   Datum tv[1] = {CStringGetTextDatum(user_text)};
@@ -258,7 +261,9 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_ar
   const Model* model = pgrec::pg::load_model(version_id);
   Scored* ranked = static_cast<Scored*>(palloc(sizeof(Scored) * (k + 1)));
   int count = 0;
-  if (fold_in) {
+  // A sequential model always scores the user's current sequence; one without rows now falls
+  // back to the sequence it was trained with (a known user) or to popular items.
+  if (fold_in || model->kind == pgrec::ModelKind::Sequence) {
     const Given given = current_rows(version_id, model, fcinfo, user_arg);
     model = pgrec::pg::load_model(version_id);  // the read may have loaded other models
     if (given.count > 0) {

@@ -41,6 +41,8 @@ char* build_source_query(const SourceSpec* spec, const char* user_type) {
   if (user_type != nullptr)
     appendStringInfo(&sql, " WHERE %s OPERATOR(pg_catalog.=) ($1::pg_catalog.text)::%s",
                      quote_identifier(spec->user_col), user_type);
+  if (spec->time_col != nullptr)
+    appendStringInfo(&sql, " ORDER BY %s, %s", quote_identifier(spec->time_col), quote_identifier(spec->item_col));
   return sql.data;
 }
 
@@ -89,13 +91,17 @@ void read_params(Jsonb* params, std::vector<Param>* out) {
   }
 }
 
+int use_search_path(const char* path) {
+  if (path == nullptr) return -1;
+  const int nest = NewGUCNestLevel();
+  (void)set_config_option("search_path", path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+  return nest;
+}
+
 void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats) {
   // The caller's search_path while the source is read (functions pinned to pg_catalog pass it);
   // undone when this returns, or by the error's transaction abort.
-  const int nest = spec->search_path != nullptr ? NewGUCNestLevel() : -1;
-  if (spec->search_path != nullptr)
-    (void)set_config_option("search_path", spec->search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                            false);
+  const int nest = use_search_path(spec->search_path);
   const char* sql = build_source_query(spec, nullptr);
   SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
   if (plan == nullptr) elog(ERROR, "pgrec: could not plan the source query");

@@ -13,6 +13,7 @@ struct SourceSpec {
   const char* item_col;
   const char* rating_col;  // null for implicit feedback
   const char* search_path = nullptr;  // read with this search_path (the caller's), or the current one
+  const char* time_col = nullptr;     // rows ordered by this column (then the item), for sequences
 };
 
 struct SourceStats {
@@ -27,8 +28,13 @@ struct SourceStats {
 const char* qualified_source(const char* source);
 
 // The SELECT of (user, item[, rating::float8]) over the source; names are quoted, never spliced.
-// With `user_type` (the SQL type of the user column), only the rows of user $1 (given as text).
+// With `user_type` (the SQL type of the user column), only the rows of user $1 (given as text);
+// with a time column, in time order.
 char* build_source_query(const SourceSpec* spec, const char* user_type);
+
+// Sets search_path to `path` until the returned nest level is closed by AtEOXact_GUC(true, level)
+// (or the transaction ends); -1, changing nothing, when `path` is null.
+int use_search_path(const char* path);
 
 // Reads every row of the source into the sink, in batches. Call inside SPI_connect.
 void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats);

@@ -34,7 +34,9 @@ const TorchModule* torch_module(const char** why) {
       }
       module.cuda_devices = reinterpret_cast<int (*)()>(dlsym(handle, "pgrec_torch_cuda_devices"));
       module.als_trainer = reinterpret_cast<decltype(module.als_trainer)>(dlsym(handle, "pgrec_torch_als_trainer"));
-      loaded = module.cuda_devices != nullptr && module.als_trainer != nullptr;
+      module.neural_trainer =
+          reinterpret_cast<decltype(module.neural_trainer)>(dlsym(handle, "pgrec_torch_neural_trainer"));
+      loaded = module.cuda_devices != nullptr && module.als_trainer != nullptr && module.neural_trainer != nullptr;
       if (!loaded) snprintf(reason, sizeof reason, "%s lacks pgrec's entry points", path);
     }
   }

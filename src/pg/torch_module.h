@@ -6,6 +6,8 @@
 
 #include "als.h"
 #include "interactions.h"
+#include "neural_input.h"
+#include "neural_params.h"
 #include "trainer.h"
 
 namespace pgrec::pg {
@@ -14,6 +16,8 @@ struct TorchModule {
   int (*cuda_devices)();
   Trainer* (*als_trainer)(Interactions* data, const AlsParams* params, const char* device,
                           int threads, char* error, std::size_t error_size);
+  Trainer* (*neural_trainer)(NeuralInput* input, const NeuralParams* params, const char* device, int threads,
+                             char* error, std::size_t error_size);
 };
 
 // Opens the module once per process; null when it is not installed, with the reason in `why`.

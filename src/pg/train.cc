@@ -8,6 +8,7 @@
 #include "ivf.h"
 
 #include "boundary.h"
+#include "feature_reader.h"
 #include "model_store.h"
 #include "module.h"
 #include "torch_module.h"
@@ -25,7 +26,8 @@ namespace {
   const double factors = state->config.algorithm == "als"      ? state->config.als.factors
                          : state->config.algorithm == "bpr"    ? state->config.bpr.factors
                          : state->config.algorithm == "item_knn" ? state->config.knn.neighbors
-                         : state->config.algorithm == "popularity" ? 1 : state->config.sgd.factors;
+                         : state->config.algorithm == "popularity" ? 1
+                         : is_neural(state->config) ? state->config.neural.factors : state->config.sgd.factors;
   const double model_mb = (state->n_users + static_cast<double>(state->n_items)) * factors * 4 / 1048576.0;
   const double data_mb = static_cast<double>(state->n_interactions) * 24 / 1048576.0;
   char message[256];
@@ -82,10 +84,60 @@ void train_parse_params(TrainState* state, const char* algorithm, bool has_ratin
   });
 }
 
+namespace {
+
+// Starts a neumf's GMF branch from a trained factor model's factors (matched by id; others 0).
+void read_initial_factors(TrainState* state) {
+  NeuralParams& p = state->config.neural;
+  const Model* init = load_model(resolve_model(p.init_from.c_str()));
+  if (init->kind != pgrec::ModelKind::Factors)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("init_from must name a matrix-factorisation model, and \"%s\" is a %s model",
+                           p.init_from.c_str(), init->algorithm.c_str())));
+  PGREC_CXX({
+    const InteractionBuilder& b = *state->builder;
+    const std::int32_t f = init->factors();
+    state->init_users = FactorMatrix::Zero(b.user_count(), f);
+    state->init_items = FactorMatrix::Zero(b.item_count(), f);
+    for (std::int32_t u = 0; u < b.user_count(); ++u) {
+      const std::int32_t at = init->users.find(b.user_ids().ref(u));
+      if (at >= 0) state->init_users.row(u) = init->user_factors.row(at);
+    }
+    for (std::int32_t i = 0; i < b.item_count(); ++i) {
+      const std::int32_t at = init->items.find(b.item_ids().ref(i));
+      if (at >= 0) state->init_items.row(i) = init->item_factors.row(at);
+    }
+    // The GMF branch takes the initial model's width.
+    p.factors = f;
+    state->params_json = state->config.params_json = p.to_json();
+  });
+}
+
+// Reads what a neural family needs besides the interactions: sequences, side features, an
+// initial model.
+void read_neural_inputs(TrainState* state, const char* search_path) {
+  const NeuralParams& p = state->config.neural;
+  if (p.sequential()) PGREC_CXX(state->sequences = state->builder->sequences());
+  if (!p.item_features.empty())
+    read_features(p.item_features.c_str(), "item_features", true, state->builder.get(), search_path,
+                  &state->item_features);
+  if (!p.user_features.empty())
+    read_features(p.user_features.c_str(), "user_features", false, state->builder.get(), search_path,
+                  &state->user_features);
+  if (!p.init_from.empty()) read_initial_factors(state);
+}
+
+}  // namespace
+
 void train_prepare(TrainState* state, const char* algorithm, const SourceSpec* spec, Jsonb* params) {
   train_parse_params(state, algorithm, spec->rating_col != nullptr, params);
+  const bool neural = is_neural(state->config);
+  SourceSpec read = *spec;
+  // Sequences are the rows in time order.
+  if (neural && state->config.neural.sequential()) read.time_col = pstrdup(state->config.neural.time_col.c_str());
   SourceStats stats;
-  read_source(spec, state, &stats);
+  read_source(&read, state, &stats);
+  if (neural) read_neural_inputs(state, spec->search_path);
   state->rows_read = stats.rows_read;
   state->rows_skipped = stats.rows_skipped;
   const char* user_type = format_type_be(stats.user_type);
@@ -103,7 +155,7 @@ void train_prepare(TrainState* state, const char* algorithm, const SourceSpec* s
 
 const char* resolve_device(const char* requested, const char* algorithm) {
   if (strcmp(requested, "cpu") == 0) return "cpu";
-  const bool gpu_capable = strcmp(algorithm, "als") == 0;
+  const bool gpu_capable = strcmp(algorithm, "als") == 0 || is_neural_algorithm(algorithm);
   if (strcmp(requested, "auto") == 0 && !gpu_capable) return "cpu";
   const char* why = "";
   const TorchModule* torch = torch_module(&why);
@@ -124,7 +176,45 @@ const char* resolve_device(const char* requested, const char* algorithm) {
   return psprintf("cuda:%d", index);
 }
 
+namespace {
+
+// Hands the data read to the LibTorch trainer of a neural family on `device`.
+void start_neural(TrainState* state, const char* device) {
+  const char* why = "";
+  const TorchModule* torch = torch_module(&why);
+  if (torch == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("%s trains with LibTorch, and the LibTorch module could not be loaded",
+                           state->config.algorithm.c_str()),
+                    errdetail("%s", why)));
+  const char* torch_device = strcmp(device, "torch-cpu") == 0 ? "cpu" : device;
+  char error[512] = "";
+  Trainer* trainer = nullptr;
+  PGREC_CXX({
+    NeuralInput input;
+    input.data = std::move(*state->data);
+    input.sequences = std::move(state->sequences);
+    input.user_features = std::move(state->user_features);
+    input.item_features = std::move(state->item_features);
+    input.init_users = std::move(state->init_users);
+    input.init_items = std::move(state->init_items);
+    state->data.reset();
+    trainer = torch->neural_trainer(&input, &state->config.neural, torch_device, guc_threads, error, sizeof error);
+    if (trainer == nullptr && strstr(error, "out of memory") != nullptr) out_of_memory(state);
+    state->trainer.reset(trainer);
+  });
+  if (trainer == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("could not train %s on device \"%s\": %s", state->config.algorithm.c_str(), device, error)));
+}
+
+}  // namespace
+
 void train_start(TrainState* state, const char* device) {
+  if (is_neural(state->config)) {
+    start_neural(state, device);
+    return;
+  }
   if (strcmp(device, "cpu") == 0) {
     PGREC_CXX({
       try {
@@ -175,6 +265,12 @@ std::int32_t train_parts(TrainState* state) {
   return n;
 }
 
+bool train_converged(TrainState* state) {
+  bool done = false;
+  PGREC_CXX(done = state->trainer->converged());
+  return done;
+}
+
 double train_loss(TrainState* state) {
   double loss = 0;
   PGREC_CXX(loss = state->trainer->loss(state->token));
@@ -185,6 +281,8 @@ double train_loss(TrainState* state) {
 std::int32_t train_save(TrainState* state, const char* model, const char* algorithm,
                         const SourceSpec* spec, double train_seconds) {
   PGREC_CXX({
+    const std::string curve = state->trainer->history_json();
+    if (!curve.empty()) state->history_json = "{\"training\": " + curve + "}";
     state->model = std::make_unique<Model>(state->trainer->finish(state->user_type, state->item_type));
     state->model->params_json = state->params_json;
     state->trainer.reset();
@@ -218,6 +316,7 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
   save.rows_skipped = state->rows_skipped;
   save.train_seconds = train_seconds;
   save.bytes = &state->bytes;
+  save.metrics_json = state->history_json.empty() ? nullptr : state->history_json.c_str();
   return save_model(&save);
 }
 
@@ -228,6 +327,26 @@ const char* model_name_argument(FunctionCallInfo fcinfo, int arg) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("model name is longer than %d characters", kMaxModelName)));
   return model;
+}
+
+Jsonb* with_named_params(FunctionCallInfo fcinfo, int first, Jsonb* params) {
+  static const char* const keys[] = {"time_col", "item_features", "user_features"};
+  StringInfoData json;
+  initStringInfo(&json);
+  appendStringInfoChar(&json, '{');
+  for (int k = 0; k < 3; ++k) {
+    const int arg = first + k;
+    if (PG_NARGS() <= arg || PG_ARGISNULL(arg)) continue;
+    if (json.len > 1) appendStringInfoString(&json, ", ");
+    escape_json(&json, keys[k]);
+    appendStringInfoString(&json, ": ");
+    escape_json(&json, text_to_cstring(PG_GETARG_TEXT_PP(arg)));
+  }
+  if (json.len == 1) return params;
+  appendStringInfoChar(&json, '}');
+  const Datum named = DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
+  if (params == nullptr) return DatumGetJsonbP(named);
+  return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(params), named));
 }
 
 const char* train_arguments(FunctionCallInfo fcinfo, SourceSpec* spec, const char** algorithm,
@@ -252,6 +371,7 @@ Datum pgrec_train(PG_FUNCTION_ARGS) {
   const char* algorithm;
   Jsonb* params;
   const char* model = train_arguments(fcinfo, &spec, &algorithm, &params);
+  params = with_named_params(fcinfo, 7, params);
   const double started = now_seconds();
 
   TrainState* state = nullptr;
@@ -263,7 +383,7 @@ Datum pgrec_train(PG_FUNCTION_ARGS) {
   // Long runs report progress as NOTICEs, at most one every two seconds.
   double last_notice = now_seconds();
   const std::int32_t parts = train_parts(state);
-  for (int it = 1; it <= state->config.iterations; ++it) {
+  for (int it = 1; it <= state->config.iterations && !train_converged(state); ++it) {
     for (std::int32_t part = 0; part < parts; ++part) train_step_part(state, part);
     const double now = now_seconds();
     if (now - last_notice >= 2.0) {

@@ -131,6 +131,10 @@ Datum pgrec_train_agg_step(PG_FUNCTION_ARGS) {
       state->algorithm = algorithm;
       state->user_type = user_type_name;
       state->item_type = item_type_name;
+      if (pgrec::is_neural_algorithm(state->algorithm))
+        throw pgrec::Error(pgrec::ErrorKind::NotSupported,
+                           "rec.train_agg trains the Eigen families only; " + state->algorithm +
+                               " trains with LibTorch through rec.train or rec.train_async");
       pgrec::parse_algorithm(state->algorithm, state->params, has_rating);  // fail on the first row
       state->builder = std::make_unique<pgrec::InteractionBuilder>(
           is_integer_id_type(user_type) ? pgrec::IdKind::Int : pgrec::IdKind::Text,

@@ -19,6 +19,10 @@ const char* model_name_argument(FunctionCallInfo fcinfo, int arg);
 const char* train_arguments(FunctionCallInfo fcinfo, SourceSpec* spec, const char** algorithm,
                             Jsonb** params);
 
+// Adds the named arguments time_col, item_features and user_features (arguments first, first + 1,
+// first + 2, where present and not null) to params; they win over keys params already has.
+Jsonb* with_named_params(FunctionCallInfo fcinfo, int first, Jsonb* params);
+
 // Reads params and the source into the state. Call inside SPI_connect.
 void train_prepare(TrainState* state, const char* algorithm, const SourceSpec* spec, Jsonb* params);
 
@@ -39,6 +43,9 @@ void train_step_part(TrainState* state, std::int32_t part);
 
 // The number of parts an iteration runs in.
 std::int32_t train_parts(TrainState* state);
+
+// Whether the trainer stopped early (no more iterations are needed).
+bool train_converged(TrainState* state);
 
 // Returns the trainer's objective per interaction (for progress reports).
 double train_loss(TrainState* state);

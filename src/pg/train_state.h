@@ -10,6 +10,7 @@
 #include "cancel.h"
 #include "interactions.h"
 #include "model.h"
+#include "neural_input.h"
 #include "params.h"
 #include "row_sink.h"
 #include "trainer.h"
@@ -31,6 +32,13 @@ struct TrainState : RowSink {
   std::string params_json;
   std::unique_ptr<InteractionBuilder> builder;
   std::unique_ptr<Interactions> data;  // read, not yet handed to a trainer
+  // Neural families: what they read besides the interactions, not yet handed to a trainer.
+  Csr sequences;
+  FeatureTable user_features;
+  FeatureTable item_features;
+  FactorMatrix init_users;
+  FactorMatrix init_items;
+  std::string history_json;  // the trainer's curve, kept when it finishes
   std::unique_ptr<Trainer> trainer;
   std::unique_ptr<Model> model;
   std::string bytes;

@@ -1,0 +1,2 @@
+-- Data of 0.2.0 carried into 0.3.0 (appended to the generated update script): nothing to move;
+-- 0.3.0 adds arguments to rec.train and rec.train_async and the function rec.training_curve.

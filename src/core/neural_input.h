@@ -1,0 +1,20 @@
+// What a LibTorch trainer receives: the interactions and, per family, the users' sequences or
+// the side features.
+#pragma once
+
+#include "side_features.h"
+#include "interactions.h"
+#include "model.h"
+
+namespace pgrec {
+
+struct NeuralInput {
+  Interactions data;
+  Csr sequences;               // sequential models: every user's items in time order (repeats kept)
+  FeatureTable user_features;  // two_tower: one row per user (may be empty)
+  FeatureTable item_features;  // two_tower: one row per item (may be empty)
+  FactorMatrix init_users;     // neumf with init_from: starting GMF factors (empty otherwise)
+  FactorMatrix init_items;
+};
+
+}  // namespace pgrec

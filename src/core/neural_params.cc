@@ -1,0 +1,96 @@
+#include "neural_params.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "errors.h"
+
+namespace pgrec {
+
+bool is_neural_algorithm(const std::string& name) {
+  return name == "neumf" || name == "two_tower" || name == "gru4rec" || name == "sasrec";
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector<Param>& params) {
+  ParamReader r(params, algorithm);
+  NeuralParams p;
+  p.algorithm = algorithm;
+  const bool seq = p.sequential();
+  p.factors = static_cast<std::int32_t>(r.integer("factors", algorithm == "neumf" ? 32 : 64, 1, 1024));
+  p.epochs = static_cast<std::int32_t>(r.integer("epochs", seq ? 40 : 20, 1, 10000));
+  p.batch_size = static_cast<std::int32_t>(r.integer("batch_size", seq ? 64 : 256, 1, 65536));
+  p.learning_rate = r.real("learning_rate", 1e-3, 1e-9, 10.0);
+  p.weight_decay = r.real("weight_decay", 0.0, 0.0, 10.0);
+  p.dropout = r.real("dropout", seq ? 0.2 : 0.0, 0.0, 0.9);
+  p.patience = static_cast<std::int32_t>(r.integer("patience", 5, 0, 10000));
+  p.validation = r.boolean("validation", true);
+  p.seed = static_cast<std::uint64_t>(r.integer("seed", 42, 0, INT64_MAX));
+  if (seq) {
+    p.time_col = r.text("time_col");
+    if (p.time_col.empty())
+      invalid_parameter(algorithm + " learns from the order of each user's rows: give time_col, the column that orders them");
+    p.max_len = static_cast<std::int32_t>(r.integer("max_len", 50, 1, 1000));
+    if (algorithm == "sasrec") {
+      p.blocks = static_cast<std::int32_t>(r.integer("blocks", 2, 1, 16));
+      p.heads = static_cast<std::int32_t>(r.integer("heads", 1, 1, 64));
+      if (p.factors % p.heads != 0)
+        invalid_parameter("parameter \"heads\" (" + std::to_string(p.heads) + ") must divide factors (" +
+                          std::to_string(p.factors) + ")");
+    }
+  } else if (algorithm == "neumf") {
+    p.mlp_factors = static_cast<std::int32_t>(r.integer("mlp_factors", 32, 1, 1024));
+    p.mlp_layers = static_cast<std::int32_t>(r.integer("mlp_layers", 3, 1, 8));
+    p.negatives = static_cast<std::int32_t>(r.integer("negatives", 4, 1, 100));
+    p.init_from = r.text("init_from");
+  } else if (algorithm == "two_tower") {
+    p.item_features = r.text("item_features");
+    p.user_features = r.text("user_features");
+    p.id_dropout = r.real("id_dropout", 0.5, 0.0, 1.0);
+  } else {
+    invalid_parameter("unknown neural algorithm \"" + algorithm + "\"");
+  }
+  r.reject_unknown();
+  return p;
+}
+
+std::string NeuralParams::to_json() const {
+  std::ostringstream out;
+  out.precision(17);
+  out << "{\"factors\": " << factors << ", \"epochs\": " << epochs << ", \"batch_size\": " << batch_size
+      << ", \"learning_rate\": " << learning_rate << ", \"weight_decay\": " << weight_decay
+      << ", \"dropout\": " << dropout << ", \"patience\": " << patience
+      << ", \"validation\": " << (validation ? "true" : "false") << ", \"seed\": " << seed;
+  if (sequential()) {
+    out << ", \"time_col\": " << json_string(time_col) << ", \"max_len\": " << max_len;
+    if (algorithm == "sasrec") out << ", \"blocks\": " << blocks << ", \"heads\": " << heads;
+  } else if (algorithm == "neumf") {
+    out << ", \"mlp_factors\": " << mlp_factors << ", \"mlp_layers\": " << mlp_layers
+        << ", \"negatives\": " << negatives;
+    if (!init_from.empty()) out << ", \"init_from\": " << json_string(init_from);
+  } else {
+    if (!item_features.empty()) out << ", \"item_features\": " << json_string(item_features);
+    if (!user_features.empty()) out << ", \"user_features\": " << json_string(user_features);
+    out << ", \"id_dropout\": " << id_dropout;
+  }
+  out << "}";
+  return out.str();
+}
+
+}  // namespace pgrec

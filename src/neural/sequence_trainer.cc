@@ -1,0 +1,276 @@
+// SASRec (Kang & McAuley 2018, pre-norm blocks) and GRU4Rec-style GRU models, trained for
+// next-item prediction with a full softmax (cross-entropy over every item) at every position.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "neural_factories.h"
+#include "neural_trainer.h"
+
+namespace pgrec::neural {
+
+namespace {
+
+using torch::Tensor;
+
+// The network: tied item embeddings (row 0 is padding), then attention blocks or a GRU.
+struct SequenceNet : torch::nn::Module {
+  SequenceNet(const NeuralParams& p, std::int64_t n_items) : p_(p), d_(p.factors) {
+    items = register_module("items", torch::nn::Embedding(torch::nn::EmbeddingOptions(n_items + 1, d_).padding_idx(0)));
+    torch::nn::init::normal_(items->weight, 0.0, 1.0 / std::sqrt(static_cast<double>(d_)));
+    {
+      torch::NoGradGuard no_grad;
+      items->weight[0].zero_();
+    }
+    dropout = register_module("dropout", torch::nn::Dropout(p.dropout));
+    if (p.algorithm == "sasrec") {
+      pos = register_module("pos", torch::nn::Embedding(p.max_len, d_));
+      torch::nn::init::normal_(pos->weight, 0.0, 0.02);
+      for (std::int32_t b = 0; b < p.blocks; ++b) {
+        const std::string n = "block" + std::to_string(b) + "_";
+        ln1.push_back(register_module(n + "ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d_}))));
+        ln2.push_back(register_module(n + "ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d_}))));
+        for (const char* lin : {"q", "k", "v", "o", "ff1", "ff2"})
+          linears.push_back(register_module(n + lin, torch::nn::Linear(d_, d_)));
+      }
+      ln = register_module("ln", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d_})));
+    } else {
+      gru = register_module("gru", torch::nn::GRUCell(d_, d_));
+    }
+  }
+
+  // The hidden state at every position of left-padded inputs [B, L] (item index + 1, 0 = pad).
+  Tensor forward(const Tensor& inputs) {
+    const Tensor real = inputs.ne(0);
+    Tensor x = items->forward(inputs);
+    if (p_.algorithm == "sasrec") return attend(x * std::sqrt(static_cast<double>(d_)), real);
+    return recur(dropout->forward(x), real);
+  }
+
+  // The item embeddings without the padding row.
+  Tensor item_weights() { return items->weight.slice(0, 1); }
+
+  // The weights under the names the core reads.
+  std::vector<NetTensor> export_tensors() {
+    std::vector<NetTensor> out;
+    if (p_.algorithm == "sasrec") {
+      out.push_back(to_net_tensor("pos", pos->weight));
+      const char* names[] = {"q", "k", "v", "o", "ff1", "ff2"};
+      for (std::int32_t b = 0; b < p_.blocks; ++b) {
+        const std::string n = "block" + std::to_string(b) + ".";
+        out.push_back(to_net_tensor(n + "ln1.w", ln1[b]->weight));
+        out.push_back(to_net_tensor(n + "ln1.b", ln1[b]->bias));
+        out.push_back(to_net_tensor(n + "ln2.w", ln2[b]->weight));
+        out.push_back(to_net_tensor(n + "ln2.b", ln2[b]->bias));
+        for (int j = 0; j < 6; ++j) {
+          out.push_back(to_net_tensor(n + names[j] + ".w", linears[b * 6 + j]->weight));
+          out.push_back(to_net_tensor(n + names[j] + ".b", linears[b * 6 + j]->bias));
+        }
+      }
+      out.push_back(to_net_tensor("ln.w", ln->weight));
+      out.push_back(to_net_tensor("ln.b", ln->bias));
+    } else {
+      out.push_back(to_net_tensor("gru.w_ih", gru->weight_ih));
+      out.push_back(to_net_tensor("gru.w_hh", gru->weight_hh));
+      out.push_back(to_net_tensor("gru.b_ih", gru->bias_ih));
+      out.push_back(to_net_tensor("gru.b_hh", gru->bias_hh));
+    }
+    return out;
+  }
+
+  torch::nn::Embedding items{nullptr}, pos{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+  std::vector<torch::nn::LayerNorm> ln1, ln2;
+  std::vector<torch::nn::Linear> linears;
+  torch::nn::LayerNorm ln{nullptr};
+  torch::nn::GRUCell gru{nullptr};
+
+ private:
+  // Pre-norm transformer blocks with causal attention that skips padding.
+  Tensor attend(Tensor x, const Tensor& real) {
+    const std::int64_t b = x.size(0), len = x.size(1), heads = p_.heads, dh = d_ / heads;
+    x = x + pos->weight.unsqueeze(0);
+    x = dropout->forward(x) * real.unsqueeze(-1);
+    const Tensor eye = torch::eye(len, torch::TensorOptions().dtype(torch::kBool).device(x.device()));
+    const Tensor causal = torch::ones({len, len}, eye.options()).tril();
+    // Each position sees earlier real items and itself (so that padding rows stay finite).
+    const Tensor allowed = (causal & (real.view({b, 1, 1, len}) | eye)).view({b, 1, len, len});
+    const auto split = [&](const Tensor& t) { return t.view({b, len, heads, dh}).transpose(1, 2); };
+    for (std::size_t k = 0; k < ln1.size(); ++k) {
+      auto* lin = &linears[k * 6];
+      const Tensor h = ln1[k]->forward(x);
+      Tensor s = torch::matmul(split(lin[0]->forward(h)), split(lin[1]->forward(h)).transpose(-2, -1)) /
+                 std::sqrt(static_cast<double>(dh));
+      s = s.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity()).softmax(-1);
+      const Tensor a = torch::matmul(dropout->forward(s), split(lin[2]->forward(h))).transpose(1, 2).reshape({b, len, d_});
+      x = x + dropout->forward(lin[3]->forward(a));
+      const Tensor f = lin[5]->forward(dropout->forward(torch::relu(lin[4]->forward(ln2[k]->forward(x)))));
+      x = x + dropout->forward(f);
+    }
+    return ln->forward(x);
+  }
+
+  // The GRU over the positions; padding leaves the state at zero.
+  Tensor recur(const Tensor& x, const Tensor& real) {
+    Tensor h = torch::zeros({x.size(0), d_}, x.options());
+    std::vector<Tensor> states;
+    for (std::int64_t t = 0; t < x.size(1); ++t) {
+      const Tensor next = gru->forward(x.select(1, t), h);
+      h = torch::where(real.select(1, t).unsqueeze(1), next, h);
+      states.push_back(h);
+    }
+    return dropout->forward(torch::stack(states, 1));
+  }
+
+  NeuralParams p_;
+  std::int64_t d_;
+};
+
+// One training window of a user's sequence: inputs seq[a, b), targets seq[a + 1, b + 1).
+struct Window {
+  std::int32_t user;
+  std::int64_t a, b;
+};
+
+class SequenceTrainer : public NeuralTrainer {
+ public:
+  SequenceTrainer(NeuralInput input, const NeuralParams& params, const torch::Device& device)
+      : NeuralTrainer(params, device), in_(std::move(input)) {
+    const Csr& seq = in_.sequences;
+    const std::int64_t len = params_.max_len;
+    // The last item of each user with two or more is the validation target.
+    for (std::int32_t u = 0; u < seq.rows; ++u) {
+      const std::int64_t n = seq.offsets[u + 1] - seq.offsets[u];
+      const bool hold = params_.validation && n >= 2;
+      if (hold) valid_users_.push_back(u);
+      for (std::int64_t b = (hold ? n - 1 : n) - 1; b > 0;) {
+        const std::int64_t a = std::max<std::int64_t>(0, b - len);
+        windows_.push_back({u, a, b});
+        b = a;
+      }
+    }
+    std::shuffle(valid_users_.begin(), valid_users_.end(), rng_);
+    if (valid_users_.size() > 2000) valid_users_.resize(2000);
+    net_ = std::make_shared<SequenceNet>(params_, in_.data.by_item.rows);
+    net_->to(device_);
+    make_optimizer();
+  }
+
+ protected:
+  double train_epoch(CancelToken& token) override {
+    std::shuffle(windows_.begin(), windows_.end(), rng_);
+    const std::int64_t len = params_.max_len, n_batch = params_.batch_size;
+    double total = 0;
+    std::int64_t counted = 0;
+    for (std::size_t first = 0; first < windows_.size(); first += static_cast<std::size_t>(n_batch)) {
+      token.check();
+      const std::size_t last = std::min(windows_.size(), first + static_cast<std::size_t>(n_batch));
+      const auto rows = static_cast<std::int64_t>(last - first);
+      std::vector<std::int64_t> inputs(static_cast<std::size_t>(rows * len), 0), targets(inputs.size(), 0);
+      for (std::size_t w = first; w < last; ++w) {
+        const Window& win = windows_[w];
+        const std::int64_t base = in_.sequences.offsets[win.user];
+        const std::int64_t width = win.b - win.a;
+        for (std::int64_t t = 0; t < width; ++t) {
+          const auto at = static_cast<std::size_t>(static_cast<std::int64_t>(w - first) * len + len - width + t);
+          inputs[at] = in_.sequences.indices[static_cast<std::size_t>(base + win.a + t)] + 1;
+          targets[at] = in_.sequences.indices[static_cast<std::size_t>(base + win.a + t + 1)] + 1;
+        }
+      }
+      const Tensor x = index_tensor(inputs, device_).view({rows, len});
+      const Tensor y = index_tensor(targets, device_);
+      const Tensor mask = y.ne(0);
+      const Tensor h = net_->forward(x).reshape({rows * len, -1}).index({mask});
+      const Tensor logits = torch::matmul(h, net_->item_weights().t());
+      const Tensor loss = torch::nn::functional::cross_entropy(logits, y.index({mask}) - 1);
+      optimizer_->zero_grad();
+      loss.backward();
+      optimizer_->step();
+      const std::int64_t n = h.size(0);
+      total += loss.item<double>() * static_cast<double>(n);
+      counted += n;
+    }
+    return counted > 0 ? total / static_cast<double>(counted) : 0.0;
+  }
+
+  double validate(CancelToken& token) override {
+    const std::int64_t len = params_.max_len, n_items = in_.data.by_item.rows;
+    const Csr& seq = in_.sequences;
+    double sum = 0;
+    for (std::size_t first = 0; first < valid_users_.size(); first += 256) {
+      token.check();
+      const std::size_t last = std::min(valid_users_.size(), first + 256);
+      const auto rows = static_cast<std::int64_t>(last - first);
+      std::vector<std::int64_t> inputs(static_cast<std::size_t>(rows * len), 0), targets, skip_rows, skip_cols;
+      for (std::size_t j = first; j < last; ++j) {
+        const std::int32_t u = valid_users_[j];
+        const std::int64_t lo = seq.offsets[u], hi = seq.offsets[u + 1] - 1;  // hi: the target
+        const std::int64_t width = std::min(len, hi - lo);
+        for (std::int64_t t = 0; t < width; ++t)
+          inputs[static_cast<std::size_t>(static_cast<std::int64_t>(j - first) * len + len - width + t)] =
+              seq.indices[static_cast<std::size_t>(hi - width + t)] + 1;
+        for (std::int64_t p = lo; p < hi; ++p) {
+          skip_rows.push_back(static_cast<std::int64_t>(j - first));
+          skip_cols.push_back(seq.indices[static_cast<std::size_t>(p)]);
+        }
+        targets.push_back(seq.indices[static_cast<std::size_t>(hi)]);
+      }
+      const Tensor h = net_->forward(index_tensor(inputs, device_).view({rows, len})).select(1, len - 1);
+      const Tensor scores = torch::matmul(h, net_->item_weights().t());
+      Tensor skip = torch::zeros({rows, n_items}, torch::TensorOptions().dtype(torch::kBool).device(device_));
+      skip.index_put_({index_tensor(skip_rows, device_), index_tensor(skip_cols, device_)}, true);
+      // The target may repeat an earlier item: it is never skipped.
+      const Tensor y = index_tensor(targets, device_);
+      skip.scatter_(1, y.unsqueeze(1), false);
+      sum += ndcg_at_10(scores, skip, y);
+    }
+    return valid_users_.empty() ? 0.0 : sum / static_cast<double>(valid_users_.size());
+  }
+
+  bool has_validation() const override { return !valid_users_.empty(); }
+  torch::nn::Module& network() override { return *net_; }
+
+  Model export_model() override {
+    Model m;
+    m.kind = ModelKind::Sequence;
+    m.explicit_ratings = false;
+    m.item_factors = to_matrix(net_->item_weights());
+    m.user_factors = FactorMatrix(0, m.item_factors.cols());
+    m.net.max_len = params_.max_len;
+    m.net.blocks = params_.algorithm == "sasrec" ? params_.blocks : 0;
+    m.net.heads = params_.algorithm == "sasrec" ? params_.heads : 1;
+    m.net.time_col = params_.time_col;
+    m.net.tensors = net_->export_tensors();
+    // Each user's most recent max_len items serve users the source no longer shows.
+    const Csr& seq = in_.sequences;
+    Csr& kept = m.net.sequences;
+    kept.rows = seq.rows;
+    kept.cols = seq.cols;
+    kept.offsets.assign(1, 0);
+    for (std::int32_t u = 0; u < seq.rows; ++u) {
+      const std::int64_t lo = std::max(seq.offsets[u], seq.offsets[u + 1] - params_.max_len);
+      kept.indices.insert(kept.indices.end(), seq.indices.begin() + lo, seq.indices.begin() + seq.offsets[u + 1]);
+      kept.offsets.push_back(static_cast<std::int64_t>(kept.indices.size()));
+    }
+    kept.values.assign(kept.indices.size(), 1.0f);
+    m.popularity = row_counts(in_.data.by_item);
+    m.seen = std::move(in_.data.by_user);
+    m.users = std::move(in_.data.users);
+    m.items = std::move(in_.data.items);
+    return m;
+  }
+
+ private:
+  NeuralInput in_;
+  std::vector<Window> windows_;
+  std::vector<std::int32_t> valid_users_;
+  std::shared_ptr<SequenceNet> net_;
+};
+
+}  // namespace
+
+std::unique_ptr<Trainer> make_sequence_trainer(NeuralInput input, const NeuralParams& params, const std::string& device) {
+  return std::make_unique<SequenceTrainer>(std::move(input), params, torch::Device(device));
+}
+
+}  // namespace pgrec::neural

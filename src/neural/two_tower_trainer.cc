@@ -1,0 +1,238 @@
+// Two towers: a user tower and an item tower over an id embedding plus side features
+// (categorical columns embedded and averaged, numeric columns projected), each an MLP, scored by
+// a dot product and trained with a softmax over every item that has interactions. The id
+// embedding is dropped at random while training so that features alone place a new item.
+#include <algorithm>
+#include <cmath>
+
+#include "neural_factories.h"
+#include "neural_trainer.h"
+
+namespace pgrec::neural {
+
+namespace {
+
+using torch::Tensor;
+
+// A side-feature table as tensors: per categorical column a padded code matrix, one numeric matrix.
+struct FeatureTensors {
+  std::vector<Tensor> codes;        // [rows, widest] int64, 0 = padding
+  std::vector<std::int64_t> cards;  // cardinality per categorical column
+  Tensor numeric;                   // [rows, numeric columns] or undefined
+
+  FeatureTensors(const FeatureTable& table, const torch::Device& device) {
+    std::vector<float> nums;
+    std::int64_t n_numeric = 0;
+    for (const FeatureColumn& c : table.columns) {
+      if (c.numeric) {
+        ++n_numeric;
+        continue;
+      }
+      std::int64_t widest = 1;
+      for (std::int32_t r = 0; r < table.rows; ++r) widest = std::max(widest, c.offsets[r + 1] - c.offsets[r]);
+      std::vector<std::int64_t> m(static_cast<std::size_t>(table.rows * widest), 0);
+      for (std::int32_t r = 0; r < table.rows; ++r)
+        for (std::int64_t p = c.offsets[r]; p < c.offsets[r + 1]; ++p)
+          m[static_cast<std::size_t>(r * widest + (p - c.offsets[r]))] = c.codes[static_cast<std::size_t>(p)];
+      codes.push_back(index_tensor(m, device).view({table.rows, widest}));
+      cards.push_back(c.cardinality);
+    }
+    if (n_numeric > 0) {
+      nums.resize(static_cast<std::size_t>(table.rows * n_numeric));
+      std::int64_t k = 0;
+      for (const FeatureColumn& c : table.columns) {
+        if (!c.numeric) continue;
+        for (std::int32_t r = 0; r < table.rows; ++r) nums[static_cast<std::size_t>(r * n_numeric + k)] = c.values[static_cast<std::size_t>(r)];
+        ++k;
+      }
+      numeric = torch::from_blob(nums.data(), {table.rows, n_numeric}).clone().to(device);
+    }
+  }
+};
+
+// One tower: id embedding + feature embeddings -> Linear -> ReLU -> Linear.
+struct Tower : torch::nn::Module {
+  Tower(std::int64_t rows, const FeatureTensors& f, std::int64_t d, double dropout) {
+    ids = register_module("ids", torch::nn::Embedding(rows, d));
+    torch::nn::init::normal_(ids->weight, 0.0, 0.05);
+    for (std::size_t c = 0; c < f.cards.size(); ++c)
+      cats.push_back(register_module("cat" + std::to_string(c),
+                                     torch::nn::Embedding(torch::nn::EmbeddingOptions(f.cards[c], d).padding_idx(0))));
+    if (f.numeric.defined()) nums = register_module("nums", torch::nn::Linear(f.numeric.size(1), d));
+    hidden = register_module("hidden", torch::nn::Linear(d, 2 * d));
+    out = register_module("out", torch::nn::Linear(2 * d, d));
+    drop = register_module("drop", torch::nn::Dropout(dropout));
+  }
+
+  // The tower's output for `rows` (indices); `keep_id` [n] scales each row's id embedding (0 or 1).
+  Tensor forward(const Tensor& rows, const FeatureTensors& f, const Tensor& keep_id) {
+    Tensor x = ids->forward(rows) * keep_id.unsqueeze(1);
+    for (std::size_t c = 0; c < cats.size(); ++c) {
+      const Tensor codes = f.codes[c].index_select(0, rows);
+      const Tensor count = codes.ne(0).sum(1, true).clamp_min(1).to(x.dtype());
+      x = x + cats[c]->forward(codes).sum(1) / count;
+    }
+    if (nums) x = x + nums->forward(f.numeric.index_select(0, rows));
+    return out->forward(drop->forward(torch::relu(hidden->forward(x))));
+  }
+
+  torch::nn::Embedding ids{nullptr};
+  std::vector<torch::nn::Embedding> cats;
+  torch::nn::Linear nums{nullptr}, hidden{nullptr}, out{nullptr};
+  torch::nn::Dropout drop{nullptr};
+};
+
+struct TwoTowerNet : torch::nn::Module {
+  TwoTowerNet(std::int64_t users, std::int64_t items, const FeatureTensors& uf, const FeatureTensors& itf,
+              const NeuralParams& p) {
+    user = register_module("user", std::make_shared<Tower>(users, uf, p.factors, p.dropout));
+    item = register_module("item", std::make_shared<Tower>(items, itf, p.factors, p.dropout));
+  }
+  std::shared_ptr<Tower> user, item;
+};
+
+class TwoTowerTrainer : public NeuralTrainer {
+ public:
+  TwoTowerTrainer(NeuralInput input, const NeuralParams& params, const torch::Device& device)
+      : NeuralTrainer(params, device),
+        in_(std::move(input)),
+        user_f_(in_.user_features, device),
+        item_f_(in_.item_features, device) {
+    const Csr& by_user = in_.data.by_user;
+    held_ = params_.validation ? hold_out_one(by_user, params_.seed) : std::vector<std::int32_t>(by_user.rows, -1);
+    for (std::int32_t u = 0; u < by_user.rows; ++u) {
+      bool skipped = false;
+      for (std::int64_t p = by_user.offsets[u]; p < by_user.offsets[u + 1]; ++p) {
+        const std::int32_t i = by_user.indices[static_cast<std::size_t>(p)];
+        if (!skipped && i == held_[static_cast<std::size_t>(u)]) {
+          skipped = true;
+          continue;
+        }
+        pos_users_.push_back(u);
+        pos_items_.push_back(i);
+      }
+      if (held_[static_cast<std::size_t>(u)] >= 0) valid_users_.push_back(u);
+    }
+    std::shuffle(valid_users_.begin(), valid_users_.end(), rng_);
+    if (valid_users_.size() > 2000) valid_users_.resize(2000);
+    // The softmax runs over items with interactions; the rest are known by their features only.
+    std::vector<std::int64_t> warm, warm_pos(static_cast<std::size_t>(by_user.cols), -1);
+    for (std::int32_t i = 0; i < in_.data.by_item.rows; ++i)
+      if (in_.data.by_item.offsets[i + 1] > in_.data.by_item.offsets[i]) {
+        warm_pos[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(warm.size());
+        warm.push_back(i);
+      }
+    warm_ = index_tensor(warm, device_);
+    warm_pos_ = index_tensor(warm_pos, device_);
+    net_ = std::make_shared<TwoTowerNet>(by_user.rows, by_user.cols, user_f_, item_f_, params_);
+    net_->to(device_);
+    make_optimizer();
+  }
+
+ protected:
+  double train_epoch(CancelToken& token) override {
+    std::vector<std::size_t> order(pos_users_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng_);
+    // Without item features the id is all an item has: never drop it.
+    const double drop = in_.item_features.empty() ? 0.0 : params_.id_dropout;
+    const std::size_t batch = static_cast<std::size_t>(params_.batch_size);
+    const auto n_warm = warm_.size(0);
+    double total = 0;
+    std::int64_t counted = 0;
+    for (std::size_t first = 0; first < order.size(); first += batch) {
+      token.check();
+      const std::size_t last = std::min(order.size(), first + batch);
+      std::vector<std::int64_t> users, targets;
+      for (std::size_t k = first; k < last; ++k) {
+        users.push_back(pos_users_[order[k]]);
+        targets.push_back(pos_items_[order[k]]);
+      }
+      const Tensor u = index_tensor(users, device_);
+      const Tensor ones_u = torch::ones({u.size(0)}, torch::TensorOptions().device(device_));
+      const Tensor keep = torch::bernoulli(torch::full({n_warm}, 1.0 - drop, torch::TensorOptions().device(device_)));
+      const Tensor items = net_->item->forward(warm_, item_f_, keep);
+      const Tensor logits = torch::matmul(net_->user->forward(u, user_f_, ones_u), items.t());
+      const Tensor y = warm_pos_.index_select(0, index_tensor(targets, device_));
+      const Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+      optimizer_->zero_grad();
+      loss.backward();
+      optimizer_->step();
+      total += loss.item<double>() * static_cast<double>(users.size());
+      counted += static_cast<std::int64_t>(users.size());
+    }
+    return counted > 0 ? total / static_cast<double>(counted) : 0.0;
+  }
+
+  // Every user's and item's tower output; items without interactions by their features alone.
+  std::pair<Tensor, Tensor> embed_all() {
+    const Csr& by_user = in_.data.by_user;
+    const auto opts = torch::TensorOptions().dtype(torch::kInt64).device(device_);
+    const Tensor all_users = torch::arange(by_user.rows, opts), all_items = torch::arange(by_user.cols, opts);
+    const Tensor keep_items = warm_pos_.ge(0).to(torch::kFloat32);
+    return {net_->user->forward(all_users, user_f_, torch::ones({by_user.rows}, keep_items.options())),
+            net_->item->forward(all_items, item_f_, keep_items)};
+  }
+
+  double validate(CancelToken& token) override {
+    const Csr& by_user = in_.data.by_user;
+    const auto [users, items] = embed_all();
+    double sum = 0;
+    for (std::size_t first = 0; first < valid_users_.size(); first += 256) {
+      token.check();
+      const std::size_t last = std::min(valid_users_.size(), first + 256);
+      const auto rows = static_cast<std::int64_t>(last - first);
+      std::vector<std::int64_t> ids, targets, skip_rows, skip_cols;
+      for (std::size_t j = first; j < last; ++j) {
+        const std::int32_t u = valid_users_[j];
+        ids.push_back(u);
+        targets.push_back(held_[static_cast<std::size_t>(u)]);
+        for (std::int64_t p = by_user.offsets[u]; p < by_user.offsets[u + 1]; ++p) {
+          skip_rows.push_back(static_cast<std::int64_t>(j - first));
+          skip_cols.push_back(by_user.indices[static_cast<std::size_t>(p)]);
+        }
+      }
+      const Tensor scores = torch::matmul(users.index_select(0, index_tensor(ids, device_)), items.t());
+      Tensor skip = torch::zeros({rows, by_user.cols}, torch::TensorOptions().dtype(torch::kBool).device(device_));
+      skip.index_put_({index_tensor(skip_rows, device_), index_tensor(skip_cols, device_)}, true);
+      const Tensor y = index_tensor(targets, device_);
+      skip.scatter_(1, y.unsqueeze(1), false);
+      sum += ndcg_at_10(scores, skip, y);
+    }
+    return valid_users_.empty() ? 0.0 : sum / static_cast<double>(valid_users_.size());
+  }
+
+  bool has_validation() const override { return !valid_users_.empty(); }
+  torch::nn::Module& network() override { return *net_; }
+
+  Model export_model() override {
+    const auto [users, items] = embed_all();
+    Model m;
+    m.kind = ModelKind::Factors;
+    m.explicit_ratings = false;
+    m.user_factors = to_matrix(users);
+    m.item_factors = to_matrix(items);
+    m.popularity = row_counts(in_.data.by_item);
+    m.seen = std::move(in_.data.by_user);
+    m.users = std::move(in_.data.users);
+    m.items = std::move(in_.data.items);
+    return m;
+  }
+
+ private:
+  NeuralInput in_;
+  FeatureTensors user_f_, item_f_;
+  std::vector<std::int32_t> held_;
+  std::vector<std::int32_t> pos_users_, pos_items_;
+  std::vector<std::int32_t> valid_users_;
+  Tensor warm_, warm_pos_;
+  std::shared_ptr<TwoTowerNet> net_;
+};
+
+}  // namespace
+
+std::unique_ptr<Trainer> make_two_tower_trainer(NeuralInput input, const NeuralParams& params, const std::string& device) {
+  return std::make_unique<TwoTowerTrainer>(std::move(input), params, torch::Device(device));
+}
+
+}  // namespace pgrec::neural
