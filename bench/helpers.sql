@@ -51,22 +51,29 @@ $$;
 
 -- Trains `algorithm` on train_source, evaluates it on test_source (full ranking) and returns
 -- its results row; the model is dropped afterwards.
+-- Neural models also report their epochs (run, kept) and seconds per epoch.
 CREATE OR REPLACE FUNCTION bench.ranking_row(dataset text, protocol text, label text, algorithm text,
                                              params jsonb, train_source text, test_source text,
-                                             anchor text DEFAULT 'no published anchor for this protocol')
+                                             anchor text DEFAULT 'no published anchor for this protocol',
+                                             names text[] DEFAULT ARRAY['precision', 'recall', 'ndcg', 'map', 'coverage'])
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   model text := 'b_' || algorithm;
   train_s float8;
   result text;
   users int[];
+  epochs int;
+  kept int;
 BEGIN
   EXECUTE format('SELECT array_agg(DISTINCT user_id) FROM %s', train_source) INTO users;
   train_s := bench.seconds(format('SELECT rec.train(%L, %L, %L, %L, algorithm => %L, params => %L)',
                                   model, train_source, 'user_id', 'item_id', algorithm, params));
+  SELECT count(*), max(epoch) FILTER (WHERE best) INTO epochs, kept FROM rec.training_curve(model);
   result := bench.row(dataset, protocol, label,
-                      bench.metrics(model, test_source, ARRAY['precision', 'recall', 'ndcg', 'map', 'coverage']),
-                      round(train_s::numeric, 3) || ' s',
+                      bench.metrics(model, test_source, names),
+                      round(train_s::numeric, 3) || ' s' ||
+                        CASE WHEN epochs > 0 THEN format(' (%s epochs, best %s; %s s/epoch)', epochs, kept,
+                                                         round((train_s / epochs)::numeric, 2)) ELSE '' END,
                       bench.recommend_latency(model, users, 200),
                       anchor);
   PERFORM rec.drop_model(model);

@@ -116,6 +116,8 @@ void sequence_scores(const Model& m, const std::int32_t* items, std::size_t n, f
 
 void check_sequence_net(const Model& m) {
   if (m.n_items() == 0 || m.net.max_len < 1) bad_data("model data is corrupt (empty sequential model)");
+  if (m.net.sequences.rows != static_cast<std::int32_t>(m.users.size()))
+    bad_data("model data is corrupt (a sequential model needs every user's sequence)");
   const std::int32_t one = 0;
   (void)sequence_state(m, &one, 1);
 }

@@ -1,0 +1,13 @@
+-- ml-latest-small leave-last-out: each user's last rating by timestamp is the test item; full
+-- ranking over all 9,724 items, training items excluded; sequential models against the rest.
+SELECT * FROM rec.split('mllo', 'mlsmall', 'user_id', 'item_id', method => 'leave_last_out', time_col => 'ts',
+                        replace => true) \g /dev/null
+SELECT bench.ranking_row('ml-latest-small leave-last-out', 'last interaction per user (timestamp) held out, full ranking over all items, training items excluded, 610 users',
+                         label, algorithm, params::jsonb, 'mllo_train', 'mllo_test',
+                         'ML-1M, same protocol (gSASRec paper): SASRec R@10 .239 NDCG@10 .126; gSASRec .300 / .173', ARRAY['hr', 'ndcg'])
+FROM (VALUES ('popularity (count)', 'popularity', '{}'),
+             ('als implicit, 64 f, 15 it', 'als', '{"factors": 64, "iterations": 15}'),
+             ('neumf, 32 + 32 f, 3 MLP layers, 4 negatives', 'neumf', '{"epochs": 20}'),
+             ('gru4rec, 64 f, max_len 50, full softmax', 'gru4rec', '{"time_col": "ts", "epochs": 40, "patience": 5}'),
+             ('sasrec, 64 f, 2 blocks, max_len 50, full softmax', 'sasrec', '{"time_col": "ts", "epochs": 40, "patience": 5}')) v(label, algorithm, params);
+DROP TABLE mllo_train, mllo_test;
