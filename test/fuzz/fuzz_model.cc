@@ -21,8 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (size > 0 && (data[0] & 1)) {
     std::string framed("PGRECMDL", 8);
-    // Bit 1 of the first byte sets the IVF flag, so the index reader is reached too.
-    const std::uint32_t version = pgrec::kModelFormatVersion, flags = (data[0] & 2) ? 1 : 0;
+    // Bits 1 and 2 of the first byte set the IVF and network flags, so those readers are reached too.
+    const std::uint32_t version = pgrec::kModelFormatVersion;
+    const std::uint32_t flags = ((data[0] & 2) ? 1 : 0) | ((data[0] & 4) ? 2 : 0);
     const std::uint64_t payload = size - 1;
     const std::uint64_t sum = pgrec::checksum64(bytes + 1, payload);
     framed.append(reinterpret_cast<const char*>(&version), 4);
