@@ -109,16 +109,19 @@ COMMENT ON FUNCTION rec.train(text, text, jsonb) IS
 -- validation NDCG@10 per epoch, and which epoch's weights were kept.
 CREATE FUNCTION rec.training_curve(model text, version integer DEFAULT NULL)
 RETURNS TABLE (epoch integer, loss double precision, ndcg_at_10 double precision, best boolean)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT (e->>'epoch')::integer, (e->>'loss')::double precision, (e->>'ndcg@10')::double precision,
-       coalesce((e->>'best')::boolean, false)
-  FROM rec.model_versions v, jsonb_array_elements(v.metrics->'training') e
- WHERE v.model = training_curve.model
-   AND v.version = coalesce(training_curve.version,
-                            (SELECT m.version FROM rec.models m WHERE m.model = training_curve.model))
- ORDER BY 1
+BEGIN
+    RETURN QUERY
+    SELECT (e->>'epoch')::integer, (e->>'loss')::double precision, (e->>'ndcg@10')::double precision,
+           coalesce((e->>'best')::boolean, false)
+      FROM rec.model_versions v, jsonb_array_elements(v.metrics->'training') e
+     WHERE v.model = training_curve.model
+       AND v.version = coalesce(training_curve.version,
+                                (SELECT m.version FROM rec.models m WHERE m.model = training_curve.model))
+     ORDER BY 1;
+END;
 $$;
 COMMENT ON FUNCTION rec.training_curve(text, integer) IS
   'per-epoch training loss and validation NDCG@10 of a neural model version (the deployed one by default)';

@@ -2,6 +2,7 @@
 -- ranking over all items, training items excluded; sequential models against the rest.
 SELECT * FROM rec.split('llo', 'ml100k', 'user_id', 'item_id', method => 'leave_last_out', time_col => 'ts',
                         replace => true) \g /dev/null
+CREATE INDEX ON llo_train (user_id, ts);  -- sequential models read a user's rows at query time
 SELECT bench.ranking_row('ML-100K leave-last-out', 'last interaction per user (timestamp) held out, full ranking over all items, training items excluded, 943 users',
                          label, algorithm, params::jsonb, 'llo_train', 'llo_test',
                          'ML-1M, same protocol (gSASRec paper): SASRec R@10 .239 NDCG@10 .126; gSASRec .300 / .173', ARRAY['hr', 'ndcg'])
