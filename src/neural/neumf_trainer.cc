@@ -49,22 +49,7 @@ class NeuMfTrainer : public NeuralTrainer {
   NeuMfTrainer(NeuralInput input, const NeuralParams& params, const torch::Device& device)
       : NeuralTrainer(params, device), in_(std::move(input)) {
     const Csr& by_user = in_.data.by_user;
-    held_ = params_.validation ? hold_out_one(by_user, params_.seed) : std::vector<std::int32_t>(by_user.rows, -1);
-    for (std::int32_t u = 0; u < by_user.rows; ++u) {
-      bool skipped = false;
-      for (std::int64_t p = by_user.offsets[u]; p < by_user.offsets[u + 1]; ++p) {
-        const std::int32_t i = by_user.indices[static_cast<std::size_t>(p)];
-        if (!skipped && i == held_[static_cast<std::size_t>(u)]) {
-          skipped = true;
-          continue;
-        }
-        pos_users_.push_back(u);
-        pos_items_.push_back(i);
-      }
-      if (held_[static_cast<std::size_t>(u)] >= 0) valid_users_.push_back(u);
-    }
-    std::shuffle(valid_users_.begin(), valid_users_.end(), rng_);
-    if (valid_users_.size() > 2000) valid_users_.resize(2000);
+    split_ = split_held_out(by_user, params_.validation, params_.seed, rng_);
     net_ = std::make_shared<NeuMfNet>(params_, by_user.rows, in_.data.by_item.rows);
     if (in_.init_users.size() > 0) {
       // A trained MF starts the GMF branch (its width must be the MF's factors).
@@ -81,7 +66,7 @@ class NeuMfTrainer : public NeuralTrainer {
     const Csr& by_user = in_.data.by_user;
     const std::int32_t n_items = by_user.cols;
     const std::int32_t neg = params_.negatives;
-    std::vector<std::size_t> order(pos_users_.size());
+    std::vector<std::size_t> order(split_.users.size());
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng_);
     std::uniform_int_distribution<std::int32_t> any_item(0, n_items - 1);
@@ -101,9 +86,9 @@ class NeuMfTrainer : public NeuralTrainer {
       std::vector<std::int64_t> users, items;
       std::vector<float> labels;
       for (std::size_t k = first; k < last; ++k) {
-        const std::int32_t u = pos_users_[order[k]];
+        const std::int32_t u = split_.users[order[k]];
         users.push_back(u);
-        items.push_back(pos_items_[order[k]]);
+        items.push_back(split_.items[order[k]]);
         labels.push_back(1.0f);
         for (std::int32_t s = 0; s < neg; ++s) {
           users.push_back(u);
@@ -127,33 +112,14 @@ class NeuMfTrainer : public NeuralTrainer {
     const Csr& by_user = in_.data.by_user;
     const std::int64_t n_items = by_user.cols;
     const Tensor all_items = torch::arange(n_items, torch::TensorOptions().dtype(torch::kInt64).device(device_));
-    double sum = 0;
-    for (std::size_t first = 0; first < valid_users_.size(); first += 64) {
-      token.check();
-      const std::size_t last = std::min(valid_users_.size(), first + 64);
-      const auto rows = static_cast<std::int64_t>(last - first);
-      std::vector<std::int64_t> users, targets, skip_rows, skip_cols;
-      for (std::size_t j = first; j < last; ++j) {
-        const std::int32_t u = valid_users_[j];
-        users.push_back(u);
-        targets.push_back(held_[static_cast<std::size_t>(u)]);
-        for (std::int64_t p = by_user.offsets[u]; p < by_user.offsets[u + 1]; ++p) {
-          skip_rows.push_back(static_cast<std::int64_t>(j - first));
-          skip_cols.push_back(by_user.indices[static_cast<std::size_t>(p)]);
-        }
-      }
-      const Tensor u = index_tensor(users, device_).repeat_interleave(n_items);
-      const Tensor scores = net_->forward(u, all_items.repeat({rows})).view({rows, n_items});
-      Tensor skip = torch::zeros({rows, n_items}, torch::TensorOptions().dtype(torch::kBool).device(device_));
-      skip.index_put_({index_tensor(skip_rows, device_), index_tensor(skip_cols, device_)}, true);
-      const Tensor y = index_tensor(targets, device_);
-      skip.scatter_(1, y.unsqueeze(1), false);
-      sum += ndcg_at_10(scores, skip, y);
-    }
-    return valid_users_.empty() ? 0.0 : sum / static_cast<double>(valid_users_.size());
+    // Every (user, item) pair runs through the MLP: few users per block.
+    return validate_held_out(by_user, split_, 32, device_, token, [&](const Tensor& users) {
+      const std::int64_t rows = users.size(0);
+      return net_->forward(users.repeat_interleave(n_items), all_items.repeat({rows})).view({rows, n_items});
+    });
   }
 
-  bool has_validation() const override { return !valid_users_.empty(); }
+  bool has_validation() const override { return !split_.valid_users.empty(); }
   torch::nn::Module& network() override { return *net_; }
 
   Model export_model() override {
@@ -178,9 +144,7 @@ class NeuMfTrainer : public NeuralTrainer {
 
  private:
   NeuralInput in_;
-  std::vector<std::int32_t> held_;
-  std::vector<std::int32_t> pos_users_, pos_items_;
-  std::vector<std::int32_t> valid_users_;
+  HeldOutSplit split_;
   std::shared_ptr<NeuMfNet> net_;
 };
 

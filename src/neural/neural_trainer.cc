@@ -29,12 +29,17 @@ torch::Tensor index_tensor(const std::vector<std::int64_t>& values, const torch:
       .to(device);
 }
 
-double ndcg_at_10(const torch::Tensor& scores, const torch::Tensor& skip, const torch::Tensor& targets) {
+double ndcg_of_targets(const torch::Tensor& scores, const std::vector<std::int64_t>& skip_rows,
+                       const std::vector<std::int64_t>& skip_cols, const std::vector<std::int64_t>& targets) {
   torch::NoGradGuard no_grad;
-  torch::Tensor s = scores.masked_fill(skip, -std::numeric_limits<float>::infinity());
-  torch::Tensor target_score = s.gather(1, targets.unsqueeze(1));
-  torch::Tensor rank = (s > target_score).sum(1).to(torch::kFloat64);
-  torch::Tensor gain = torch::where(rank < 10, 1.0 / torch::log2(rank + 2.0), torch::zeros_like(rank));
+  const torch::Device device = scores.device();
+  torch::Tensor skip = torch::zeros_like(scores, torch::TensorOptions().dtype(torch::kBool));
+  skip.index_put_({index_tensor(skip_rows, device), index_tensor(skip_cols, device)}, true);
+  const torch::Tensor y = index_tensor(targets, device).unsqueeze(1);
+  skip.scatter_(1, y, false);
+  const torch::Tensor s = scores.masked_fill(skip, -std::numeric_limits<float>::infinity());
+  const torch::Tensor rank = (s > s.gather(1, y)).sum(1).to(torch::kFloat64);
+  const torch::Tensor gain = torch::where(rank < 10, 1.0 / torch::log2(rank + 2.0), torch::zeros_like(rank));
   return gain.sum().item<double>();
 }
 
@@ -44,9 +49,28 @@ std::vector<std::int32_t> hold_out_one(const Csr& by_user, std::uint64_t seed) {
   for (std::int32_t u = 0; u < by_user.rows; ++u) {
     const std::int64_t n = by_user.offsets[u + 1] - by_user.offsets[u];
     if (n < 2) continue;
-    held[static_cast<std::size_t>(u)] = by_user.indices[static_cast<std::size_t>(by_user.offsets[u] + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(n)))];
+    const auto pick = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(n));
+    held[static_cast<std::size_t>(u)] = by_user.indices[static_cast<std::size_t>(by_user.offsets[u] + pick)];
   }
   return held;
+}
+
+HeldOutSplit split_held_out(const Csr& by_user, bool validation, std::uint64_t seed, std::mt19937_64& rng) {
+  HeldOutSplit split;
+  split.held = validation ? hold_out_one(by_user, seed) : std::vector<std::int32_t>(static_cast<std::size_t>(by_user.rows), -1);
+  for (std::int32_t u = 0; u < by_user.rows; ++u) {
+    const std::int32_t held = split.held[static_cast<std::size_t>(u)];
+    for (std::int64_t p = by_user.offsets[u]; p < by_user.offsets[u + 1]; ++p) {
+      const std::int32_t i = by_user.indices[static_cast<std::size_t>(p)];
+      if (i == held) continue;  // indices are unique within a row
+      split.users.push_back(u);
+      split.items.push_back(i);
+    }
+    if (held >= 0) split.valid_users.push_back(u);
+  }
+  std::shuffle(split.valid_users.begin(), split.valid_users.end(), rng);
+  if (split.valid_users.size() > 2000) split.valid_users.resize(2000);
+  return split;
 }
 
 NeuralTrainer::NeuralTrainer(NeuralParams params, const torch::Device& device)

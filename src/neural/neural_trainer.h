@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <random>
@@ -36,11 +37,47 @@ NetTensor to_net_tensor(const std::string& name, const torch::Tensor& t);
 // A 1-d int64 tensor of `values` on `device`.
 torch::Tensor index_tensor(const std::vector<std::int64_t>& values, const torch::Device& device);
 
-// NDCG@10 of held-out items given scores [users, items] and a mask of items to skip (true).
-double ndcg_at_10(const torch::Tensor& scores, const torch::Tensor& skip, const torch::Tensor& targets);
-
 // One held-out interaction per user with at least two, drawn with `seed`: -1 for the others.
 std::vector<std::int32_t> hold_out_one(const Csr& by_user, std::uint64_t seed);
+
+// NDCG@10 summed over rows: scores [rows, items], the (row, item) pairs to skip, each row's target
+// (never skipped, even when it repeats a skipped item).
+double ndcg_of_targets(const torch::Tensor& scores, const std::vector<std::int64_t>& skip_rows,
+                       const std::vector<std::int64_t>& skip_cols, const std::vector<std::int64_t>& targets);
+
+// The interactions trained on (every one but the held-out ones) and the users with one held out
+// (a shuffled sample of at most 2000, for validation).
+struct HeldOutSplit {
+  std::vector<std::int32_t> held;  // per user: the held-out item, or -1
+  std::vector<std::int32_t> users, items;
+  std::vector<std::int32_t> valid_users;
+};
+HeldOutSplit split_held_out(const Csr& by_user, bool validation, std::uint64_t seed, std::mt19937_64& rng);
+
+// NDCG@10 of the held-out items of split.valid_users, `block` users at a time; `score` maps a
+// block of user indices ([B] int64) to scores over every item ([B, items]).
+template <typename Score>
+double validate_held_out(const Csr& by_user, const HeldOutSplit& split, std::size_t block, const torch::Device& device,
+                         CancelToken& token, Score&& score) {
+  const std::vector<std::int32_t>& users = split.valid_users;
+  double sum = 0;
+  for (std::size_t first = 0; first < users.size(); first += block) {
+    token.check();
+    const std::size_t last = std::min(users.size(), first + block);
+    std::vector<std::int64_t> ids, targets, skip_rows, skip_cols;
+    for (std::size_t j = first; j < last; ++j) {
+      const std::int32_t u = users[j];
+      ids.push_back(u);
+      targets.push_back(split.held[static_cast<std::size_t>(u)]);
+      for (std::int64_t p = by_user.offsets[u]; p < by_user.offsets[u + 1]; ++p) {
+        skip_rows.push_back(static_cast<std::int64_t>(j - first));
+        skip_cols.push_back(by_user.indices[static_cast<std::size_t>(p)]);
+      }
+    }
+    sum += ndcg_of_targets(score(index_tensor(ids, device)), skip_rows, skip_cols, targets);
+  }
+  return users.empty() ? 0.0 : sum / static_cast<double>(users.size());
+}
 
 class NeuralTrainer : public Trainer {
  public:

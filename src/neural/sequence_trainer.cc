@@ -194,7 +194,7 @@ class SequenceTrainer : public NeuralTrainer {
   }
 
   double validate(CancelToken& token) override {
-    const std::int64_t len = params_.max_len, n_items = in_.data.by_item.rows;
+    const std::int64_t len = params_.max_len;
     const Csr& seq = in_.sequences;
     double sum = 0;
     for (std::size_t first = 0; first < valid_users_.size(); first += 256) {
@@ -216,13 +216,7 @@ class SequenceTrainer : public NeuralTrainer {
         targets.push_back(seq.indices[static_cast<std::size_t>(hi)]);
       }
       const Tensor h = net_->forward(index_tensor(inputs, device_).view({rows, len})).select(1, len - 1);
-      const Tensor scores = torch::matmul(h, net_->item_weights().t());
-      Tensor skip = torch::zeros({rows, n_items}, torch::TensorOptions().dtype(torch::kBool).device(device_));
-      skip.index_put_({index_tensor(skip_rows, device_), index_tensor(skip_cols, device_)}, true);
-      // The target may repeat an earlier item: it is never skipped.
-      const Tensor y = index_tensor(targets, device_);
-      skip.scatter_(1, y.unsqueeze(1), false);
-      sum += ndcg_at_10(scores, skip, y);
+      sum += ndcg_of_targets(torch::matmul(h, net_->item_weights().t()), skip_rows, skip_cols, targets);
     }
     return valid_users_.empty() ? 0.0 : sum / static_cast<double>(valid_users_.size());
   }

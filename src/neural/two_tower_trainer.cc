@@ -99,22 +99,7 @@ class TwoTowerTrainer : public NeuralTrainer {
         user_f_(in_.user_features, device),
         item_f_(in_.item_features, device) {
     const Csr& by_user = in_.data.by_user;
-    held_ = params_.validation ? hold_out_one(by_user, params_.seed) : std::vector<std::int32_t>(by_user.rows, -1);
-    for (std::int32_t u = 0; u < by_user.rows; ++u) {
-      bool skipped = false;
-      for (std::int64_t p = by_user.offsets[u]; p < by_user.offsets[u + 1]; ++p) {
-        const std::int32_t i = by_user.indices[static_cast<std::size_t>(p)];
-        if (!skipped && i == held_[static_cast<std::size_t>(u)]) {
-          skipped = true;
-          continue;
-        }
-        pos_users_.push_back(u);
-        pos_items_.push_back(i);
-      }
-      if (held_[static_cast<std::size_t>(u)] >= 0) valid_users_.push_back(u);
-    }
-    std::shuffle(valid_users_.begin(), valid_users_.end(), rng_);
-    if (valid_users_.size() > 2000) valid_users_.resize(2000);
+    split_ = split_held_out(by_user, params_.validation, params_.seed, rng_);
     // The softmax runs over items with interactions; the rest are known by their features only.
     std::vector<std::int64_t> warm, warm_pos(static_cast<std::size_t>(by_user.cols), -1);
     for (std::int32_t i = 0; i < in_.data.by_item.rows; ++i)
@@ -131,7 +116,7 @@ class TwoTowerTrainer : public NeuralTrainer {
 
  protected:
   double train_epoch(CancelToken& token) override {
-    std::vector<std::size_t> order(pos_users_.size());
+    std::vector<std::size_t> order(split_.users.size());
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng_);
     // Without item features the id is all an item has: never drop it.
@@ -145,8 +130,8 @@ class TwoTowerTrainer : public NeuralTrainer {
       const std::size_t last = std::min(order.size(), first + batch);
       std::vector<std::int64_t> users, targets;
       for (std::size_t k = first; k < last; ++k) {
-        users.push_back(pos_users_[order[k]]);
-        targets.push_back(pos_items_[order[k]]);
+        users.push_back(split_.users[order[k]]);
+        targets.push_back(split_.items[order[k]]);
       }
       const Tensor u = index_tensor(users, device_);
       const Tensor ones_u = torch::ones({u.size(0)}, torch::TensorOptions().device(device_));
@@ -175,34 +160,12 @@ class TwoTowerTrainer : public NeuralTrainer {
   }
 
   double validate(CancelToken& token) override {
-    const Csr& by_user = in_.data.by_user;
     const auto [users, items] = embed_all();
-    double sum = 0;
-    for (std::size_t first = 0; first < valid_users_.size(); first += 256) {
-      token.check();
-      const std::size_t last = std::min(valid_users_.size(), first + 256);
-      const auto rows = static_cast<std::int64_t>(last - first);
-      std::vector<std::int64_t> ids, targets, skip_rows, skip_cols;
-      for (std::size_t j = first; j < last; ++j) {
-        const std::int32_t u = valid_users_[j];
-        ids.push_back(u);
-        targets.push_back(held_[static_cast<std::size_t>(u)]);
-        for (std::int64_t p = by_user.offsets[u]; p < by_user.offsets[u + 1]; ++p) {
-          skip_rows.push_back(static_cast<std::int64_t>(j - first));
-          skip_cols.push_back(by_user.indices[static_cast<std::size_t>(p)]);
-        }
-      }
-      const Tensor scores = torch::matmul(users.index_select(0, index_tensor(ids, device_)), items.t());
-      Tensor skip = torch::zeros({rows, by_user.cols}, torch::TensorOptions().dtype(torch::kBool).device(device_));
-      skip.index_put_({index_tensor(skip_rows, device_), index_tensor(skip_cols, device_)}, true);
-      const Tensor y = index_tensor(targets, device_);
-      skip.scatter_(1, y.unsqueeze(1), false);
-      sum += ndcg_at_10(scores, skip, y);
-    }
-    return valid_users_.empty() ? 0.0 : sum / static_cast<double>(valid_users_.size());
+    return validate_held_out(in_.data.by_user, split_, 256, device_, token,
+                             [&](const Tensor& ids) { return torch::matmul(users.index_select(0, ids), items.t()); });
   }
 
-  bool has_validation() const override { return !valid_users_.empty(); }
+  bool has_validation() const override { return !split_.valid_users.empty(); }
   torch::nn::Module& network() override { return *net_; }
 
   Model export_model() override {
@@ -222,9 +185,7 @@ class TwoTowerTrainer : public NeuralTrainer {
  private:
   NeuralInput in_;
   FeatureTensors user_f_, item_f_;
-  std::vector<std::int32_t> held_;
-  std::vector<std::int32_t> pos_users_, pos_items_;
-  std::vector<std::int32_t> valid_users_;
+  HeldOutSplit split_;
   Tensor warm_, warm_pos_;
   std::shared_ptr<TwoTowerNet> net_;
 };
