@@ -224,7 +224,8 @@ void pgrec_job_worker_main(Datum arg) {
       "UPDATE rec.job_queue SET state = 'running', pid = pg_catalog.pg_backend_pid(), started_at = now() "
       "WHERE id = (SELECT q.id FROM rec.job_queue q WHERE q.id = $1 AND q.state = 'queued' FOR UPDATE SKIP LOCKED) AND "
       "(SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = 'pgrec training job') < $2 "
-      "RETURNING model, algorithm, params::text, source, user_col, item_col, rating_col, device, kind",
+      "RETURNING model, algorithm, params::text, source, user_col, item_col, rating_col, device, kind, "
+      "args OPERATOR(pg_catalog.->>) 'search_path'",
       job, 1, claim_types, claim_values, nullptr);
   if (SPI_processed != 1) {  // cancelled, claimed by another worker, or no free slot yet
     commit_work();
@@ -241,6 +242,8 @@ void pgrec_job_worker_main(Datum arg) {
   spec.rating_col = column(7, job_cxt);
   const char* device = column(8, job_cxt);
   const bool tune = strcmp(column(9, job_cxt), "tune") == 0;
+  // Feature queries run with the submitter's search_path (the source is qualified at submission).
+  spec.search_path = column(10, job_cxt);
   commit_work();
 
   Owned<TrainState>* volatile owner = nullptr;

@@ -82,8 +82,9 @@ Datum pgrec_train_async(PG_FUNCTION_ARGS) {
   char nulls[9] = {' ', ' ', params != nullptr ? ' ' : 'n', ' ', ' ', ' ',
                    spec.rating_col != nullptr ? ' ' : 'n', ' ', ' '};
   if (SPI_execute_with_args(
-          "INSERT INTO rec.job_queue (model, algorithm, params, source, user_col, item_col, rating_col, device) "
-          "VALUES ($1, $2, COALESCE($3, '{}'), $4, $5, $6, $7, $8) RETURNING id",
+          "INSERT INTO rec.job_queue (model, algorithm, params, source, user_col, item_col, rating_col, device, args) "
+          "VALUES ($1, $2, COALESCE($3, '{}'), $4, $5, $6, $7, $8, "
+          "pg_catalog.jsonb_build_object('search_path', pg_catalog.current_setting('search_path'))) RETURNING id",
           8, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
     elog(ERROR, "pgrec: could not queue the job");
   bool isnull;

@@ -2,7 +2,7 @@
 -- Not wrapped in a transaction: the worker sees committed rows only.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(17);
+SELECT plan(18);
 
 DROP TABLE IF EXISTS nn_events, nn_items;
 CREATE TABLE nn_events AS
@@ -50,6 +50,17 @@ SELECT ok((SELECT count(*) FROM rec.training_curve('nn_seq')) BETWEEN 1 AND 4, '
 SELECT is((SELECT count(*) FROM rec.recommend('nn_seq', 5, 3)), 3::bigint, 'and it serves');
 SELECT throws_ok($$SELECT * FROM rec.explain('nn_seq', 5, 3)$$, '0A000', NULL, 'explain of a sequential model');
 
-SELECT rec.drop_model('nn_seq');
+-- The worker runs feature queries with the submitter's search_path.
+DROP SCHEMA IF EXISTS nn_s CASCADE;
+CREATE SCHEMA nn_s;
+CREATE TABLE nn_s.feats AS SELECT item_id, genre FROM nn_items;
+SET search_path = nn_s, public;
+SELECT rec.train_async('nn_tt', 'nn_events', 'user_id', 'item_id', algorithm => 'two_tower',
+                       item_features => 'SELECT item_id, genre FROM feats', params => '{"factors": 8, "epochs": 2}') AS job \gset
+RESET search_path;
+SELECT is(rec.wait(:job, '120 s'), 'succeeded', 'a two_tower job reads an unqualified feature table on the submitter''s path');
+
+SELECT rec.drop_model(m) FROM unnest(ARRAY['nn_seq', 'nn_tt']) m;
+DROP SCHEMA nn_s CASCADE;
 DROP TABLE nn_events, nn_items;
 SELECT * FROM finish();
