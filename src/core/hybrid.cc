@@ -145,7 +145,7 @@ Model make_hybrid(std::vector<HybridInput> inputs, const std::string& mix) {
   h.seen = merge_seen(h, item_maps);
   h.popularity.assign(static_cast<std::size_t>(h.items.size()), 0.0f);
   for (std::size_t p = 0; p < h.parts.size(); ++p) {
-    const std::vector<float>& pop = h.parts[p].model->popularity;
+    const Array<float>& pop = h.parts[p].model->popularity;
     for (std::size_t i = 0; i < pop.size(); ++i) {
       float& slot = h.popularity[static_cast<std::size_t>(item_maps[p][i])];
       slot = std::max(slot, pop[i]);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "array.h"
 #include "id_map.h"
 
 namespace pgrec {
@@ -12,8 +13,8 @@ struct Csr {
   std::int32_t rows = 0;
   std::int32_t cols = 0;
   std::vector<std::int64_t> offsets;  // rows + 1 entries
-  std::vector<std::int32_t> indices;  // column of each entry, ascending within a row
-  std::vector<float> values;          // value of each entry
+  Array<std::int32_t> indices;  // column of each entry, ascending within a row
+  Array<float> values;          // value of each entry
 
   std::int64_t nnz() const { return static_cast<std::int64_t>(indices.size()); }
   // Returns the transpose (columns become rows), indices ascending within each row.

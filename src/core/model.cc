@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "byte_io.h"
 #include "neumf.h"
@@ -75,8 +76,25 @@ void put_csr(ByteWriter& w, const Csr& m) {
   w.put_array(m.values.data(), m.values.size());
 }
 
-// Reads a sparse matrix written by put_csr, checking its shape, offsets and indices.
-Csr get_csr(ByteReader& r, std::int64_t rows, std::int64_t cols) {
+// Reads a length-prefixed array (of `expected` values; any number when expected < 0): a copy, or
+// with `keep` a view of the bytes when they are aligned for T.
+template <typename T>
+Array<T> get_array_in_place(ByteReader& r, std::int64_t expected, const std::shared_ptr<const void>& keep) {
+  if (!keep) return expected < 0 ? r.get_array<T>() : r.get_array<T>(static_cast<std::uint64_t>(expected));
+  ByteReader probe = r;
+  const auto n = probe.get<std::uint64_t>();
+  if ((expected >= 0 && n != static_cast<std::uint64_t>(expected)) || n > probe.remaining() / sizeof(T))
+    ByteReader::corrupt("array length");
+  const char* at = probe.get_span(n * sizeof(T));
+  if (reinterpret_cast<std::uintptr_t>(at) % alignof(T) != 0)
+    return expected < 0 ? r.get_array<T>() : r.get_array<T>(static_cast<std::uint64_t>(expected));
+  r = probe;
+  return Array<T>::view(reinterpret_cast<const T*>(at), n, keep);
+}
+
+// Reads a sparse matrix written by put_csr, checking its shape, offsets and indices (with `keep`,
+// indices and values are viewed in place where aligned).
+Csr get_csr(ByteReader& r, std::int64_t rows, std::int64_t cols, const std::shared_ptr<const void>& keep = nullptr) {
   Csr m;
   m.rows = r.get<std::int32_t>();
   m.cols = r.get<std::int32_t>();
@@ -84,14 +102,15 @@ Csr get_csr(ByteReader& r, std::int64_t rows, std::int64_t cols) {
   m.offsets = r.get_array<std::int64_t>();
   if (m.offsets.size() != static_cast<std::size_t>(rows) + 1 && !(rows == 0 && m.offsets.empty()))
     ByteReader::corrupt("sparse offsets");
-  m.indices = r.get_array<std::int32_t>();
-  m.values = r.get_array<float>(m.indices.size());
+  m.indices = get_array_in_place<std::int32_t>(r, -1, keep);
+  m.values = get_array_in_place<float>(r, static_cast<std::int64_t>(m.indices.size()), keep);
   if (!m.offsets.empty() &&
       (m.offsets.front() != 0 || m.offsets.back() != static_cast<std::int64_t>(m.indices.size())))
     ByteReader::corrupt("sparse offsets");
   for (std::size_t u = 0; u + 1 < m.offsets.size(); ++u)
     if (m.offsets[u] > m.offsets[u + 1]) ByteReader::corrupt("sparse offsets");
-  for (std::int32_t i : m.indices)
+  // Read through const: a view is never copied to be checked.
+  for (std::int32_t i : std::as_const(m.indices))
     if (i < 0 || i >= cols) ByteReader::corrupt("sparse index");
   return m;
 }
@@ -117,20 +136,20 @@ FactorStore get_factors(ByteReader& r, std::int64_t rows, std::int64_t cols, con
 }
 
 // Reads an IVF index and checks that it fits its model: every item in exactly one list.
-IvfIndex read_ivf(ByteReader& r, std::int64_t items, std::int64_t factors) {
+IvfIndex read_ivf(ByteReader& r, std::int64_t items, std::int64_t factors, const std::shared_ptr<const void>& keep) {
   IvfIndex index;
   index.centroids = get_matrix(r, -1, factors);
   const auto lists = static_cast<std::uint64_t>(index.centroids.rows());
   if (lists == 0) ByteReader::corrupt("ivf lists");
   index.offsets = r.get_array<std::int64_t>(lists + 1);
-  index.items = r.get_array<std::int32_t>(static_cast<std::uint64_t>(items));
+  index.items = get_array_in_place<std::int32_t>(r, items, keep);
   index.probes = r.get<std::int32_t>();
   if (index.probes < 1 || static_cast<std::uint64_t>(index.probes) > lists) ByteReader::corrupt("ivf probes");
   if (index.offsets.front() != 0 || index.offsets.back() != items) ByteReader::corrupt("ivf offsets");
   for (std::size_t l = 0; l + 1 < index.offsets.size(); ++l)
     if (index.offsets[l] > index.offsets[l + 1]) ByteReader::corrupt("ivf offsets");
   std::vector<char> listed(static_cast<std::size_t>(items), 0);
-  for (std::int32_t i : index.items) {
+  for (std::int32_t i : std::as_const(index.items)) {
     if (i < 0 || i >= items || listed[static_cast<std::size_t>(i)]) ByteReader::corrupt("ivf item");
     listed[static_cast<std::size_t>(i)] = 1;
   }
@@ -172,10 +191,18 @@ void link_hybrid_parts(Model& h) {
   }
 }
 
+const std::vector<float>& Model::norms() const {
+  if (!item_norms_ready) {
+    item_norms.resize(static_cast<std::size_t>(item_factors.rows()));
+    for (Eigen::Index i = 0; i < item_factors.rows(); ++i)
+      item_norms[static_cast<std::size_t>(i)] = item_factors.row(i).norm();
+    item_norms_ready = true;
+  }
+  return item_norms;
+}
+
 void Model::prepare() {
-  item_norms.resize(static_cast<std::size_t>(item_factors.rows()));
-  for (Eigen::Index i = 0; i < item_factors.rows(); ++i)
-    item_norms[static_cast<std::size_t>(i)] = item_factors.row(i).norm();
+  item_norms_ready = false;
   item_gram_ready = false;
   seen_by_item_ready = false;
   if (kind == ModelKind::NeuralMf) neumf_prepare(*this);
@@ -297,15 +324,15 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid, const st
   const bool user_factors = m.kind == ModelKind::Factors || m.kind == ModelKind::NeuralMf;
   m.user_factors = get_factors(r, user_factors ? n_users : 0, -1, keep);
   m.item_factors = get_factors(r, has_item_factors(m.kind) ? n_items : 0, m.user_factors.cols(), keep);
-  m.seen = get_csr(r, n_users, n_items);
+  m.seen = get_csr(r, n_users, n_items, keep);
   const std::int64_t nb = m.kind == ModelKind::ItemNeighbors ? n_items : m.kind == ModelKind::UserNeighbors ? n_users : 0;
-  m.neighbors = get_csr(r, nb, nb);
+  m.neighbors = get_csr(r, nb, nb, keep);
   m.item_scores = r.get_array<float>(m.kind == ModelKind::ItemScores ? static_cast<std::uint64_t>(n_items) : 0);
   if (m.fixed_user_columns < 0 || m.fixed_user_columns > m.item_factors.cols()) ByteReader::corrupt("fixed columns");
-  m.popularity = r.get_array<float>(static_cast<std::uint64_t>(n_items));
+  m.popularity = get_array_in_place<float>(r, n_items, keep);
   if (flags & kFlagIvf) {
     if (m.kind != ModelKind::Factors) ByteReader::corrupt("ivf index on a model without factors");
-    m.ivf = read_ivf(r, n_items, m.item_factors.cols());
+    m.ivf = read_ivf(r, n_items, m.item_factors.cols(), keep);
   }
   if (((flags & kFlagNet) != 0) != has_net(m.kind)) ByteReader::corrupt("network section");
   if (flags & kFlagNet) m.net = get_net(r, n_users, n_items);

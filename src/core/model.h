@@ -76,7 +76,7 @@ struct Model;
 struct IvfIndex {
   FactorMatrix centroids;              // lists x factors
   std::vector<std::int64_t> offsets;   // lists + 1: list l holds items[offsets[l], offsets[l + 1])
-  std::vector<std::int32_t> items;     // item indices, list by list
+  Array<std::int32_t> items;           // item indices, list by list
   std::int32_t probes = 1;             // lists to scan for the recall the index was calibrated to
   bool empty() const { return centroids.rows() == 0; }
   std::int32_t lists() const { return static_cast<std::int32_t>(centroids.rows()); }
@@ -110,7 +110,7 @@ struct Model {
   float fold_in_alpha = 1.0f;        // implicit confidence 1 + alpha * value
   std::int32_t fixed_user_columns = 0;  // trailing user columns that are constant 1 (biases)
   Csr seen;                   // users x items of the training data
-  std::vector<float> popularity;  // training interactions per item
+  Array<float> popularity;    // training interactions per item
   // Factors models of large catalogs: the approximate-search index (empty when not built).
   IvfIndex ivf;
   // Hybrid models: the parts (each a complete model, stored inside this one) and how they mix.
@@ -119,8 +119,9 @@ struct Model {
   // Sequence and NeuralMf models: the network's weights (and the users' training sequences).
   NeuralNet net;
 
-  // Derived when loaded, not stored.
-  std::vector<float> item_norms;
+  // Derived, not stored: the item factors' norms, computed on first use (similar items).
+  mutable std::vector<float> item_norms;
+  mutable bool item_norms_ready = false;
   // NeuralMf models: every item's input to the MLP's first hidden layer.
   Eigen::MatrixXf item_hidden;
   // Implicit Factors models: Y^T Y over the free columns, computed on first fold-in.
@@ -133,6 +134,8 @@ struct Model {
   // Computes the derived fields (and forgets the lazily built ones).
   void prepare();
   std::int32_t factors() const { return static_cast<std::int32_t>(item_factors.cols()); }
+  // The norm of every item's factors (computed once, on first use; call from one thread).
+  const std::vector<float>& norms() const;
   // The number of items the model ranks (every model keeps each item's popularity).
   std::int32_t n_items() const { return static_cast<std::int32_t>(popularity.size()); }
 };

@@ -63,7 +63,7 @@ void ItemFilter::apply(float* scores, std::int32_t n) const {
 std::vector<Scored> popular(const Model& model, std::int32_t k, const ItemFilter* filter) {
   if (filter == nullptr || filter->empty())
     return top_k(model.popularity.data(), static_cast<std::int32_t>(model.popularity.size()), k);
-  std::vector<float> scores = model.popularity;
+  std::vector<float> scores = model.popularity.to_vector();
   filter->apply(scores.data(), static_cast<std::int32_t>(scores.size()));
   return top_k(scores.data(), static_cast<std::int32_t>(scores.size()), k);
 }
@@ -268,9 +268,10 @@ void item_similarities(const Model& model, std::int32_t item, float* out) {
       // Cosine of the item embeddings (both NeuMF branches for neumf).
       Eigen::Map<Eigen::VectorXf> scores(out, n);
       scores.noalias() = model.item_factors * model.item_factors.row(item).transpose();
-      const float self = model.item_norms[static_cast<std::size_t>(item)];
+      const std::vector<float>& norms = model.norms();
+      const float self = norms[static_cast<std::size_t>(item)];
       for (std::int32_t i = 0; i < n; ++i) {
-        const float denom = self * model.item_norms[static_cast<std::size_t>(i)];
+        const float denom = self * norms[static_cast<std::size_t>(i)];
         out[i] = denom > 0 ? out[i] / denom : 0.0f;
       }
       return;

@@ -243,7 +243,7 @@ class SequenceTrainer : public NeuralTrainer {
     kept.offsets.assign(1, 0);
     for (std::int32_t u = 0; u < seq.rows; ++u) {
       const std::int64_t lo = std::max(seq.offsets[u], seq.offsets[u + 1] - params_.max_len);
-      kept.indices.insert(kept.indices.end(), seq.indices.begin() + lo, seq.indices.begin() + seq.offsets[u + 1]);
+      kept.indices.append(seq.indices.begin() + lo, seq.indices.begin() + seq.offsets[u + 1]);
       kept.offsets.push_back(static_cast<std::int64_t>(kept.indices.size()));
     }
     kept.values.assign(kept.indices.size(), 1.0f);

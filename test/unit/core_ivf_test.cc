@@ -69,7 +69,7 @@ TEST(Ivf, EveryItemInExactlyOneList) {
   CancelToken token;
   m.ivf = build_ivf(m.item_factors, 0, 2, token);
   EXPECT_EQ(m.ivf.lists(), 55);  // about sqrt(3000)
-  std::vector<std::int32_t> items = m.ivf.items;
+  std::vector<std::int32_t> items = m.ivf.items.to_vector();
   std::sort(items.begin(), items.end());
   for (std::int32_t i = 0; i < 3000; ++i) ASSERT_EQ(items[static_cast<std::size_t>(i)], i);
   // Deterministic: the same seed and threads give the same lists.

@@ -1,6 +1,8 @@
 // The model format round-trips and rejects corrupt, truncated and foreign bytes.
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "als.h"
 #include "planted.h"
 
@@ -128,11 +130,24 @@ TEST(ModelFormat, ReadsInPlaceWithViewsOfAlignedFactors) {
     EXPECT_EQ(items >= base && items < base + bytes.size(), aligned) << "pad " << pad;
     EXPECT_TRUE(back.item_factors == m.item_factors);
     EXPECT_TRUE(back.user_factors == m.user_factors);
+    // So are the seen items and the popularity, which lie 4-aligned when the factors do.
+    const auto inside = [&](const void* p) { return p >= base && p < base + bytes.size(); };
+    EXPECT_EQ(inside(std::as_const(back).seen.indices.data()), aligned) << "pad " << pad;
+    EXPECT_EQ(inside(std::as_const(back).seen.values.data()), aligned) << "pad " << pad;
+    EXPECT_EQ(inside(std::as_const(back).popularity.data()), aligned) << "pad " << pad;
+    EXPECT_TRUE(back.seen.indices == m.seen.indices);
+    EXPECT_TRUE(back.seen.values == m.seen.values);
+    EXPECT_TRUE(back.popularity == m.popularity);
     // A copy of the model shares the view and keeps the bytes alive.
     Model copy = back;
     buffer.reset();
     back = Model();
     EXPECT_TRUE(copy.item_factors == m.item_factors);
+    EXPECT_TRUE(copy.seen.indices == m.seen.indices);
+    // Changing a view copies it first; the bytes it viewed stay as they were.
+    Model changed = copy;
+    changed.popularity[0] += 1.0f;
+    EXPECT_NE(changed.popularity[0], copy.popularity[0]);
     for (std::int32_t u = 0; u < 3; ++u) EXPECT_EQ(recommend(copy, u, 3, true)[0].index, recommend(m, u, 3, true)[0].index);
   }
 }
