@@ -47,6 +47,8 @@ NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector
     if (p.time_col.empty())
       invalid_parameter(algorithm + " learns from the order of each user's rows: give time_col, the column that orders them");
     p.max_len = static_cast<std::int32_t>(r.integer("max_len", 50, 1, 1000));
+    p.loss = r.choice("loss", "auto", {"auto", "full", "sampled"});
+    p.sampled = static_cast<std::int32_t>(r.integer("sampled", 512, 1, 1000000));
     if (algorithm == "sasrec") {
       p.blocks = static_cast<std::int32_t>(r.integer("blocks", 2, 1, 16));
       p.heads = static_cast<std::int32_t>(r.integer("heads", 1, 1, 64));
@@ -70,6 +72,11 @@ NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector
   return p;
 }
 
+bool NeuralParams::sampled_loss(std::int64_t n_items) const {
+  if (loss != "auto") return loss == "sampled";
+  return static_cast<double>(batch_size) * max_len * static_cast<double>(n_items) > static_cast<double>(1 << 27);
+}
+
 std::string NeuralParams::to_json() const {
   std::ostringstream out;
   out.precision(17);
@@ -78,7 +85,8 @@ std::string NeuralParams::to_json() const {
       << ", \"dropout\": " << dropout << ", \"patience\": " << patience
       << ", \"validation\": " << (validation ? "true" : "false") << ", \"seed\": " << seed;
   if (sequential()) {
-    out << ", \"time_col\": " << json_string(time_col) << ", \"max_len\": " << max_len;
+    out << ", \"time_col\": " << json_string(time_col) << ", \"max_len\": " << max_len << ", \"loss\": \"" << loss
+        << "\", \"sampled\": " << sampled;
     if (algorithm == "sasrec") out << ", \"blocks\": " << blocks << ", \"heads\": " << heads;
   } else if (algorithm == "neumf") {
     out << ", \"mlp_factors\": " << mlp_factors << ", \"mlp_layers\": " << mlp_layers

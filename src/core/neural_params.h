@@ -25,6 +25,8 @@ struct NeuralParams {
   std::int32_t max_len = 50;       // the most recent items a sequence is read over
   std::int32_t blocks = 2;         // sasrec: transformer blocks
   std::int32_t heads = 1;          // sasrec: attention heads (must divide factors)
+  std::string loss = "auto";       // full (softmax over every item) | sampled | auto
+  std::int32_t sampled = 512;      // sampled loss: negatives shared by a batch
   // neumf.
   std::int32_t mlp_factors = 32;   // the MLP branch's embedding width
   std::int32_t mlp_layers = 3;     // hidden layers, halving from 2 * mlp_factors
@@ -36,6 +38,9 @@ struct NeuralParams {
   double id_dropout = 0.5;         // chance a training item is seen by its features alone
 
   bool sequential() const { return algorithm == "sasrec" || algorithm == "gru4rec"; }
+  // Whether a sequential model over n_items trains with the sampled loss ("auto": when the full
+  // softmax's logits of one batch would pass 2^27 floats, 512 MB).
+  bool sampled_loss(std::int64_t n_items) const;
   // Reads and checks the parameters of a neural `algorithm`; 22023 on anything wrong.
   static NeuralParams parse(const std::string& algorithm, const std::vector<Param>& params);
   // Writes the effective parameters as a JSON object.

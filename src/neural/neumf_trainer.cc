@@ -113,7 +113,8 @@ class NeuMfTrainer : public NeuralTrainer {
     const std::int64_t n_items = by_user.cols;
     const Tensor all_items = torch::arange(n_items, torch::TensorOptions().dtype(torch::kInt64).device(device_));
     // Every (user, item) pair runs through the MLP: few users per block.
-    return validate_held_out(by_user, split_, 32, device_, token, [&](const Tensor& users) {
+    return validate_held_out(by_user, split_, validation_block(n_items, 2 * params_.mlp_factors, 32), device_, token,
+                             [&](const Tensor& users) {
       const std::int64_t rows = users.size(0);
       return net_->forward(users.repeat_interleave(n_items), all_items.repeat({rows})).view({rows, n_items});
     });

@@ -45,6 +45,13 @@ std::vector<std::int32_t> hold_out_one(const Csr& by_user, std::uint64_t seed);
 double ndcg_of_targets(const torch::Tensor& scores, const std::vector<std::int64_t>& skip_rows,
                        const std::vector<std::int64_t>& skip_cols, const std::vector<std::int64_t>& targets);
 
+// Users scored per validation block: up to `most`, fewer for large catalogs, so that a block's
+// scores (users x items x `floats_per_item`) stay near 2^25 floats (128 MB).
+inline std::size_t validation_block(std::int64_t n_items, std::int64_t floats_per_item, std::size_t most) {
+  const std::int64_t fit = (std::int64_t{1} << 25) / std::max<std::int64_t>(1, n_items * floats_per_item);
+  return static_cast<std::size_t>(std::clamp<std::int64_t>(fit, 1, static_cast<std::int64_t>(most)));
+}
+
 // The interactions trained on (every one but the held-out ones) and the users with one held out
 // (a shuffled sample of at most 2000, for validation).
 struct HeldOutSplit {

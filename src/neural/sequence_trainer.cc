@@ -2,6 +2,7 @@
 // next-item prediction with a full softmax (cross-entropy over every item) at every position.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "neural_factories.h"
@@ -151,6 +152,7 @@ class SequenceTrainer : public NeuralTrainer {
     }
     std::shuffle(valid_users_.begin(), valid_users_.end(), rng_);
     if (valid_users_.size() > 2000) valid_users_.resize(2000);
+    sampled_ = params_.sampled_loss(in_.data.by_item.rows);
     net_ = std::make_shared<SequenceNet>(params_, in_.data.by_item.rows);
     net_->to(device_);
     make_optimizer();
@@ -181,8 +183,9 @@ class SequenceTrainer : public NeuralTrainer {
       const Tensor y = index_tensor(targets, device_);
       const Tensor mask = y.ne(0);
       const Tensor h = net_->forward(x).reshape({rows * len, -1}).index({mask});
-      const Tensor logits = torch::matmul(h, net_->item_weights().t());
-      const Tensor loss = torch::nn::functional::cross_entropy(logits, y.index({mask}) - 1);
+      const Tensor target = y.index({mask}) - 1;
+      const Tensor loss = sampled_ ? sampled_loss(h, target) : torch::nn::functional::cross_entropy(
+                                                                   torch::matmul(h, net_->item_weights().t()), target);
       optimizer_->zero_grad();
       loss.backward();
       optimizer_->step();
@@ -197,9 +200,10 @@ class SequenceTrainer : public NeuralTrainer {
     const std::int64_t len = params_.max_len;
     const Csr& seq = in_.sequences;
     double sum = 0;
-    for (std::size_t first = 0; first < valid_users_.size(); first += 256) {
+    const std::size_t block = validation_block(in_.data.by_item.rows, 1, 256);
+    for (std::size_t first = 0; first < valid_users_.size(); first += block) {
       token.check();
-      const std::size_t last = std::min(valid_users_.size(), first + 256);
+      const std::size_t last = std::min(valid_users_.size(), first + block);
       const auto rows = static_cast<std::int64_t>(last - first);
       std::vector<std::int64_t> inputs(static_cast<std::size_t>(rows * len), 0), targets, skip_rows, skip_cols;
       for (std::size_t j = first; j < last; ++j) {
@@ -223,6 +227,20 @@ class SequenceTrainer : public NeuralTrainer {
 
   bool has_validation() const override { return !valid_users_.empty(); }
   torch::nn::Module& network() override { return *net_; }
+
+  // Softmax over each position's next item and `sampled` items drawn uniformly, shared by the
+  // batch (a drawn item equal to the position's target is masked out). Uniform draws need no
+  // log-probability correction.
+  Tensor sampled_loss(const Tensor& h, const Tensor& target) {
+    const std::int64_t n_items = in_.data.by_item.rows;
+    const Tensor negatives = torch::randint(n_items, {params_.sampled}, torch::TensorOptions().dtype(torch::kInt64).device(device_));
+    const Tensor weights = net_->item_weights();
+    const Tensor positive = (h * weights.index_select(0, target)).sum(1, true);
+    Tensor negative = torch::matmul(h, weights.index_select(0, negatives).t());
+    negative = negative.masked_fill(negatives.unsqueeze(0).eq(target.unsqueeze(1)), -std::numeric_limits<float>::infinity());
+    const Tensor logits = torch::cat({positive, negative}, 1);
+    return torch::nn::functional::cross_entropy(logits, torch::zeros({h.size(0)}, target.options()));
+  }
 
   Model export_model() override {
     Model m;
@@ -259,6 +277,7 @@ class SequenceTrainer : public NeuralTrainer {
   std::vector<Window> windows_;
   std::vector<std::int32_t> valid_users_;
   std::shared_ptr<SequenceNet> net_;
+  bool sampled_ = false;
 };
 
 }  // namespace

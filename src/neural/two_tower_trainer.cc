@@ -161,7 +161,7 @@ class TwoTowerTrainer : public NeuralTrainer {
 
   double validate(CancelToken& token) override {
     const auto [users, items] = embed_all();
-    return validate_held_out(in_.data.by_user, split_, 256, device_, token,
+    return validate_held_out(in_.data.by_user, split_, validation_block(in_.data.by_user.cols, 1, 256), device_, token,
                              [&](const Tensor& ids) { return torch::matmul(users.index_select(0, ids), items.t()); });
   }
 
