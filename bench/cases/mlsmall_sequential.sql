@@ -10,5 +10,6 @@ FROM (VALUES ('popularity (count)', 'popularity', '{}'),
              ('als implicit, 64 f, 15 it', 'als', '{"factors": 64, "iterations": 15}'),
              ('neumf, 32 + 32 f, 3 MLP layers, 4 negatives', 'neumf', '{"epochs": 20}'),
              ('gru4rec, 64 f, max_len 50, full softmax', 'gru4rec', '{"time_col": "ts", "epochs": 40, "patience": 5}'),
-             ('sasrec, 64 f, 2 blocks, max_len 50, full softmax', 'sasrec', '{"time_col": "ts", "epochs": 40, "patience": 5}')) v(label, algorithm, params);
+             ('sasrec, 64 f, 2 blocks, max_len 50, full softmax', 'sasrec', '{"time_col": "ts", "epochs": 40, "patience": 5}'),
+             ('sasrec, as above, sampled softmax (512 shared negatives by popularity, logQ-corrected), up to 100 epochs', 'sasrec', '{"time_col": "ts", "epochs": 100, "patience": 8, "loss": "sampled"}')) v(label, algorithm, params);
 DROP TABLE mllo_train, mllo_test;

@@ -153,6 +153,13 @@ class SequenceTrainer : public NeuralTrainer {
     std::shuffle(valid_users_.begin(), valid_users_.end(), rng_);
     if (valid_users_.size() > 2000) valid_users_.resize(2000);
     sampled_ = params_.sampled_loss(in_.data.by_item.rows);
+    if (sampled_) {
+      // Draws follow popularity (plus one, so every item can be drawn).
+      std::vector<float> counts = row_counts(in_.data.by_item);
+      for (float& c : counts) c += 1.0f;
+      draw_ = torch::from_blob(counts.data(), {static_cast<std::int64_t>(counts.size())}).clone().to(device_);
+      draw_ = draw_ / draw_.sum();
+    }
     net_ = std::make_shared<SequenceNet>(params_, in_.data.by_item.rows);
     net_->to(device_);
     make_optimizer();
@@ -228,15 +235,15 @@ class SequenceTrainer : public NeuralTrainer {
   bool has_validation() const override { return !valid_users_.empty(); }
   torch::nn::Module& network() override { return *net_; }
 
-  // Softmax over each position's next item and `sampled` items drawn uniformly, shared by the
-  // batch (a drawn item equal to the position's target is masked out). Uniform draws need no
-  // log-probability correction.
+  // Softmax over each position's next item and `sampled` items drawn in proportion to their
+  // popularity, shared by the batch, every logit corrected by the log of its expected draws
+  // (sampled softmax, Jean et al. 2015); a draw equal to the position's target is masked out.
   Tensor sampled_loss(const Tensor& h, const Tensor& target) {
-    const std::int64_t n_items = in_.data.by_item.rows;
-    const Tensor negatives = torch::randint(n_items, {params_.sampled}, torch::TensorOptions().dtype(torch::kInt64).device(device_));
+    const Tensor negatives = torch::multinomial(draw_, params_.sampled, /*replacement=*/true);
     const Tensor weights = net_->item_weights();
-    const Tensor positive = (h * weights.index_select(0, target)).sum(1, true);
-    Tensor negative = torch::matmul(h, weights.index_select(0, negatives).t());
+    const Tensor log_q = torch::log(draw_ * static_cast<double>(params_.sampled));
+    const Tensor positive = (h * weights.index_select(0, target)).sum(1, true) - log_q.index_select(0, target).unsqueeze(1);
+    Tensor negative = torch::matmul(h, weights.index_select(0, negatives).t()) - log_q.index_select(0, negatives).unsqueeze(0);
     negative = negative.masked_fill(negatives.unsqueeze(0).eq(target.unsqueeze(1)), -std::numeric_limits<float>::infinity());
     const Tensor logits = torch::cat({positive, negative}, 1);
     return torch::nn::functional::cross_entropy(logits, torch::zeros({h.size(0)}, target.options()));
@@ -278,6 +285,7 @@ class SequenceTrainer : public NeuralTrainer {
   std::vector<std::int32_t> valid_users_;
   std::shared_ptr<SequenceNet> net_;
   bool sampled_ = false;
+  Tensor draw_;  // the sampled loss's draw probability of every item
 };
 
 }  // namespace
