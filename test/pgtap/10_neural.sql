@@ -2,7 +2,7 @@
 -- Not wrapped in a transaction: the worker sees committed rows only.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(18);
+SELECT plan(19);
 
 DROP TABLE IF EXISTS nn_events, nn_items;
 CREATE TABLE nn_events AS
@@ -38,6 +38,11 @@ SELECT throws_ok($$SELECT rec.train('nn_bad', 'nn_events', 'user_id', 'item_id',
                  '22023', 'unknown parameter "max_len" for algorithm neumf', 'a sequential key on neumf');
 SELECT throws_ok($$SELECT rec.train_agg('gru4rec', user_id, item_id) FROM nn_events$$, '0A000', NULL,
                  'train_agg of a neural family');
+SET statement_timeout = '300ms';
+SELECT throws_ok($$SELECT rec.train('nn_bad', 'nn_events', 'user_id', 'item_id', algorithm => 'sasrec', time_col => 'ts',
+                                    params => '{"epochs": 10000, "patience": 0, "factors": 8}')$$,
+                 '57014', NULL, 'statement_timeout stops a LibTorch training');
+RESET statement_timeout;
 SELECT is((SELECT count(*) FROM rec.models WHERE model = 'nn_bad'), 0::bigint, 'nothing was stored');
 
 -- A background job trains a sequential model (time_col travels in the job's params).
