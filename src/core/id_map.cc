@@ -70,16 +70,17 @@ void IdMap::ensure_index() const {
   indexed_ = true;
 }
 
-IdMap IdMap::from_ints(std::vector<std::int64_t> ids, bool index_now) {
+IdMap IdMap::from_ints(Array<std::int64_t> ids, bool index_now) {
   IdMap map(IdKind::Int);
   if (!index_now) {
     map.ints_ = std::move(ids);
     map.indexed_ = false;
     return map;
   }
-  map.int_index_.reserve(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    if (!map.int_index_.emplace(ids[i], static_cast<std::int32_t>(i)).second)
+  const Array<std::int64_t>& read = ids;  // const: a view is not copied to be indexed
+  map.int_index_.reserve(read.size());
+  for (std::size_t i = 0; i < read.size(); ++i)
+    if (!map.int_index_.emplace(read[i], static_cast<std::int32_t>(i)).second)
       bad_data("model data is corrupt: duplicate id");
   map.ints_ = std::move(ids);
   return map;

@@ -1,5 +1,6 @@
 // Maps external user/item ids (integers or strings) to dense indices and back.
 #pragma once
+#include "array.h"
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -46,19 +47,20 @@ class IdMap {
   // Returns the id at `index` as text, whatever the kind.
   std::string to_string(std::int32_t index) const;
 
-  const std::vector<std::int64_t>& ints() const { return ints_; }
+  const Array<std::int64_t>& ints() const { return ints_; }
   const std::vector<std::string>& texts() const { return texts_; }
 
   // Rebuilds a map from stored ids (used when loading a model); duplicates are corrupt data.
   // Ids checked before (a mapped model file) may skip the index, which is then built on first use.
-  static IdMap from_ints(std::vector<std::int64_t> ids, bool index_now = true);
+  // Integer ids may be a view of the mapped bytes (see Array).
+  static IdMap from_ints(Array<std::int64_t> ids, bool index_now = true);
   static IdMap from_texts(std::vector<std::string> ids, bool index_now = true);
 
  private:
   // Builds the lookup index of a map loaded without one.
   void ensure_index() const;
   IdKind kind_;
-  std::vector<std::int64_t> ints_;
+  Array<std::int64_t> ints_;
   std::vector<std::string> texts_;
   mutable std::unordered_map<std::int64_t, std::int32_t> int_index_;
   mutable std::unordered_map<std::string, std::int32_t> text_index_;

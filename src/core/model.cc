@@ -36,10 +36,16 @@ void put_ids(ByteWriter& w, const IdMap& ids) {
   }
 }
 
-// Reads an id map written by put_ids (checked and indexed unless `lazy`: then indexed on first use).
-IdMap get_ids(ByteReader& r, bool lazy = false) {
+template <typename T>
+Array<T> get_array_in_place(ByteReader& r, std::int64_t expected, const std::shared_ptr<const void>& keep);
+
+// Reads an id map written by put_ids (checked and indexed unless `keep` is given: then the bytes
+// were checked before, integer ids are viewed in place where aligned, and the map is indexed on
+// first use).
+IdMap get_ids(ByteReader& r, const std::shared_ptr<const void>& keep = nullptr) {
+  const bool lazy = keep != nullptr;
   const auto kind = r.get<std::uint8_t>();
-  if (kind == static_cast<std::uint8_t>(IdKind::Int)) return IdMap::from_ints(r.get_array<std::int64_t>(), !lazy);
+  if (kind == static_cast<std::uint8_t>(IdKind::Int)) return IdMap::from_ints(get_array_in_place<std::int64_t>(r, -1, keep), !lazy);
   if (kind != static_cast<std::uint8_t>(IdKind::Text)) ByteReader::corrupt("id kind");
   const auto n = r.get<std::uint64_t>();
   std::vector<std::string> texts;
@@ -266,6 +272,18 @@ Model deserialize_model_in_place(const char* data, std::size_t size, std::shared
   return read_model(data, size, true, keep);
 }
 
+std::size_t item_ids_data_offset(const char* data, std::size_t size) {
+  if (size < kHeaderSize) bad_data("model data is not a pgrec model");
+  ByteReader r(data + kHeaderSize, size - kHeaderSize);
+  r.get<std::uint8_t>();
+  r.get_string();
+  r.get<std::uint8_t>();
+  for (int s = 0; s < 3; ++s) r.get_string();
+  get_ids(r);
+  if (r.get<std::uint8_t>() != static_cast<std::uint8_t>(IdKind::Int)) return 0;
+  return size - r.remaining() + sizeof(std::uint64_t);  // after the array's length
+}
+
 std::size_t factor_data_offset(const char* data, std::size_t size) {
   if (size < kHeaderSize) bad_data("model data is not a pgrec model");
   ByteReader r(data + kHeaderSize, size - kHeaderSize);
@@ -314,7 +332,7 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid, const st
   m.params_json = r.get_string();
   // Checked bytes (a mapped file) index their items only when an item is looked up.
   m.users = get_ids(r);
-  m.items = get_ids(r, keep != nullptr);
+  m.items = get_ids(r, keep);
   m.global_mean = r.get<float>();
   m.fold_in_reg = r.get<float>();
   m.fold_in_alpha = r.get<float>();

@@ -100,7 +100,7 @@ std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* heade
   const std::size_t blob = kModelHeaderBytes + payload;
   void* base = MAP_FAILED;
   if (fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) >= kFilePrefix + blob &&
-      static_cast<std::uint64_t>(st.st_size) <= kFilePrefix + 3 + blob)
+      static_cast<std::uint64_t>(st.st_size) <= kFilePrefix + 7 + blob)
     base = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
   close(fd);
   if (base == MAP_FAILED) {
@@ -112,7 +112,7 @@ std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* heade
   std::uint32_t pad;
   std::memcpy(&pad, bytes + 8, sizeof pad);
   // The file must hold exactly the stored bytes (same header) after its prefix and pad.
-  if (std::memcmp(bytes, kFileMagic, sizeof kFileMagic) != 0 || pad > 3 || kFilePrefix + pad + blob != length ||
+  if (std::memcmp(bytes, kFileMagic, sizeof kFileMagic) != 0 || pad > 7 || kFilePrefix + pad + blob != length ||
       std::memcmp(bytes + kFilePrefix + pad, header, kModelHeaderBytes) != 0) {
     munmap(base, length);
     unlink(path);
@@ -134,10 +134,18 @@ std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* heade
 
 void write_model_file(std::int64_t version_id, const char* bytes, std::size_t size, bool transactional) {
   if (size < kModelHeaderBytes) return;
-  std::size_t offset = 0;
-  PGREC_CXX(offset = pgrec::factor_data_offset(bytes, size));
-  // Place the factors' floats on a 4-byte boundary of the (page-aligned) mapping.
-  const std::uint32_t pad = static_cast<std::uint32_t>((4 - (kFilePrefix + offset) % 4) % 4);
+  std::size_t offset = 0, ids = 0;
+  PGREC_CXX({
+    offset = pgrec::factor_data_offset(bytes, size);
+    ids = pgrec::item_ids_data_offset(bytes, size);
+  });
+  // Place the factors' floats on a 4-byte boundary of the (page-aligned) mapping, and integer item
+  // ids on an 8-byte one when that keeps the factors aligned (it does: see item_ids_data_offset).
+  std::uint32_t pad = static_cast<std::uint32_t>((4 - (kFilePrefix + offset) % 4) % 4);
+  if (ids > 0) {
+    const auto ids_pad = static_cast<std::uint32_t>((8 - (kFilePrefix + ids) % 8) % 8);
+    if ((kFilePrefix + ids_pad + offset) % 4 == 0) pad = ids_pad;
+  }
   if (MakePGDirectory(files_dir()) != 0 && errno != EEXIST) {
     ereport(WARNING, (errmsg("pgrec: could not create \"%s\": %m", files_dir())));
     return;
@@ -149,7 +157,7 @@ void write_model_file(std::int64_t version_id, const char* bytes, std::size_t si
     ereport(WARNING, (errmsg("pgrec: could not write \"%s\": %m", temp)));
     return;
   }
-  char prefix[kFilePrefix + 3] = {};
+  char prefix[kFilePrefix + 7] = {};
   std::memcpy(prefix, kFileMagic, sizeof kFileMagic);
   std::memcpy(prefix + 8, &pad, sizeof pad);
   const bool ok = write_all(fd, prefix, kFilePrefix + pad) && write_all(fd, bytes, size);

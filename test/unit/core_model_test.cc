@@ -151,3 +151,26 @@ TEST(ModelFormat, ReadsInPlaceWithViewsOfAlignedFactors) {
     for (std::int32_t u = 0; u < 3; ++u) EXPECT_EQ(recommend(copy, u, 3, true)[0].index, recommend(m, u, 3, true)[0].index);
   }
 }
+
+TEST(ModelFormat, ViewsIntegerItemIdsWhenEightAligned) {
+  const Model m = small_model(IdKind::Int);
+  const std::string bytes = serialize_model(m);
+  const std::size_t ids = item_ids_data_offset(bytes.data(), bytes.size());
+  const std::size_t factors = factor_data_offset(bytes.data(), bytes.size());
+  ASSERT_GT(ids, 0u);
+  EXPECT_EQ(ids % 4, factors % 4);  // one pad aligns both (model files rely on it)
+  EXPECT_EQ(item_ids_data_offset(serialize_model(small_model(IdKind::Text)).data(), bytes.size()), 0u);
+  for (std::size_t pad = 0; pad < 8; ++pad) {
+    auto buffer = std::make_shared<std::vector<char>>(bytes.size() + 32);
+    char* base = buffer->data() + (16 - reinterpret_cast<std::uintptr_t>(buffer->data()) % 16) % 16 + pad;
+    std::memcpy(base, bytes.data(), bytes.size());
+    const Model back = deserialize_model_in_place(base, bytes.size(), buffer);
+    const char* at = reinterpret_cast<const char*>(back.items.ints().data());
+    const bool aligned = (reinterpret_cast<std::uintptr_t>(base) + ids) % 8 == 0;
+    EXPECT_EQ(at >= base && at < base + bytes.size(), aligned) << "pad " << pad;
+    for (std::int32_t i = 0; i < static_cast<std::int32_t>(m.items.size()); ++i) {
+      EXPECT_EQ(back.items.int_at(i), m.items.int_at(i));
+      EXPECT_EQ(back.items.find(IdRef::of(m.items.int_at(i))), i);
+    }
+  }
+}
