@@ -1,5 +1,6 @@
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "torch_module.h"
@@ -19,6 +20,9 @@ const TorchModule* torch_module(const char** why) {
     tried = true;
     char path[MAXPGPATH];
     snprintf(path, sizeof path, "%s/pgrec_torch.so", pkglib_path);
+    // OpenMP threads that spin while idle steal the core other backends need; libgomp reads this
+    // when the module loads it (a setting of the server's environment wins).
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
     void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* e = dlerror();
