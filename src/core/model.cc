@@ -272,25 +272,30 @@ Model deserialize_model_in_place(const char* data, std::size_t size, std::shared
   return read_model(data, size, true, keep);
 }
 
-std::size_t item_ids_data_offset(const char* data, std::size_t size) {
+namespace {
+
+// A reader of bytes written by serialize_model, placed at the user id map.
+ByteReader reader_at_ids(const char* data, std::size_t size) {
   if (size < kHeaderSize) bad_data("model data is not a pgrec model");
   ByteReader r(data + kHeaderSize, size - kHeaderSize);
   r.get<std::uint8_t>();
   r.get_string();
   r.get<std::uint8_t>();
   for (int s = 0; s < 3; ++s) r.get_string();
+  return r;
+}
+
+}  // namespace
+
+std::size_t item_ids_data_offset(const char* data, std::size_t size) {
+  ByteReader r = reader_at_ids(data, size);
   get_ids(r);
   if (r.get<std::uint8_t>() != static_cast<std::uint8_t>(IdKind::Int)) return 0;
   return size - r.remaining() + sizeof(std::uint64_t);  // after the array's length
 }
 
 std::size_t factor_data_offset(const char* data, std::size_t size) {
-  if (size < kHeaderSize) bad_data("model data is not a pgrec model");
-  ByteReader r(data + kHeaderSize, size - kHeaderSize);
-  r.get<std::uint8_t>();
-  r.get_string();
-  r.get<std::uint8_t>();
-  for (int s = 0; s < 3; ++s) r.get_string();
+  ByteReader r = reader_at_ids(data, size);
   get_ids(r);
   get_ids(r);
   for (int f = 0; f < 3; ++f) r.get<float>();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "als.h"
 #include "neural_factories.h"
 #include "neural_trainer.h"
 
@@ -124,11 +125,10 @@ class NeuMfTrainer : public NeuralTrainer {
   torch::nn::Module& network() override { return *net_; }
 
   Model export_model() override {
-    Model m;
+    Model m = make_factor_model(params_.algorithm, false, std::move(in_.data), 0.0f,
+                                to_matrix(torch::cat({net_->p_gmf->weight, net_->p_mlp->weight}, 1)),
+                                to_matrix(torch::cat({net_->q_gmf->weight, net_->q_mlp->weight}, 1)), "", "");
     m.kind = ModelKind::NeuralMf;
-    m.explicit_ratings = false;
-    m.user_factors = to_matrix(torch::cat({net_->p_gmf->weight, net_->p_mlp->weight}, 1));
-    m.item_factors = to_matrix(torch::cat({net_->q_gmf->weight, net_->q_mlp->weight}, 1));
     m.net.gmf_factors = params_.factors;
     for (std::size_t j = 0; j < net_->layers.size(); ++j) {
       m.net.tensors.push_back(to_net_tensor("mlp." + std::to_string(j) + ".w", net_->layers[j]->weight));
@@ -136,10 +136,6 @@ class NeuMfTrainer : public NeuralTrainer {
     }
     m.net.tensors.push_back(to_net_tensor("out.w", net_->out->weight));
     m.net.tensors.push_back(to_net_tensor("out.b", net_->out->bias));
-    m.popularity = row_counts(in_.data.by_item);
-    m.seen = std::move(in_.data.by_user);
-    m.users = std::move(in_.data.users);
-    m.items = std::move(in_.data.items);
     return m;
   }
 

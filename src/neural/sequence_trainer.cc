@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include "als.h"
 #include "neural_factories.h"
 #include "neural_trainer.h"
 
@@ -250,19 +251,9 @@ class SequenceTrainer : public NeuralTrainer {
   }
 
   Model export_model() override {
-    Model m;
-    m.kind = ModelKind::Sequence;
-    m.explicit_ratings = false;
-    m.item_factors = to_matrix(net_->item_weights());
-    m.user_factors = FactorMatrix(0, m.item_factors.cols());
-    m.net.max_len = params_.max_len;
-    m.net.blocks = params_.algorithm == "sasrec" ? params_.blocks : 0;
-    m.net.heads = params_.algorithm == "sasrec" ? params_.heads : 1;
-    m.net.time_col = params_.time_col;
-    m.net.tensors = net_->export_tensors();
     // Each user's most recent max_len items serve users the source no longer shows.
     const Csr& seq = in_.sequences;
-    Csr& kept = m.net.sequences;
+    Csr kept;
     kept.rows = seq.rows;
     kept.cols = seq.cols;
     kept.offsets.assign(1, 0);
@@ -272,10 +263,16 @@ class SequenceTrainer : public NeuralTrainer {
       kept.offsets.push_back(static_cast<std::int64_t>(kept.indices.size()));
     }
     kept.values.assign(kept.indices.size(), 1.0f);
-    m.popularity = row_counts(in_.data.by_item);
-    m.seen = std::move(in_.data.by_user);
-    m.users = std::move(in_.data.users);
-    m.items = std::move(in_.data.items);
+    FactorMatrix items = to_matrix(net_->item_weights());
+    FactorMatrix users(0, items.cols());
+    Model m = make_factor_model(params_.algorithm, false, std::move(in_.data), 0.0f, std::move(users), std::move(items), "", "");
+    m.kind = ModelKind::Sequence;
+    m.net.max_len = params_.max_len;
+    m.net.blocks = params_.algorithm == "sasrec" ? params_.blocks : 0;
+    m.net.heads = params_.algorithm == "sasrec" ? params_.heads : 1;
+    m.net.time_col = params_.time_col;
+    m.net.tensors = net_->export_tensors();
+    m.net.sequences = std::move(kept);
     return m;
   }
 

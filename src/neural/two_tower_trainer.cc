@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "als.h"
 #include "neural_factories.h"
 #include "neural_trainer.h"
 
@@ -170,16 +171,7 @@ class TwoTowerTrainer : public NeuralTrainer {
 
   Model export_model() override {
     const auto [users, items] = embed_all();
-    Model m;
-    m.kind = ModelKind::Factors;
-    m.explicit_ratings = false;
-    m.user_factors = to_matrix(users);
-    m.item_factors = to_matrix(items);
-    m.popularity = row_counts(in_.data.by_item);
-    m.seen = std::move(in_.data.by_user);
-    m.users = std::move(in_.data.users);
-    m.items = std::move(in_.data.items);
-    return m;
+    return make_factor_model(params_.algorithm, false, std::move(in_.data), 0.0f, to_matrix(users), to_matrix(items), "", "");
   }
 
  private:

@@ -7,6 +7,7 @@
 
 #include "fold_in.h"
 #include "model.h"
+#include "planted.h"
 #include "ranking.h"
 #include "sequence_model.h"
 #include "torch_api.h"
@@ -14,15 +15,6 @@
 using namespace pgrec;
 
 namespace {
-
-Param number(const std::string& key, double v) {
-  Param p;
-  p.key = key;
-  p.type = ParamType::Number;
-  p.number = v;
-  p.text = std::to_string(v);
-  return p;
-}
 
 Param text(const std::string& key, const std::string& v) {
   Param p;
@@ -90,8 +82,8 @@ void expect_same_after_reload(const Model& m) {
 
 TEST(NeuralSequence, SasrecLearnsNextItemRule) {
   const Model m = train(cycle_sequences(300, 40, 12, 1), "sasrec",
-                        {text("time_col", "ts"), number("factors", 32), number("blocks", 1), number("max_len", 10),
-                         number("epochs", 25), number("learning_rate", 0.005), number("dropout", 0.1)});
+                        {text("time_col", "ts"), synth::num("factors", 32), synth::num("blocks", 1), synth::num("max_len", 10),
+                         synth::num("epochs", 25), synth::num("learning_rate", 0.005), synth::num("dropout", 0.1)});
   EXPECT_EQ(m.kind, ModelKind::Sequence);
   EXPECT_GE(next_item_hit_rate(m, 40, 7), 0.9);
   expect_same_after_reload(m);
@@ -99,9 +91,9 @@ TEST(NeuralSequence, SasrecLearnsNextItemRule) {
 
 TEST(NeuralSequence, SampledLossLearnsNextItemRule) {
   const Model m = train(cycle_sequences(300, 40, 12, 4), "sasrec",
-                        {text("time_col", "ts"), number("factors", 32), number("blocks", 1), number("max_len", 10),
-                         number("epochs", 25), number("learning_rate", 0.005), number("dropout", 0.1),
-                         text("loss", "sampled"), number("sampled", 8)});
+                        {text("time_col", "ts"), synth::num("factors", 32), synth::num("blocks", 1), synth::num("max_len", 10),
+                         synth::num("epochs", 25), synth::num("learning_rate", 0.005), synth::num("dropout", 0.1),
+                         text("loss", "sampled"), synth::num("sampled", 8)});
   EXPECT_NE(m.params_json.find("\"loss\": \"sampled\""), std::string::npos);
   // Few sampled negatives rarely contrast the items already in the sequence: rank the others.
   EXPECT_GE(next_item_hit_rate(m, 40, 9, true), 0.9);
@@ -109,15 +101,15 @@ TEST(NeuralSequence, SampledLossLearnsNextItemRule) {
 
 TEST(NeuralSequence, Gru4recLearnsNextItemRule) {
   const Model m = train(cycle_sequences(300, 40, 12, 2), "gru4rec",
-                        {text("time_col", "ts"), number("factors", 32), number("max_len", 10), number("epochs", 25),
-                         number("learning_rate", 0.005), number("dropout", 0.1)});
+                        {text("time_col", "ts"), synth::num("factors", 32), synth::num("max_len", 10), synth::num("epochs", 25),
+                         synth::num("learning_rate", 0.005), synth::num("dropout", 0.1)});
   EXPECT_GE(next_item_hit_rate(m, 40, 8), 0.9);
   expect_same_after_reload(m);
 }
 
 TEST(NeuralSequence, StoredSequencesServeKnownUsers) {
   const Model m = train(cycle_sequences(100, 30, 8, 3), "gru4rec",
-                        {text("time_col", "ts"), number("factors", 16), number("max_len", 5), number("epochs", 3)});
+                        {text("time_col", "ts"), synth::num("factors", 16), synth::num("max_len", 5), synth::num("epochs", 3)});
   // score_items for a known user equals scoring the user's last max_len items.
   for (std::int32_t u = 0; u < 5; ++u) {
     const Csr& s = m.net.sequences;
@@ -147,8 +139,8 @@ TEST(NeuralNeuMf, RanksOwnGroupFirst) {
     for (int n = 0; n < 8; ++n) b.add(IdRef::of(u), IdRef::of((rng() % 20) * 3 + u % 3), 1.0f);
   NeuralInput in;
   in.data = b.build();
-  const Model m = train(std::move(in), "neumf", {number("factors", 8), number("mlp_factors", 8), number("epochs", 15),
-                                                  number("learning_rate", 0.01), number("batch_size", 128)});
+  const Model m = train(std::move(in), "neumf", {synth::num("factors", 8), synth::num("mlp_factors", 8), synth::num("epochs", 15),
+                                                  synth::num("learning_rate", 0.01), synth::num("batch_size", 128)});
   EXPECT_EQ(m.kind, ModelKind::NeuralMf);
   int own = 0, total = 0;
   for (std::int32_t u = 0; u < static_cast<std::int32_t>(m.users.size()); ++u) {
@@ -184,7 +176,7 @@ TEST(NeuralTwoTower, RecommendsNewItemByItsFeatures) {
     f.add_number(1, 1990 + static_cast<double>(id % 7));
   }
   in.item_features = f.build(static_cast<std::int32_t>(in.data.items.size()));
-  const Model m = train(std::move(in), "two_tower", {number("factors", 16), number("epochs", 15), number("learning_rate", 0.01)});
+  const Model m = train(std::move(in), "two_tower", {synth::num("factors", 16), synth::num("epochs", 15), synth::num("learning_rate", 0.01)});
   EXPECT_EQ(m.kind, ModelKind::Factors);
   ASSERT_EQ(m.n_items(), 60 + 8);
   // For each user, the best of the new items belongs to the user's group.
