@@ -100,10 +100,7 @@ class NeuMfTrainer : public NeuralTrainer {
       const Tensor y = torch::from_blob(labels.data(), {static_cast<std::int64_t>(labels.size())}).clone().to(device_);
       const Tensor logits = net_->forward(index_tensor(users, device_), index_tensor(items, device_));
       const Tensor loss = torch::nn::functional::binary_cross_entropy_with_logits(logits, y);
-      optimizer_->zero_grad();
-      loss.backward();
-      optimizer_->step();
-      total += loss.item<double>() * static_cast<double>(labels.size());
+      total += descend(loss, static_cast<std::int64_t>(labels.size()));
       counted += static_cast<std::int64_t>(labels.size());
     }
     return counted > 0 ? total / static_cast<double>(counted) : 0.0;

@@ -83,6 +83,13 @@ void NeuralTrainer::make_optimizer() {
       network().parameters(), torch::optim::AdamOptions(params_.learning_rate).weight_decay(params_.weight_decay));
 }
 
+double NeuralTrainer::descend(const torch::Tensor& loss, std::int64_t n) {
+  optimizer_->zero_grad();
+  loss.backward();
+  optimizer_->step();
+  return loss.item<double>() * static_cast<double>(n);
+}
+
 void NeuralTrainer::step(CancelToken& token) {
   if (stopped_) return;
   double score = std::numeric_limits<double>::quiet_NaN();

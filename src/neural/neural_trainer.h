@@ -114,6 +114,8 @@ class NeuralTrainer : public Trainer {
 
   // Creates the optimiser once the network's parameters exist.
   void make_optimizer();
+  // One Adam step on a batch's mean `loss` over `n` examples; returns the loss summed over them.
+  double descend(const torch::Tensor& loss, std::int64_t n);
 
   NeuralParams params_;
   torch::Device device_;

@@ -194,12 +194,8 @@ class SequenceTrainer : public NeuralTrainer {
       const Tensor target = y.index({mask}) - 1;
       const Tensor loss = sampled_ ? sampled_loss(h, target) : torch::nn::functional::cross_entropy(
                                                                    torch::matmul(h, net_->item_weights().t()), target);
-      optimizer_->zero_grad();
-      loss.backward();
-      optimizer_->step();
-      const std::int64_t n = h.size(0);
-      total += loss.item<double>() * static_cast<double>(n);
-      counted += n;
+      total += descend(loss, h.size(0));
+      counted += h.size(0);
     }
     return counted > 0 ? total / static_cast<double>(counted) : 0.0;
   }

@@ -141,10 +141,7 @@ class TwoTowerTrainer : public NeuralTrainer {
       const Tensor logits = torch::matmul(net_->user->forward(u, user_f_, ones_u), items.t());
       const Tensor y = warm_pos_.index_select(0, index_tensor(targets, device_));
       const Tensor loss = torch::nn::functional::cross_entropy(logits, y);
-      optimizer_->zero_grad();
-      loss.backward();
-      optimizer_->step();
-      total += loss.item<double>() * static_cast<double>(users.size());
+      total += descend(loss, static_cast<std::int64_t>(users.size()));
       counted += static_cast<std::int64_t>(users.size());
     }
     return counted > 0 ? total / static_cast<double>(counted) : 0.0;
