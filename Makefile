@@ -14,8 +14,9 @@ REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config
-PG_CXXFLAGS = -std=c++17 -O3 -g1 -fPIC -Wall -Wno-register -Wno-missing-field-initializers \
-	-I$(srcdir)/src/core -I$(srcdir)/src/pg -I/usr/include/eigen3 -DEIGEN_NO_DEBUG
+# release.flags: the optimisation and assert flags CMake uses too (asserts off).
+PG_CXXFLAGS = -std=c++17 $(shell cat $(srcdir)/release.flags) -fPIC -Wall -Wno-register -Wno-missing-field-initializers \
+	-I$(srcdir)/src/core -I$(srcdir)/src/pg -I/usr/include/eigen3
 SHLIB_LINK = -lstdc++ -lpthread
 
 # PGXS builds LLVM bitcode for JIT and has no .cc rule for it.
@@ -27,4 +28,4 @@ include $(PGXS)
 %.o: %.cc
 	$(CXX) $(CXXFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-$(OBJS): $(wildcard src/core/*.h) $(wildcard src/pg/*.h) Makefile
+$(OBJS): $(wildcard src/core/*.h) $(wildcard src/pg/*.h) Makefile release.flags

@@ -155,6 +155,14 @@ std::vector<Scored> recommend_for_items(const Model& m, const std::vector<std::i
     if (i < 0 || i >= n) throw Error(ErrorKind::Internal, "fold-in item index out of range");
   std::vector<float> scores(static_cast<std::size_t>(n));
   fold_in_scores(m, items, values, scores.data());
+  // Ratings far outside the training scale overflow the scores: an error, not an empty answer.
+  for (float s : scores)
+    if (!std::isfinite(s)) {
+      float largest = 0;
+      for (float v : values) largest = std::max(largest, std::fabs(v));
+      throw Error(ErrorKind::DataException, "the given ratings (largest magnitude " + std::to_string(largest) +
+                                                ") make the model's scores overflow; give ratings on the scale it was trained on");
+    }
   if (filter != nullptr) filter->apply(scores.data(), n);
   std::vector<std::int32_t> excluded;
   if (exclude_given) {

@@ -117,12 +117,13 @@ Model make_hybrid(std::vector<HybridInput> inputs, const std::string& mix) {
   std::vector<std::vector<std::int32_t>> item_maps;
   for (HybridInput& in : inputs) {
     const Model& m = *in.model;
-    if (!(in.weight > 0) || !std::isfinite(in.weight))
-      invalid_parameter("the weight of model \"" + in.name + "\" must be a positive number");
+    // Checked as stored (a float), with room for the sum of every part's weight.
+    if (!(in.weight >= 1e-30 && in.weight <= 1e30))
+      invalid_parameter("the weight of model \"" + in.name + "\" must be a positive number between 1e-30 and 1e30");
     if (m.kind == ModelKind::Hybrid) invalid_parameter("model \"" + in.name + "\" is itself a hybrid; mix its parts instead");
     if (m.user_type != h.user_type || m.item_type != h.item_type)
       invalid_parameter("model \"" + in.name + "\" has " + m.user_type + " users and " + m.item_type +
-                        " items, and \"" + inputs.front().name + "\" has " + h.user_type + " and " + h.item_type +
+                        " items, and \"" + h.parts.front().name + "\" has " + h.user_type + " and " + h.item_type +
                         ": a hybrid's models must share their id types");
     intern_all(h.users, m.users);
     item_maps.push_back(intern_all(h.items, m.items));

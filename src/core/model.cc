@@ -215,6 +215,26 @@ void Model::prepare() {
   if (kind == ModelKind::Sequence) check_sequence_net(*this);
 }
 
+void check_finite(const Model& m) {
+  const auto finite = [](const float* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (!std::isfinite(p[i])) return false;
+    return true;
+  };
+  bool ok = std::isfinite(m.global_mean) &&
+            finite(m.user_factors.data(), static_cast<std::size_t>(m.user_factors.size())) &&
+            finite(m.item_factors.data(), static_cast<std::size_t>(m.item_factors.size())) &&
+            finite(m.item_scores.data(), m.item_scores.size()) &&
+            finite(m.neighbors.values.data(), m.neighbors.values.size());
+  for (const NetTensor& t : m.net.tensors) ok = ok && finite(t.data.data(), t.data.size());
+  for (const HybridPart& p : m.parts) ok = ok && std::isfinite(p.weight);
+  if (!ok)
+    throw Error(ErrorKind::DataException,
+                "training of " + (m.algorithm.empty() ? std::string("the model") : m.algorithm) +
+                    " diverged: its weights are not finite numbers, and it was not stored (lower \"learning_rate\""
+                    " or \"init_std\", or raise \"regularization\")");
+}
+
 std::string serialize_model(const Model& m) {
   ByteWriter w;
   w.put_bytes(kMagic, sizeof kMagic);

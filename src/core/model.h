@@ -154,10 +154,18 @@ Model deserialize_model(const char* data, std::size_t size);
 // alive (a mapped file) for as long as the model or a copy of it lives.
 Model deserialize_model_in_place(const char* data, std::size_t size, std::shared_ptr<const void> keep);
 
+// Throws a DataException naming the parameters to change when a trained model holds a value that
+// is not a finite number (training diverged): such a model ranks nothing and predicts NaN.
+void check_finite(const Model& m);
+
 // The offset, in bytes written by serialize_model, of the first integer item id (0 when the ids
 // are text). It lies at the user factors' first float modulo 4, so a copy placed with the ids on an
 // 8-byte boundary has its factors float-aligned too.
 std::size_t item_ids_data_offset(const char* data, std::size_t size);
+
+// Throws a DataException naming the parameters to change when a trained model holds a value that
+// is not a finite number (training diverged): such a model ranks nothing and predicts NaN.
+void check_finite(const Model& m);
 
 // The offset, in bytes written by serialize_model, of the user factors' first float (the item
 // factors' first float lies at the same offset modulo 4), so that a copy can be placed aligned.

@@ -1,6 +1,8 @@
 #include "params.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 #include "errors.h"
@@ -37,9 +39,20 @@ std::int64_t ParamReader::integer(const std::string& key, std::int64_t def, std:
   if (p == nullptr) return def;
   if (p->type != ParamType::Number || std::floor(p->number) != p->number)
     invalid_parameter("parameter \"" + key + "\" must be an integer, not " + p->text);
-  if (p->number < static_cast<double>(lo) || p->number > static_cast<double>(hi))
-    invalid_parameter("parameter \"" + key + "\" must be between " + std::to_string(lo) +
-                      " and " + std::to_string(hi) + ", not " + shown(*p));
+  const std::string range = "parameter \"" + key + "\" must be between " + std::to_string(lo) + " and " +
+                            std::to_string(hi) + ", not " + shown(*p);
+  // Integers written as integers are read exactly (a double holds 53 bits: 2^63 - 1 would round up).
+  const bool plain = !p->text.empty() && p->text.find_first_not_of("-0123456789") == std::string::npos;
+  if (plain) {
+    errno = 0;
+    char* end = nullptr;
+    const long long v = std::strtoll(p->text.c_str(), &end, 10);
+    if (errno == ERANGE || *end != '\0' || v < lo || v > hi) invalid_parameter(range);
+    return static_cast<std::int64_t>(v);
+  }
+  // 1e3 or 64.0: exact only within 2^53; a double at or past 2^63 does not fit.
+  if (p->number < static_cast<double>(lo) || p->number >= 9223372036854775808.0 || p->number > static_cast<double>(hi))
+    invalid_parameter(range);
   return static_cast<std::int64_t>(p->number);
 }
 

@@ -6,11 +6,29 @@
 namespace pgrec::pg {
 
 bool is_integer_id_type(Oid type) {
-  return type == INT2OID || type == INT4OID || type == INT8OID;
+  const Oid base = getBaseType(type);
+  return base == INT2OID || base == INT4OID || base == INT8OID;
+}
+
+Oid id_storage_type(Oid type) {
+  const Oid base = getBaseType(type);
+  return base == INT2OID || base == INT4OID || base == INT8OID || base == TEXTOID || base == VARCHAROID ? base : type;
+}
+
+void prepare_id_output(Oid type, FmgrInfo* output_fn, MemoryContext cxt) {
+  output_fn->fn_oid = InvalidOid;
+  const Oid storage = id_storage_type(type);
+  if (storage == INT2OID || storage == INT4OID || storage == INT8OID || storage == TEXTOID || storage == VARCHAROID ||
+      storage == UNKNOWNOID)
+    return;
+  Oid fn;
+  bool varlena;
+  getTypeOutputInfo(type, &fn, &varlena);
+  fmgr_info_cxt(fn, output_fn, cxt);
 }
 
 IdRef id_from_datum(Datum value, Oid type, FmgrInfo* output_fn) {
-  switch (type) {
+  switch (id_storage_type(type)) {
     case INT2OID: return IdRef::of(static_cast<std::int64_t>(DatumGetInt16(value)));
     case INT4OID: return IdRef::of(static_cast<std::int64_t>(DatumGetInt32(value)));
     case INT8OID: return IdRef::of(DatumGetInt64(value));
@@ -24,15 +42,17 @@ IdRef id_from_datum(Datum value, Oid type, FmgrInfo* output_fn) {
       return IdRef{0, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
     }
     default: {
-      FmgrInfo local;
-      if (output_fn == nullptr || output_fn->fn_oid == InvalidOid) {
+      // A prepared output function (its cache lives as long as the FmgrInfo's context), or a
+      // one-off call whose cache lives in the current context.
+      const char* s;
+      if (output_fn != nullptr && output_fn->fn_oid != InvalidOid) {
+        s = OutputFunctionCall(output_fn, value);
+      } else {
         Oid fn;
         bool varlena;
         getTypeOutputInfo(type, &fn, &varlena);
-        if (output_fn == nullptr) output_fn = &local;
-        fmgr_info(fn, output_fn);
+        s = OidOutputFunctionCall(fn, value);
       }
-      const char* s = OutputFunctionCall(output_fn, value);
       return IdRef{0, s, std::strlen(s)};
     }
   }

@@ -6,11 +6,20 @@
 
 namespace pgrec::pg {
 
-// Whether ids of this SQL type are kept as integers (smallint, integer, bigint).
+// Whether ids of this SQL type are kept as integers (smallint, integer, bigint, or a domain over one).
 bool is_integer_id_type(Oid type);
 
+// The type whose representation ids of `type` have: the base type of a domain over an integer or
+// text type, else `type` itself.
+Oid id_storage_type(Oid type);
+
+// Prepares `output_fn` for id_from_datum over many values of `type`: the type's output function,
+// looked up once, with its cache in `cxt` (which must outlive every call). Integer and text types
+// need none (fn_oid stays InvalidOid).
+void prepare_id_output(Oid type, FmgrInfo* output_fn, MemoryContext cxt);
+
 // Converts an id of any SQL type to a core id; text is borrowed or palloc'd in the current
-// memory context. `output_fn` caches the type's output function (may be null).
+// memory context. `output_fn` is null or was set by prepare_id_output.
 IdRef id_from_datum(Datum value, Oid type, FmgrInfo* output_fn);
 
 // The SQL value of model id `index` as a bigint (false when the map holds non-integer ids).

@@ -5,6 +5,7 @@
 #include "jobs.h"
 
 #include "boundary.h"
+#include "model_files.h"
 #include "module.h"
 #include "train_run.h"
 
@@ -118,9 +119,11 @@ void run_train_job(int64 job, const char* model, const char* algorithm, const ch
   commit_work();
 }
 
-// Runs a tune job: rec.tune in one transaction, its table kept as the job's result.
-void run_tune_job(int64 job) {
+// Runs a tune job: rec.tune in one transaction, with the submitter's search_path, its table kept
+// as the job's result.
+void run_tune_job(int64 job, const char* search_path) {
   begin_work();
+  (void)use_search_path(search_path);  // undone when the transaction ends
   update_job("UPDATE rec.job_queue q SET result = (SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t)) "
              "FROM rec.job_queue j, LATERAL rec.tune(j.model, j.source, j.user_col, j.item_col, j.rating_col, "
              "j.algorithm, j.args->'grid', j.params, (j.args->>'folds')::int, "
@@ -135,11 +138,37 @@ void run_tune_job(int64 job) {
 
 }  // namespace
 
+bool is_training_worker(int pid) {
+  if (pid <= 0 || BackendPidGetProc(pid) == nullptr) return false;
+  const char* type = GetBackgroundWorkerTypeByPid(pid);
+  return type != nullptr && strcmp(type, kTrainingWorkerType) == 0;
+}
+
+int count_training_workers(bool claimed_only) {
+  // pgrec's own workers, read from shared memory now: no session can pass for one by its name,
+  // and no transaction's cached view of pg_stat_activity hides a new one.
+  pgstat_clear_snapshot();
+  int n = 0;
+  const int backends = pgstat_fetch_stat_numbackends();
+  for (int i = 1; i <= backends; ++i) {
+    LocalPgBackendStatus* local = pgstat_fetch_stat_local_beentry(i);
+    if (local == nullptr) continue;
+    const PgBackendStatus* b = &local->backendStatus;
+    if (b->st_backendType != B_BG_WORKER || b->st_procpid == MyProcPid || !is_training_worker(b->st_procpid)) continue;
+    if (!claimed_only || strcmp(b->st_appname, kClaimedJobName) == 0) ++n;
+  }
+  pgstat_clear_snapshot();
+  return n;
+}
+
 bool launch_job_worker(std::int64_t job, const JobLaunch* launch) {
+  // At most pgrec.max_workers of pgrec's workers hold worker slots, waiting or running: jobs
+  // submitted in a transaction that stays open cannot take the slots parallel query needs.
+  if (count_training_workers(false) >= guc_max_workers) return false;
   BackgroundWorker w;
   worker_defaults(&w, "pgrec_job_worker_main");
   snprintf(w.bgw_name, BGW_MAXLEN, "pgrec training job %lld", static_cast<long long>(job));
-  snprintf(w.bgw_type, BGW_MAXLEN, "pgrec training worker");
+  snprintf(w.bgw_type, BGW_MAXLEN, "%s", kTrainingWorkerType);
   w.bgw_main_arg = Int64GetDatum(job);
   memcpy(w.bgw_extra, launch, sizeof *launch);
   BackgroundWorkerHandle* handle;
@@ -218,20 +247,22 @@ void pgrec_job_worker_main(Datum arg) {
     SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))", 1, t, v,
                           nullptr, false, 0);
   }
-  Oid claim_types[1] = {INT4OID};
-  Datum claim_values[1] = {Int32GetDatum(guc_max_workers)};
-  update_job(
-      "UPDATE rec.job_queue SET state = 'running', pid = pg_catalog.pg_backend_pid(), started_at = now() "
-      "WHERE id = (SELECT q.id FROM rec.job_queue q WHERE q.id = $1 AND q.state = 'queued' FOR UPDATE SKIP LOCKED) AND "
-      "(SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = 'pgrec training job') < $2 "
-      "RETURNING model, algorithm, params::text, source, user_col, item_col, rating_col, device, kind, "
-      "args OPERATOR(pg_catalog.->>) 'search_path'",
-      job, 1, claim_types, claim_values, nullptr);
-  if (SPI_processed != 1) {  // cancelled, claimed by another worker, or no free slot yet
+  if (count_training_workers(true) >= guc_max_workers) {  // no free slot yet: the dispatcher retries
     commit_work();
     proc_exit(0);
   }
-  pgstat_report_appname("pgrec training job");
+  update_job(
+      "UPDATE rec.job_queue SET state = 'running', pid = pg_catalog.pg_backend_pid(), started_at = now() "
+      "WHERE id = (SELECT q.id FROM rec.job_queue q WHERE q.id = $1 AND q.state = 'queued' FOR UPDATE SKIP LOCKED) "
+      "RETURNING model, algorithm, params::text, source, user_col, item_col, rating_col, device, kind, "
+      "args OPERATOR(pg_catalog.->>) 'search_path'",
+      job, 0, nullptr, nullptr, nullptr);
+  if (SPI_processed != 1) {  // cancelled, or claimed by another worker
+    commit_work();
+    proc_exit(0);
+  }
+  // Counted as running before the claim lock is released.
+  pgstat_report_appname(kClaimedJobName);
   const char* model = column(1, job_cxt);
   const char* algorithm = column(2, job_cxt);
   const char* params_text = column(3, job_cxt);
@@ -250,7 +281,7 @@ void pgrec_job_worker_main(Datum arg) {
   PG_TRY();
   {
     if (tune)
-      run_tune_job(job);
+      run_tune_job(job, spec.search_path);
     else
       run_train_job(job, model, algorithm, params_text, &spec, device, job_cxt, const_cast<Owned<TrainState>**>(&owner));
   }
@@ -260,10 +291,13 @@ void pgrec_job_worker_main(Datum arg) {
     ErrorData* e = CopyErrorData();
     FlushErrorState();
     AbortCurrentTransaction();
+    // The first line only: a LibTorch error carries its C++ backtrace after it.
+    char* message = pstrdup(e->message != nullptr ? e->message : "unknown error");
+    message[strcspn(message, "\n")] = '\0';
     begin_work();
     Oid t[3] = {BOOLOID, TEXTOID, TEXTOID};
     Datum v[3] = {BoolGetDatum(e->sqlerrcode == ERRCODE_QUERY_CANCELED),
-                  CStringGetTextDatum(e->message != nullptr ? e->message : "unknown error"),
+                  CStringGetTextDatum(message),
                   CStringGetTextDatum(unpack_sql_state(e->sqlerrcode))};
     update_job("UPDATE rec.job_queue SET state = CASE WHEN $2 THEN 'cancelled' ELSE 'failed' END, "
                "error = CASE WHEN $2 THEN 'canceled' ELSE $3 END, error_code = $4, finished_at = now() "
@@ -285,15 +319,34 @@ void pgrec_dispatcher_main(Datum arg) {
   BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
   begin_work();
   SPI_execute("SELECT 1 WHERE pg_catalog.to_regclass('rec.job_queue') IS NOT NULL", true, 1);
-  if (SPI_processed == 0) {  // pgrec (with jobs) is not installed here
+  const bool installed = SPI_processed == 1;
+  // Model files of versions (or of a pgrec) dropped here since.
+  prune_model_files(nullptr, 0, installed);
+  if (!installed) {  // pgrec (with jobs) is not installed here
     commit_work();
     proc_exit(0);
   }
+  // Jobs whose worker is gone (pgrec's shared state says which pids are its workers).
+  SPI_execute("SELECT id, pid FROM rec.job_queue WHERE state IN ('running', 'cancelling')", true, 0);
+  SPITupleTable* running = SPI_tuptable;
+  const uint64 n_running = SPI_processed;
+  for (uint64 r = 0; r < n_running; ++r) {
+    bool null_pid, isnull;
+    const Datum pid = SPI_getbinval(running->vals[r], running->tupdesc, 2, &null_pid);
+    if (!null_pid && is_training_worker(DatumGetInt32(pid))) continue;
+    update_job("UPDATE rec.job_queue SET state = CASE WHEN state = 'cancelling' THEN 'cancelled' ELSE 'failed' END, "
+               "error = 'worker crashed or was stopped before the job finished', error_code = 'XX000', "
+               "finished_at = now() WHERE id = $1 AND state IN ('running', 'cancelling')",
+               DatumGetInt64(SPI_getbinval(running->vals[r], running->tupdesc, 1, &isnull)), 0, nullptr, nullptr, nullptr);
+  }
+  // Jobs that can never start: their role was dropped or may not log in (a worker connects as it).
   SPI_execute(
-      "UPDATE rec.job_queue SET state = CASE WHEN state = 'cancelling' THEN 'cancelled' ELSE 'failed' END, "
-      "error = 'worker crashed or was stopped before the job finished', error_code = 'XX000', "
-      "finished_at = now() WHERE state IN ('running', 'cancelling') AND "
-      "(pid IS NULL OR pid NOT IN (SELECT pid FROM pg_catalog.pg_stat_activity))",
+      "UPDATE rec.job_queue q SET state = 'failed', finished_at = now(), "
+      "error_code = CASE WHEN r.oid IS NULL THEN '42704' ELSE '28000' END, "
+      "error = CASE WHEN r.oid IS NULL THEN 'the role that submitted the job no longer exists' "
+      "ELSE pg_catalog.format('role %s cannot log in, and a job runs as the role that submitted it', r.rolname) END "
+      "FROM rec.job_queue j LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) j.submitted_by "
+      "WHERE q.id OPERATOR(pg_catalog.=) j.id AND j.state = 'queued' AND (r.oid IS NULL OR NOT r.rolcanlogin)",
       false, 0);
   SPI_execute("SELECT id, submitted_by FROM rec.job_queue WHERE state = 'queued' ORDER BY id LIMIT 64", true, 0);
   const uint64 n = SPI_processed;
@@ -320,17 +373,26 @@ void pgrec_launcher_main(Datum) {
   BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
   for (;;) {
     Oid databases[256];
-    int n = 0;
+    Oid all[256];
+    int n = 0, n_all = 0;
     StartTransactionCommand();
     Relation rel = table_open(DatabaseRelationId, AccessShareLock);
     TableScanDesc scan = table_beginscan_catalog(rel, 0, nullptr);
     HeapTuple tuple;
-    while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr && n < 256) {
+    bool complete = true;
+    while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
       Form_pg_database db = reinterpret_cast<Form_pg_database>(GETSTRUCT(tuple));
+      if (n_all == 256) {
+        complete = false;
+        break;
+      }
+      all[n_all++] = db->oid;
       if (db->datallowconn && !db->datistemplate) databases[n++] = db->oid;
     }
     table_endscan(scan);
     table_close(rel, AccessShareLock);
+    // Model files of dropped databases (only when every database was read).
+    if (complete && n_all > 0) prune_model_files(all, n_all, false);
     CommitTransactionCommand();
     for (int i = 0; i < n; ++i) dispatch_and_wait(databases[i]);
     (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, guc_naptime * 1000L,

@@ -11,18 +11,30 @@
 extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_train_async);
 PG_FUNCTION_INFO_V1(pgrec_launch_job);
+PG_FUNCTION_INFO_V1(pgrec_job_worker_alive);
+PG_FUNCTION_INFO_V1(pgrec_jobs_queued);
 }
 
 namespace pgrec::pg {
 
 void check_device(const char* device) {
-  if (strcmp(device, "auto") == 0 || strcmp(device, "cpu") == 0 || strcmp(device, "cuda") == 0 ||
-      strcmp(device, "torch-cpu") == 0)
-    return;
-  if (strncmp(device, "cuda:", 5) == 0 && device[5] != '\0' && strspn(device + 5, "0123456789") == strlen(device + 5))
-    return;
+  if (device_name_ok(device)) return;
   ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown device \"%s\"", device),
-                  errhint("Devices: auto, cpu, cuda, cuda:N, torch-cpu.")));
+                  errhint("Devices: auto, cpu, cuda, cuda:N (N up to 1023), torch-cpu.")));
+}
+
+void require_login_role() {
+  HeapTuple tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
+  if (!HeapTupleIsValid(tuple)) elog(ERROR, "pgrec: cache lookup failed for role %u", GetUserId());
+  const Form_pg_authid role = reinterpret_cast<Form_pg_authid>(GETSTRUCT(tuple));
+  const bool can_login = role->rolcanlogin;
+  const char* name = pstrdup(NameStr(role->rolname));
+  ReleaseSysCache(tuple);
+  if (!can_login)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+                    errmsg("role %s cannot log in, and a background job runs as the role that submits it",
+                           quote_identifier(name)),
+                    errhint("Submit the job as a role with LOGIN (RESET ROLE), or train in this session with rec.train.")));
 }
 
 }  // namespace pgrec::pg
@@ -44,6 +56,7 @@ void require_preloaded() {
 Datum pgrec_launch_job(PG_FUNCTION_ARGS) {
   using namespace pgrec::pg;
   require_preloaded();
+  require_login_role();
   JobLaunch launch{MyDatabaseId, GetUserId(), GetTopTransactionId()};
   PG_RETURN_BOOL(launch_job_worker(PG_GETARG_INT64(0), &launch));
 }
@@ -52,6 +65,7 @@ Datum pgrec_launch_job(PG_FUNCTION_ARGS) {
 Datum pgrec_train_async(PG_FUNCTION_ARGS) {
   using namespace pgrec::pg;
   require_preloaded();
+  require_login_role();
   SourceSpec spec;
   const char* algorithm;
   Jsonb* params;
@@ -89,7 +103,12 @@ Datum pgrec_train_async(PG_FUNCTION_ARGS) {
     elog(ERROR, "pgrec: could not queue the job");
   bool isnull;
   const int64 job = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  // pgrec's SQL from 0.4.0 on starts the worker from a trigger on the queue.
+  SPI_execute("SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid OPERATOR(pg_catalog.=) 'rec.job_queue'::pg_catalog.regclass "
+              "AND tgname OPERATOR(pg_catalog.=) 'jobs_queued'", true, 1);
+  const bool launched_by_trigger = SPI_processed == 1;
   SPI_finish();
+  if (launched_by_trigger) PG_RETURN_INT64(job);
 
   JobLaunch launch{MyDatabaseId, GetUserId(), GetTopTransactionId()};
   if (!launch_job_worker(job, &launch))
@@ -97,4 +116,28 @@ Datum pgrec_train_async(PG_FUNCTION_ARGS) {
                             static_cast<long long>(job)),
                      errhint("Raise max_worker_processes to run more jobs at once.")));
   PG_RETURN_INT64(job);
+}
+
+// rec.training_worker_alive(pid) -> whether pid is a live pgrec training worker (rec.jobs, rec.wait)
+Datum pgrec_job_worker_alive(PG_FUNCTION_ARGS) {
+  PG_RETURN_BOOL(pgrec::pg::is_training_worker(PG_GETARG_INT32(0)));
+}
+
+// rec._jobs_queued(): row trigger on rec.job_queue; starts a worker for each new queued job once
+// the submitting transaction commits (or leaves it to the dispatcher when no slot is free)
+Datum pgrec_jobs_queued(PG_FUNCTION_ARGS) {
+  using namespace pgrec::pg;
+  if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "pgrec: rec._jobs_queued must be called as a trigger");
+  TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+  HeapTuple row = trigger->tg_trigtuple;
+  TupleDesc desc = trigger->tg_relation->rd_att;
+  bool isnull;
+  const int64 job = DatumGetInt64(heap_getattr(row, 1, desc, &isnull));
+  if (!preloaded) return PointerGetDatum(row);  // rec.train_async said so already; queued for later
+  require_login_role();
+  JobLaunch launch{MyDatabaseId, GetUserId(), GetTopTransactionId()};
+  if (!launch_job_worker(job, &launch))
+    ereport(NOTICE, (errmsg("no background worker slot is free: job %lld waits in the queue", static_cast<long long>(job)),
+                     errhint("Raise pgrec.max_workers (and max_worker_processes) to run more jobs at once.")));
+  return PointerGetDatum(row);
 }

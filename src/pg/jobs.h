@@ -17,7 +17,22 @@ struct JobLaunch {
   TransactionId submitter;  // the transaction that inserted the job, or invalid
 };
 
-// Registers a background worker that runs job `job`; false when no worker slot was free.
+// The bgw_type of job workers, and the application_name a worker takes once it claims its job.
+constexpr const char* kTrainingWorkerType = "pgrec training worker";
+constexpr const char* kClaimedJobName = "pgrec training job";
+
+// Whether `pid` is a live pgrec training worker of this server (read from shared memory).
+bool is_training_worker(int pid);
+
+// pgrec training workers alive now (other than this process): all, or only those that claimed a job.
+int count_training_workers(bool claimed_only);
+
+// Raises 28000 unless the current role can log in: a job's worker connects as the role that
+// submits it, so a NOLOGIN role's job could never start.
+void require_login_role();
+
+// Registers a background worker that runs job `job`; false when no worker slot was free (or
+// pgrec.max_workers of pgrec's workers are already alive).
 bool launch_job_worker(std::int64_t job, const JobLaunch* launch);
 
 // Registers a worker that reaps dead jobs of a database and starts its queued ones.

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <cstring>
 #include <memory>
 
@@ -13,6 +15,7 @@
 
 extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_forget_model_files);
+PG_FUNCTION_INFO_V1(pgrec_versions_deleted);
 }
 
 namespace pgrec::pg {
@@ -86,6 +89,43 @@ void forget_model_files(const std::int64_t* version_ids, int n) {
       const char* prefix = psprintf("%u_%lld_", MyDatabaseId, static_cast<long long>(version_ids[j]));
       if (strncmp(entry->d_name, prefix, strlen(prefix)) == 0) unlink(psprintf("%s/%s", files_dir(), entry->d_name));
     }
+  }
+  FreeDir(dir);
+}
+
+void prune_model_files(const Oid* databases, int n_databases, bool this_database_has_pgrec) {
+  DIR* dir = AllocateDir(files_dir());
+  if (dir == nullptr) return;
+  // Versions of this database that exist (read as the dispatcher: every row).
+  std::int64_t* live = nullptr;
+  uint64 n_live = 0;
+  if (n_databases == 0 && this_database_has_pgrec &&
+      SPI_execute("SELECT id FROM rec.model_versions ORDER BY id", true, 0) == SPI_OK_SELECT) {
+    n_live = SPI_processed;
+    live = static_cast<std::int64_t*>(palloc(sizeof(std::int64_t) * (n_live + 1)));
+    for (uint64 r = 0; r < n_live; ++r) {
+      bool isnull;
+      live[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+    }
+  }
+  const time_t now = time(nullptr);
+  struct dirent* entry;
+  while ((entry = ReadDirExtended(dir, files_dir(), DEBUG1)) != nullptr) {
+    unsigned int database;
+    long long version;
+    if (sscanf(entry->d_name, "%u_%lld_", &database, &version) != 2) continue;
+    const char* path = psprintf("%s/%s", files_dir(), entry->d_name);
+    bool keep = true;
+    if (n_databases > 0) {  // the launcher: files of databases that are gone
+      keep = false;
+      for (int j = 0; j < n_databases && !keep; ++j) keep = databases[j] == database;
+    } else if (database == MyDatabaseId) {  // a dispatcher: files of versions that are gone
+      struct stat st;
+      // A file younger than ten minutes may belong to a version whose transaction is still open.
+      if (stat(path, &st) != 0 || now - st.st_mtime < 600) continue;
+      keep = std::binary_search(live, live + n_live, static_cast<std::int64_t>(version));
+    }
+    if (!keep) unlink(path);
   }
   FreeDir(dir);
 }
@@ -185,4 +225,26 @@ Datum pgrec_forget_model_files(PG_FUNCTION_ARGS) {
     if (!nulls[j]) version_ids[kept++] = DatumGetInt64(values[j]);
   pgrec::pg::forget_model_files(version_ids, kept);
   PG_RETURN_VOID();
+}
+
+// rec._versions_deleted(): statement trigger on rec.model_versions (deleted rows as `gone`);
+// removes the mapped files of the versions deleted (on this server; standbys keep theirs)
+Datum pgrec_versions_deleted(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "pgrec: rec._versions_deleted must be called as a trigger");
+  TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+  Tuplestorestate* gone = trigger->tg_oldtable;
+  if (gone == nullptr) return PointerGetDatum(nullptr);
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(trigger->tg_relation->rd_att, &TTSOpsMinimalTuple);
+  const int64 n = tuplestore_tuple_count(gone);
+  std::int64_t* ids = static_cast<std::int64_t*>(palloc(sizeof(std::int64_t) * (n + 1)));
+  int kept = 0;
+  tuplestore_rescan(gone);
+  while (kept < n && tuplestore_gettupleslot(gone, true, false, slot)) {
+    bool isnull;
+    const Datum id = slot_getattr(slot, 1, &isnull);
+    if (!isnull) ids[kept++] = DatumGetInt64(id);
+  }
+  ExecDropSingleTupleTableSlot(slot);
+  pgrec::pg::forget_model_files(ids, kept);
+  return PointerGetDatum(nullptr);
 }

@@ -23,6 +23,11 @@ std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* heade
 // With `transactional`, the file is removed again if the current transaction aborts.
 void write_model_file(std::int64_t version_id, const char* bytes, std::size_t size, bool transactional = false);
 
+// Removes files nothing will use again: with `databases` (the launcher), the files of databases
+// not in the list; without (a dispatcher, inside SPI_connect), the files of this database whose
+// version no longer exists, or all of them when pgrec is not installed here.
+void prune_model_files(const Oid* databases, int n_databases, bool this_database_has_pgrec);
+
 // Removes the files of the given versions of this database (unlinking a mapped file is safe:
 // sessions keep their mapping).
 void forget_model_files(const std::int64_t* version_ids, int n);

@@ -7,7 +7,9 @@
 
 #include "boundary.h"
 #include "model_files.h"
+#include "module.h"
 #include "name_cache.h"
+#include "source_reader.h"
 
 namespace pgrec::pg {
 
@@ -18,7 +20,7 @@ constexpr std::size_t kCacheEntries = 8;
 
 struct CacheEntry {
   std::int64_t version_id;
-  std::unique_ptr<Model> model;
+  std::shared_ptr<const Model> model;
   std::uint64_t last_used;
 };
 
@@ -27,18 +29,19 @@ std::vector<CacheEntry>* cache = nullptr;
 std::uint64_t cache_clock = 0;
 
 // Returns a cached model or null.
-const Model* cache_find(std::int64_t version_id) {
+std::shared_ptr<const Model> cache_find(std::int64_t version_id) {
   if (cache == nullptr) return nullptr;
   for (auto& e : *cache)
     if (e.version_id == version_id) {
       e.last_used = ++cache_clock;
-      return e.model.get();
+      return e.model;
     }
   return nullptr;
 }
 
-// Adds a model to the cache, evicting the least recently used entry when full.
-void cache_put(std::int64_t version_id, std::unique_ptr<Model> model) {
+// Adds a model to the cache, evicting the least recently used entry when full (a pinned model
+// lives on until its pins are released).
+void cache_put(std::int64_t version_id, std::shared_ptr<const Model> model) {
   if (cache == nullptr) cache = new std::vector<CacheEntry>();
   if (cache->size() >= kCacheEntries) {
     auto oldest = std::min_element(cache->begin(), cache->end(),
@@ -47,6 +50,26 @@ void cache_put(std::int64_t version_id, std::unique_ptr<Model> model) {
   }
   cache->push_back(CacheEntry{version_id, std::move(model), ++cache_clock});
 }
+
+// A model kept alive for as long as a memory context.
+struct Pin {
+  std::shared_ptr<const Model> model;
+};
+
+// Releases a pin (a memory context reset callback; never throws).
+void unpin(void* arg) { delete static_cast<Pin*>(arg); }
+
+// Keeps `model` alive until `cxt` is reset or deleted; returns it.
+const Model* pin(std::shared_ptr<const Model> model, MemoryContext cxt) {
+  auto* callback = static_cast<MemoryContextCallback*>(MemoryContextAlloc(cxt, sizeof(MemoryContextCallback)));
+  Pin* p = nullptr;
+  PGREC_CXX(p = new Pin{std::move(model)});
+  callback->func = unpin;
+  callback->arg = p;
+  MemoryContextRegisterResetCallback(cxt, callback);
+  return p->model.get();
+}
+
 
 // Runs a saved one-parameter lookup that returns one bigint or nothing.
 bool lookup_bigint(SPIPlanPtr* plan, const char* sql, int nargs, Oid* types, Datum* values,
@@ -65,6 +88,24 @@ bool lookup_bigint(SPIPlanPtr* plan, const char* sql, int nargs, Oid* types, Dat
   if (isnull) return false;
   *out = DatumGetInt64(d);
   return true;
+}
+
+// Raises 42501 unless the current role may read the version (row-level security on
+// rec.model_versions decides); a yes is remembered per role until models, grants or roles change.
+void check_version_access(std::int64_t version_id) {
+  if (!has_model_owners() || access_cache_get(version_id)) return;
+  static SPIPlanPtr plan = nullptr;
+  Oid types[1] = {INT8OID};
+  Datum values[1] = {Int64GetDatum(version_id)};
+  std::int64_t found = 0;
+  SPI_connect();
+  const bool visible = lookup_bigint(&plan, "SELECT id FROM rec.model_versions WHERE id OPERATOR(pg_catalog.=) $1",
+                                     1, types, values, &found);
+  SPI_finish();
+  if (!visible)
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("model version %lld does not exist or is not yours to use", static_cast<long long>(version_id))));
+  access_cache_put(version_id);
 }
 
 // The owner of a model name, or null when nobody trained it (model names are public).
@@ -158,25 +199,51 @@ std::int64_t resolve_model(const char* model) {
   return id;
 }
 
-std::int64_t resolve_default_model() {
-  static SPIPlanPtr plan = nullptr;
-  std::int64_t id = 0;
-  if (name_cache_get("", &id)) return id;
+const char* default_model_name() {
+  if (guc_default_model != nullptr && guc_default_model[0] != '\0') return guc_default_model;
+  MemoryContext caller = CurrentMemoryContext;
   SPI_connect();
-  const bool found = lookup_bigint(
-      &plan, "SELECT d.version_id FROM rec.deployments d ORDER BY d.id DESC LIMIT 1", 0, nullptr,
-      nullptr, &id);
+  const char* found = nullptr;
+  if (!has_model_owners()) {  // 0.1.0's SQL: no owners, the last deployment
+    if (SPI_execute("SELECT model FROM rec.deployments ORDER BY id DESC LIMIT 1", true, 1) == SPI_OK_SELECT &&
+        SPI_processed == 1)
+      found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+  } else if (SPI_execute("SELECT o.owner, (pg_catalog.array_agg(d.model ORDER BY d.id DESC))[1] "
+                         "FROM rec.deployments d JOIN rec.model_owners o ON o.model OPERATOR(pg_catalog.=) d.model "
+                         "GROUP BY o.owner ORDER BY pg_catalog.max(d.id) DESC",
+                         true, 0) == SPI_OK_SELECT) {
+    // The newest deployment of a model the caller owns: membership without a superuser's bypass,
+    // so a model another role granted to public never becomes a superuser's default.
+    for (uint64 r = 0; r < SPI_processed && found == nullptr; ++r) {
+      const Oid owner = get_role_oid(SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1), true);
+      if (OidIsValid(owner) && is_member_of_role_nosuper(GetUserId(), owner))
+        found = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
+    }
+  }
+  const char* name = found != nullptr ? MemoryContextStrdup(caller, found) : nullptr;
   SPI_finish();
-  if (!found)
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("no model has been trained yet"),
-                    errhint("Train one with rec.train(), or name the model.")));
-  name_cache_put("", id);
+  return name;
+}
+
+std::int64_t resolve_default_model() {
+  const bool chosen = guc_default_model != nullptr && guc_default_model[0] != '\0';
+  std::int64_t id = 0;
+  if (!chosen && name_cache_get("", &id)) return id;
+  const char* name = default_model_name();
+  if (name == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("no default model: you own no trained model"),
+                    errhint("Train one with rec.train(), name the model, or set pgrec.default_model.")));
+  id = resolve_model(name);
+  if (!chosen) name_cache_put("", id);
   return id;
 }
 
-const Model* load_model(std::int64_t version_id) {
-  const Model* hit = cache_find(version_id);
-  if (hit != nullptr) return hit;
+const Model* load_model(std::int64_t version_id, MemoryContext pin_cxt) {
+  // Cached models were loaded by whichever role asked first: check this one may see it.
+  check_version_access(version_id);
+  std::shared_ptr<const Model> hit;
+  PGREC_CXX(hit = cache_find(version_id));
+  if (hit != nullptr) return pin(std::move(hit), pin_cxt);
 
   static SPIPlanPtr header_plan = nullptr;
   static SPIPlanPtr plan = nullptr;
@@ -201,10 +268,13 @@ const Model* load_model(std::int64_t version_id) {
   if (!isnull && VARSIZE_ANY_EXHDR(header) == kModelHeaderBytes) {
     std::unique_ptr<Model> mapped = map_model_file(version_id, VARDATA_ANY(header));
     if (mapped != nullptr) {
-      const Model* loaded = mapped.get();
-      PGREC_CXX(cache_put(version_id, std::move(mapped)));
+      std::shared_ptr<const Model> loaded;
+      PGREC_CXX({
+        loaded = std::shared_ptr<const Model>(std::move(mapped));
+        cache_put(version_id, loaded);
+      });
       SPI_finish();
-      return loaded;
+      return pin(std::move(loaded), pin_cxt);
     }
   }
 
@@ -233,16 +303,15 @@ const Model* load_model(std::int64_t version_id) {
     memcpy(bytes + at, VARDATA_ANY(chunk), len);
     at += len;
   }
-  const Model* loaded = nullptr;
+  std::shared_ptr<const Model> loaded;
   PGREC_CXX({
-    auto model = std::make_unique<Model>(deserialize_model(bytes, at));
-    loaded = model.get();
-    cache_put(version_id, std::move(model));
+    loaded = std::make_shared<const Model>(deserialize_model(bytes, at));
+    cache_put(version_id, loaded);
   });
   // Checked: later sessions map it instead.
   write_model_file(version_id, bytes, at);
   SPI_finish();
-  return loaded;
+  return pin(std::move(loaded), pin_cxt);
 }
 
 std::int32_t save_model(const SaveRequest* r) {
@@ -256,17 +325,25 @@ std::int32_t save_model(const SaveRequest* r) {
       elog(ERROR, "pgrec: could not lock the model name");
   }
   claim_model(name, r->model);
-  const char* insert =
+  // The search_path the source was read with: fold-in and sequential serving read it again, as
+  // the owner, with this path (0.4.0's catalog on).
+  const bool keeps_path = catalog_has_column("model_versions", "search_path");
+  // Under REPEATABLE READ a version committed by a concurrent train is invisible to max(version):
+  // the conflict is then a serialization failure (40001), as PostgreSQL reports it, not a 23505.
+  const char* insert = psprintf(
       "INSERT INTO rec.model_versions (model, version, algorithm, params, source, user_col, "
       "item_col, rating_col, user_type, item_type, n_users, n_items, n_interactions, rows_read, "
-      "rows_skipped, train_seconds, size_bytes, format_version, metrics) "
+      "rows_skipped, train_seconds, size_bytes, format_version, metrics%s) "
       "SELECT $1, COALESCE(max(version), 0) OPERATOR(pg_catalog.+) 1, $2, $3::pg_catalog.jsonb, "
       "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-      "COALESCE($18::pg_catalog.jsonb, '{}'::pg_catalog.jsonb) "
-      "FROM rec.model_versions WHERE model OPERATOR(pg_catalog.=) $1 RETURNING id, version";
-  Oid types[18] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-                   INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, FLOAT8OID, INT8OID, INT4OID, TEXTOID};
-  Datum values[18] = {name,
+      "COALESCE($18::pg_catalog.jsonb, '{}'::pg_catalog.jsonb)%s "
+      "FROM rec.model_versions WHERE model OPERATOR(pg_catalog.=) $1 "
+      "ON CONFLICT (model, version) DO NOTHING RETURNING id, version",
+      keeps_path ? ", search_path" : "",
+      keeps_path ? ", COALESCE($19, pg_catalog.current_setting('search_path'))" : "");
+  Oid types[19] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+                   INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, FLOAT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID};
+  Datum values[19] = {name,
                       CStringGetTextDatum(r->algorithm),
                       CStringGetTextDatum(r->params_json),
                       CStringGetTextDatum(r->source),
@@ -283,14 +360,19 @@ std::int32_t save_model(const SaveRequest* r) {
                       Float8GetDatum(r->train_seconds),
                       Int64GetDatum(static_cast<int64>(r->bytes->size())),
                       Int32GetDatum(static_cast<int32>(kModelFormatVersion)),
-                      r->metrics_json ? CStringGetTextDatum(r->metrics_json) : (Datum)0};
-  char nulls[18];
+                      r->metrics_json ? CStringGetTextDatum(r->metrics_json) : (Datum)0,
+                      r->search_path ? CStringGetTextDatum(r->search_path) : (Datum)0};
+  char nulls[19];
   memset(nulls, ' ', sizeof nulls);
   if (r->rating_col == nullptr) nulls[6] = 'n';
   if (r->metrics_json == nullptr) nulls[17] = 'n';
-  if (SPI_execute_with_args(insert, 18, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
-      SPI_processed != 1)
+  if (r->search_path == nullptr) nulls[18] = 'n';
+  if (SPI_execute_with_args(insert, keeps_path ? 19 : 18, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
     elog(ERROR, "pgrec: could not record the model version");
+  if (SPI_processed != 1)
+    ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                    errmsg("could not serialize access: model \"%s\" was trained by a concurrent transaction", r->model),
+                    errhint("Retry the transaction.")));
   bool isnull;
   const int64 version_id =
       DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -345,3 +427,14 @@ std::int32_t save_model(const SaveRequest* r) {
 }
 
 }  // namespace pgrec::pg
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgrec_default_model);
+}
+
+// rec.default_model() -> the model rec.recommend(user, k) serves the current role, or NULL
+Datum pgrec_default_model(PG_FUNCTION_ARGS) {
+  const char* name = pgrec::pg::default_model_name();
+  if (name == nullptr) PG_RETURN_NULL();
+  PG_RETURN_TEXT_P(cstring_to_text(name));
+}

@@ -27,6 +27,7 @@ struct SaveRequest {
   double train_seconds;
   const std::string* bytes;
   const char* metrics_json = nullptr;  // starting metrics (a training curve), or null for {}
+  const char* search_path = nullptr;   // the path the source was read with, or null for the current one
 };
 
 // Stores a new version of a model and deploys it; returns the version number.
@@ -49,10 +50,16 @@ void raise_if_hidden(const char* model);
 // Returns the version id that serves `model`; raises 42704 when there is none.
 std::int64_t resolve_model(const char* model);
 
-// Returns the version id of the default model (deployed last); raises 42704 when there is none.
+// The name of the model rec.recommend(user, k) serves: pgrec.default_model when set, else the
+// model deployed last among those the current role owns (null when there is none).
+const char* default_model_name();
+
+// Returns the version id of the default model; raises 42704 when there is none.
 std::int64_t resolve_default_model();
 
-// Returns the model of a version from this backend's cache, loading it on first use.
-const Model* load_model(std::int64_t version_id);
+// Returns the model of a version from this backend's cache, loading it on first use; raises
+// 42501 unless the current role may use the version. The model stays valid until `pin_cxt` is
+// reset or deleted, whatever the cache evicts meanwhile (SQL run in between may load others).
+const Model* load_model(std::int64_t version_id, MemoryContext pin_cxt = CurrentMemoryContext);
 
 }  // namespace pgrec::pg

@@ -19,18 +19,24 @@ char* guc_device = nullptr;
 int guc_ann_min_items = 200000;
 int guc_ann_probes = 0;
 double guc_ann_recall = 0.95;
+char* guc_default_model = nullptr;
+
+bool device_name_ok(const char* v) {
+  if (strcmp(v, "auto") == 0 || strcmp(v, "cpu") == 0 || strcmp(v, "cuda") == 0 || strcmp(v, "torch-cpu") == 0)
+    return true;
+  // cuda:N with N a device number LibTorch can hold (at most 1023, no sign, no overflow).
+  const char* n = v + 5;
+  return strncmp(v, "cuda:", 5) == 0 && n[0] != '\0' && strlen(n) <= 4 && strspn(n, "0123456789") == strlen(n) &&
+         atoi(n) <= 1023;
+}
 }
 
 namespace {
 
 // Accepts only device names pgrec knows.
 bool check_device_guc(char** value, void**, GucSource) {
-  const char* v = *value;
-  if (v == nullptr) return true;
-  if (strcmp(v, "auto") == 0 || strcmp(v, "cpu") == 0 || strcmp(v, "cuda") == 0 || strcmp(v, "torch-cpu") == 0)
-    return true;
-  if (strncmp(v, "cuda:", 5) == 0 && v[5] != '\0' && strspn(v + 5, "0123456789") == strlen(v + 5)) return true;
-  GUC_check_errdetail("Devices: auto, cpu, cuda, cuda:N, torch-cpu.");
+  if (*value == nullptr || pgrec::pg::device_name_ok(*value)) return true;
+  GUC_check_errdetail("Devices: auto, cpu, cuda, cuda:N (N up to 1023), torch-cpu.");
   return false;
 }
 
@@ -66,6 +72,10 @@ void _PG_init(void) {
                            "Training picks the fewest IVF lists to scan that find this share of the exact top 10 for a "
                            "sample of users; an index that cannot do better than a full scan is not used.",
                            &pgrec::pg::guc_ann_recall, 0.95, 0.0, 1.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable("pgrec.default_model", "The model rec.recommend(user, k) serves.",
+                             "Empty: the model deployed last among those the current role owns. Set it per role or "
+                             "database (ALTER ROLE ... SET) to serve a model granted by another role.",
+                             &pgrec::pg::guc_default_model, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("pgrec");
   if (process_shared_preload_libraries_in_progress) {
     pgrec::pg::preloaded = true;

@@ -10,5 +10,9 @@ extern int guc_naptime;      // pgrec.naptime (seconds)
 extern char* guc_device;     // pgrec.device
 extern int guc_ann_min_items;  // pgrec.ann_min_items: factor models this large get an IVF index
 extern int guc_ann_probes;     // pgrec.ann_probes: IVF lists an approximate search scans (0: calibrated)
-extern double guc_ann_recall;  // pgrec.ann_recall: the recall@10 training calibrates the index to
+extern double guc_ann_recall;
+extern char* guc_default_model;  // pgrec.default_model: the model rec.recommend(user, k) serves ("" : own latest)
+
+// Whether `device` names a device pgrec knows: auto, cpu, cuda, cuda:N (N <= 1023), torch-cpu.
+bool device_name_ok(const char* device);  // pgrec.ann_recall: the recall@10 training calibrates the index to
 }

@@ -26,11 +26,20 @@ int used = 0;
 int next_slot = 0;
 bool registered = false;
 
+// Versions a role was found allowed to use.
+struct Access {
+  Oid role;
+  std::int64_t version_id;
+};
+Access allowed[kEntries];
+int allowed_used = 0;
+int allowed_next = 0;
+
 // Forgets everything (an invalidation callback).
-void clear_cache(Datum, Oid) { used = 0; }
+void clear_cache(Datum, Oid) { used = allowed_used = 0; }
 
 // Forgets everything (a syscache invalidation callback: role memberships changed).
-void clear_cache_syscache(Datum, int, uint32) { used = 0; }
+void clear_cache_syscache(Datum, int, uint32) { used = allowed_used = 0; }
 
 // Hooks the cache to relcache and role invalidations, once per backend.
 void ensure_registered() {
@@ -63,6 +72,22 @@ void name_cache_put(const char* model, std::int64_t version_id) {
   e.role = GetUserId();
   strlcpy(e.name, model, kNameBytes);
   e.version_id = version_id;
+}
+
+bool access_cache_get(std::int64_t version_id) {
+  if (allowed_used == 0) return false;
+  AcceptInvalidationMessages();  // grants or owners changed since this statement began
+  const Oid role = GetUserId();
+  for (int i = 0; i < allowed_used; ++i)
+    if (allowed[i].role == role && allowed[i].version_id == version_id) return true;
+  return false;
+}
+
+void access_cache_put(std::int64_t version_id) {
+  ensure_registered();
+  Access& a = allowed_used < kEntries ? allowed[allowed_used++] : allowed[allowed_next++ % kEntries];
+  a.role = GetUserId();
+  a.version_id = version_id;
 }
 
 }  // namespace pgrec::pg

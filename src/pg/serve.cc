@@ -131,7 +131,7 @@ int map_id_array(FunctionCallInfo fcinfo, int arg, const Model* model, int32** o
   const IdArray ids = id_array(fcinfo, arg);
   *out = static_cast<int32*>(palloc(sizeof(int32) * (ids.n + 1)));
   FmgrInfo output;
-  output.fn_oid = InvalidOid;
+  pgrec::pg::prepare_id_output(ids.elem, &output, CurrentMemoryContext);
   int known = 0;
   for (int j = 0; j < ids.n; ++j) {
     if (ids.nulls[j]) continue;
@@ -183,8 +183,58 @@ int fold_in_ranked(const Model* model, const Given* given, int32 k, bool exclude
   return count;
 }
 
+// The stored source of a model version, with the role its reads run as and that role's path.
+struct StoredSource {
+  pgrec::pg::SourceSpec spec;
+  Oid owner;
+  const char* search_path;  // null: "$user", public
+};
+
+// Reads how a version was trained and who owns it; raises 0A000 for a model without a source of
+// its own and 42704 when its owner no longer exists. Call inside SPI_connect.
+StoredSource stored_source(int64 version_id) {
+  using pgrec::pg::catalog_has_column;
+  const bool owners = pgrec::pg::has_model_owners();
+  const char* sql = psprintf(
+      "SELECT v.source, v.user_col, v.item_col, v.rating_col, %s, %s FROM rec.model_versions v %s "
+      "WHERE v.id OPERATOR(pg_catalog.=) $1",
+      owners ? "COALESCE(o.owner, v.created_by)" : "v.created_by",
+      catalog_has_column("model_versions", "search_path") ? "v.search_path" : "NULL::pg_catalog.text",
+      owners ? "LEFT JOIN rec.model_owners o ON o.model OPERATOR(pg_catalog.=) v.model" : "");
+  Oid t[1] = {INT8OID};
+  Datum v[1] = {Int64GetDatum(version_id)};
+  if (SPI_execute_with_args(sql, 1, t, v, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model version %lld does not exist",
+                                                              static_cast<long long>(version_id))));
+  HeapTuple row = SPI_tuptable->vals[0];
+  TupleDesc desc = SPI_tuptable->tupdesc;
+  StoredSource s;
+  s.spec.source = SPI_getvalue(row, desc, 1);
+  if (strcmp(s.spec.source, "(rec.train_agg)") == 0)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("fold_in needs the model's source, and this model was built by rec.train_agg"),
+                    errhint("Pass the user's items to rec.recommend_for_items instead.")));
+  if (strcmp(s.spec.source, "(rec.hybrid)") == 0)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("fold_in needs the model's source, and this hybrid's models come from different sources"),
+                    errhint("Pass the user's items to rec.recommend_for_items instead.")));
+  s.spec.user_col = SPI_getvalue(row, desc, 2);
+  s.spec.item_col = SPI_getvalue(row, desc, 3);
+  s.spec.rating_col = SPI_getvalue(row, desc, 4);
+  const char* owner_name = SPI_getvalue(row, desc, 5);
+  s.search_path = SPI_getvalue(row, desc, 6);
+  s.owner = get_role_oid(owner_name, true);
+  if (!OidIsValid(s.owner))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                    errmsg("the owner of model version %lld, role %s, no longer exists", static_cast<long long>(version_id),
+                           quote_identifier(owner_name)),
+                    errhint("A model's source is read with its owner's rights; train the model again.")));
+  return s;
+}
+
 // Reads the user's current rows from the source the model version was trained on (in time order
-// for a sequential model).
+// for a sequential model). The stored source is the owner's SQL, not the caller's: it runs as the
+// owner, security-restricted, on the owner's search_path (see "Security model" in the README).
 Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo, int user_arg) {
   Given given{0, nullptr, nullptr};
   const Oid type = get_fn_expr_argtype(fcinfo->flinfo, user_arg);
@@ -193,48 +243,33 @@ Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo
                                          : psprintf("%lld", static_cast<long long>(user.number));
   MemoryContext caller = CurrentMemoryContext;
   SPI_connect();
-  Oid t[1] = {INT8OID};
-  Datum v[1] = {Int64GetDatum(version_id)};
-  if (SPI_execute_with_args("SELECT source, user_col, item_col, rating_col FROM rec.model_versions "
-                            "WHERE id OPERATOR(pg_catalog.=) $1", 1, t, v, nullptr, true, 1) != SPI_OK_SELECT ||
-      SPI_processed != 1)
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model version %lld does not exist",
-                                                              static_cast<long long>(version_id))));
-  pgrec::pg::SourceSpec spec;
-  spec.source = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-  if (strcmp(spec.source, "(rec.train_agg)") == 0)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("fold_in needs the model's source, and this model was built by rec.train_agg"),
-                    errhint("Pass the user's items to rec.recommend_for_items instead.")));
-  if (strcmp(spec.source, "(rec.hybrid)") == 0)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("fold_in needs the model's source, and this hybrid's models come from different sources"),
-                    errhint("Pass the user's items to rec.recommend_for_items instead.")));
-  spec.user_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-  spec.item_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-  spec.rating_col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+  StoredSource stored = stored_source(version_id);
   // A sequential model reads the user's rows oldest first.
-  if (model->kind == pgrec::ModelKind::Sequence) spec.time_col = pstrdup(model->net.time_col.c_str());
-  const char* sql = pgrec::pg::build_source_query(&spec, pstrdup(model->user_type.c_str()));
+  if (model->kind == pgrec::ModelKind::Sequence) stored.spec.time_col = pstrdup(model->net.time_col.c_str());
+  const char* sql = pgrec::pg::build_source_query(&stored.spec, pstrdup(model->user_type.c_str()));
   Oid tt[1] = {TEXTOID};
   Datum tv[1] = {CStringGetTextDatum(user_text)};
-  if (SPI_execute_with_args(sql, 1, tt, tv, nullptr, true, 0) != SPI_OK_SELECT)
-    elog(ERROR, "pgrec: reading the user's current rows failed");
-  model = pgrec::pg::load_model(version_id);  // the source query may have loaded other models
+  pgrec::pg::OwnerContext as_owner;
+  pgrec::pg::enter_owner_context(stored.owner, stored.search_path, &as_owner);
+  const int rc = SPI_execute_with_args(sql, 1, tt, tv, nullptr, true, 0);
+  pgrec::pg::leave_owner_context(&as_owner);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "pgrec: reading the user's current rows failed");
   const uint64 n = SPI_processed;
   given.items = static_cast<int32*>(MemoryContextAlloc(caller, sizeof(int32) * (n + 1)));
   given.values = static_cast<float*>(MemoryContextAlloc(caller, sizeof(float) * (n + 1)));
   const Oid item_type = SPI_gettypeid(SPI_tuptable->tupdesc, 2);
+  FmgrInfo item_out;
+  pgrec::pg::prepare_id_output(item_type, &item_out, CurrentMemoryContext);
   for (uint64 r = 0; r < n; ++r) {
     bool null_item, null_value = false;
     const Datum item = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &null_item);
     float value = 1.0f;
-    if (spec.rating_col != nullptr) {
+    if (stored.spec.rating_col != nullptr) {
       const Datum d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, &null_value);
       if (!null_value) value = static_cast<float>(DatumGetFloat8(d));
     }
     if (null_item || null_value || !std::isfinite(value)) continue;
-    const pgrec::IdRef ref = pgrec::pg::id_from_datum(item, item_type, nullptr);
+    const pgrec::IdRef ref = pgrec::pg::id_from_datum(item, item_type, &item_out);
     int32 index = -1;
     PGREC_CXX(index = model->items.find(ref));
     if (index < 0) continue;  // an item the model does not know
@@ -265,7 +300,6 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_ar
   // back to the sequence it was trained with (a known user) or to popular items.
   if (fold_in || model->kind == pgrec::ModelKind::Sequence) {
     const Given given = current_rows(version_id, model, fcinfo, user_arg);
-    model = pgrec::pg::load_model(version_id);  // the read may have loaded other models
     if (given.count > 0) {
       const FilterArgs filter = filter_args(fcinfo, user_arg + 4, user_arg + 5, model);
       count = fold_in_ranked(model, &given, k, exclude_seen, &filter, ranked);
@@ -349,7 +383,7 @@ Datum pgrec_recommend_for_items(PG_FUNCTION_ARGS) {
     Given given{0, static_cast<int32*>(palloc(sizeof(int32) * (n_items + 1))),
                 static_cast<float*>(palloc(sizeof(float) * (n_items + 1)))};
     FmgrInfo out;
-    out.fn_oid = InvalidOid;
+    pgrec::pg::prepare_id_output(items.elem, &out, CurrentMemoryContext);
     for (int j = 0; j < n_items; ++j) {
       if (items.nulls[j] || (rating_values != nullptr && rating_nulls[j])) continue;
       const float value = rating_values != nullptr ? DatumGetFloat4(rating_values[j]) : 1.0f;

@@ -96,7 +96,7 @@ Datum pgrec_recommend_all(PG_FUNCTION_ARGS) {
       int n;
       deconstruct_array(array, elem, len, byval, align, &values, &nulls, &n);
       FmgrInfo output;
-      output.fn_oid = InvalidOid;
+      prepare_id_output(elem, &output, CurrentMemoryContext);
       s->given = true;
       PGREC_CXX(s->users.reserve(static_cast<std::size_t>(n)));
       for (int j = 0; j < n; ++j) {

@@ -13,10 +13,47 @@ namespace {
 
 constexpr long kBatchRows = 10000;
 
+// Skips white space, parentheses and SQL comments (-- to the end of the line, /* ... */).
+const char* skip_lead(const char* p) {
+  for (;;) {
+    while (*p == '(' || isspace(static_cast<unsigned char>(*p))) ++p;
+    if (p[0] == '-' && p[1] == '-') {
+      while (*p != '\0' && *p != '\n') ++p;
+    } else if (p[0] == '/' && p[1] == '*') {
+      const char* end = strstr(p + 2, "*/");
+      p = end != nullptr ? end + 2 : p + strlen(p);
+    } else {
+      return p;
+    }
+  }
+}
+
+// Whether the text is a (possibly schema-qualified, possibly quoted) name: identifiers joined by dots.
+bool looks_like_name(const char* p) {
+  while (isspace(static_cast<unsigned char>(*p))) ++p;
+  for (;;) {
+    if (*p == '"') {
+      for (++p;; ++p) {
+        if (*p == '\0') return false;
+        if (*p == '"' && p[1] == '"') { ++p; continue; }
+        if (*p == '"') { ++p; break; }
+      }
+    } else {
+      const char* start = p;
+      while (isalnum(static_cast<unsigned char>(*p)) || *p == '_' || *p == '$' || static_cast<unsigned char>(*p) >= 0x80) ++p;
+      if (p == start) return false;
+    }
+    while (isspace(static_cast<unsigned char>(*p))) ++p;
+    if (*p == '\0') return true;
+    if (*p != '.') return false;
+    ++p;
+    while (isspace(static_cast<unsigned char>(*p))) ++p;
+  }
+}
+
 // Whether the source text is a query rather than a relation name.
 bool looks_like_query(const char* source) {
-  const char* p = source;
-  while (*p == '(' || isspace(static_cast<unsigned char>(*p))) ++p;
+  const char* p = skip_lead(source);
   for (const char* word : {"select", "with", "values", "table"}) {
     const size_t n = strlen(word);
     if (pg_strncasecmp(p, word, n) == 0 && !isalnum(static_cast<unsigned char>(p[n])) && p[n] != '_')
@@ -48,6 +85,11 @@ char* build_source_query(const SourceSpec* spec, const char* user_type) {
 
 const char* qualified_source(const char* source) {
   if (looks_like_query(source)) return source;
+  if (!looks_like_name(source))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("source is neither a table or view name nor a SELECT, WITH, VALUES or TABLE query"),
+                    errdetail("It starts with \"%.40s\".", skip_lead(source)),
+                    errhint("Give a relation name (schema-qualified or on search_path) or a read-only query.")));
   const Oid rel = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(source)));
   return quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)), get_rel_name(rel));
 }
@@ -98,6 +140,37 @@ int use_search_path(const char* path) {
   return nest;
 }
 
+void enter_owner_context(Oid owner, const char* path, OwnerContext* saved) {
+  // The owner's path without pg_temp, then pg_temp: the caller's temporary tables shadow nothing.
+  StringInfoData pinned;
+  initStringInfo(&pinned);
+  List* names = nullptr;
+  char* copy = pstrdup(path != nullptr ? path : "\"$user\", public");
+  if (!SplitIdentifierString(copy, ',', &names))
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("the stored search_path \"%s\" is not a list of names", path)));
+  ListCell* cell;
+  foreach (cell, names) {
+    const char* name = static_cast<const char*>(lfirst(cell));
+    if (strcmp(name, "pg_temp") == 0) continue;
+    appendStringInfo(&pinned, "%s, ", strcmp(name, "$user") == 0 ? "\"$user\"" : quote_identifier(name));
+  }
+  appendStringInfoString(&pinned, "pg_temp");
+  GetUserIdAndSecContext(&saved->saved_user, &saved->saved_sec);
+  SetUserIdAndSecContext(owner, saved->saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+  saved->nest = NewGUCNestLevel();
+  (void)set_config_option("search_path", pinned.data, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+}
+
+void leave_owner_context(const OwnerContext* saved) {
+  AtEOXact_GUC(false, saved->nest);
+  SetUserIdAndSecContext(saved->saved_user, saved->saved_sec);
+}
+
+bool catalog_has_column(const char* table, const char* column) {
+  const Oid rel = get_relname_relid(table, get_namespace_oid("rec", false));
+  return OidIsValid(rel) && get_attnum(rel, column) != InvalidAttrNumber;
+}
+
 void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats) {
   // The caller's search_path while the source is read (functions pinned to pg_catalog pass it);
   // undone when this returns, or by the error's transaction abort.
@@ -120,9 +193,10 @@ void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats) {
     sink->batch_items.resize(kBatchRows);
     sink->batch_values.resize(kBatchRows);
   });
+  // Output functions outlive the batches (their caches must not live in the batch context).
   FmgrInfo user_out, item_out;
-  user_out.fn_oid = InvalidOid;
-  item_out.fn_oid = InvalidOid;
+  prepare_id_output(stats->user_type, &user_out, CurrentMemoryContext);
+  prepare_id_output(stats->item_type, &item_out, CurrentMemoryContext);
   MemoryContext batch_ctx =
       AllocSetContextCreate(CurrentMemoryContext, "pgrec source batch", ALLOCSET_DEFAULT_SIZES);
   for (;;) {
@@ -143,7 +217,7 @@ void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats) {
         if (!null_rating && !std::isfinite(static_cast<float>(rating)))
           ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                           errmsg("column \"%s\" has a non-finite value (%s)", spec->rating_col,
-                                 std::isnan(rating) ? "NaN" : std::isinf(rating) ? "Infinity" : "out of range for real"),
+                                 std::isnan(rating) ? "NaN" : std::isinf(rating) ? (rating < 0 ? "-Infinity" : "Infinity") : "out of range for real"),
                           errdetail("Row %lld of the source.", static_cast<long long>(stats->rows_read))));
         value = static_cast<float>(rating);
       }

@@ -36,6 +36,25 @@ char* build_source_query(const SourceSpec* spec, const char* user_type);
 // (or the transaction ends); -1, changing nothing, when `path` is null.
 int use_search_path(const char* path);
 
+// What enter_owner_context changed, to be put back by leave_owner_context.
+struct OwnerContext {
+  Oid saved_user;
+  int saved_sec;
+  int nest;
+};
+
+// Makes what follows run as `owner` inside a security-restricted operation, with search_path
+// `path` (the owner's, from training; null for "$user", public) and pg_temp searched last, as
+// PostgreSQL runs code on someone else's behalf (REFRESH MATERIALIZED VIEW, index expressions).
+// An error's transaction abort undoes it too.
+void enter_owner_context(Oid owner, const char* path, OwnerContext* saved);
+
+// Undoes enter_owner_context.
+void leave_owner_context(const OwnerContext* saved);
+
+// Whether rec.<table> has the column (catalogs of older versions of pgrec's SQL lack some).
+bool catalog_has_column(const char* table, const char* column);
+
 // Reads every row of the source into the sink, in batches. Call inside SPI_connect.
 void read_source(const SourceSpec* spec, RowSink* sink, SourceStats* stats);
 

@@ -287,6 +287,7 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
     state->model->params_json = state->params_json;
     state->trainer.reset();
     Model& m = *state->model;
+    pgrec::check_finite(m);  // a diverged model is refused; the serving version stays
     if (m.kind == pgrec::ModelKind::Factors && guc_ann_min_items > 0 && m.n_items() >= guc_ann_min_items) {
       m.ivf = pgrec::build_ivf(m.item_factors, 0, guc_threads, state->token);
       pgrec::calibrate_ivf(m, guc_ann_recall, 200, state->token);
@@ -317,6 +318,7 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
   save.train_seconds = train_seconds;
   save.bytes = &state->bytes;
   save.metrics_json = state->history_json.empty() ? nullptr : state->history_json.c_str();
+  save.search_path = spec->search_path;
   return save_model(&save);
 }
 

@@ -240,6 +240,7 @@ Datum pgrec_train_agg_final(PG_FUNCTION_ARGS) {
   PGREC_CXX({
     pgrec::Model model = (*trainer)->finish(state->user_type, state->item_type);
     model.params_json = *bytes;
+    pgrec::check_finite(model);
     *bytes = pgrec::serialize_model(model);
   });
   bytea* out = static_cast<bytea*>(palloc(bytes->size() + VARHDRSZ));
