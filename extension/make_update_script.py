@@ -4,13 +4,19 @@
 Usage: extension/make_update_script.py OLD NEW [MIGRATION] > extension/pgrec--OLD--NEW.sql
 (OLD and NEW are versions: extension/pgrec--OLD.sql and extension/pgrec--NEW.sql are read).
 
-The update drops every function, aggregate and view of the extension and creates them again
-from NEW, so their definitions cannot drift from a fresh install; tables, indexes, policies and
-config-dump registrations that OLD already had, statement for statement, are kept (their data with
-them), the ones NEW adds are created (a table whose definition changed needs ALTERs in the
-migration, or the update fails), and MIGRATION (hand-written SQL: backfills) runs last. test/shell/upgrade.sh checks
-that an updated database has the same catalog as a fresh install of NEW.
+An update never drops a user's object. Every function, aggregate and view of NEW is created with
+CREATE OR REPLACE, so views, functions and grants of users that depend on them stay; only when
+PostgreSQL refuses to replace one in place (a changed return type, parameter name or view column)
+is it dropped -- without CASCADE, so an update that would take a user's object with it fails
+loudly instead -- and created again. Functions OLD had and NEW has not are dropped the same way.
+Tables, indexes, policies, triggers and config-dump registrations that OLD already had, statement
+for statement, are kept (their data with them); changed policies and triggers are re-created;
+a table OLD had is never created again (a changed table needs ALTERs in MIGRATION.pre, or
+extension/migrations/OLD--NEW.pre.sql, which runs first). MIGRATION (hand-written SQL:
+backfills) runs last. test/shell/upgrade.sh checks that an updated database has the same catalog
+as a fresh install of NEW and that users' views, functions and grants survive.
 """
+import os
 import re
 import sys
 
@@ -36,55 +42,124 @@ def normal(statement):
 
 
 # Statements that create or register storage: carried over from OLD, never run twice.
-STORAGE = re.compile(r'(CREATE (UNLOGGED )?TABLE|CREATE (UNIQUE )?INDEX|CREATE SEQUENCE|CREATE POLICY|'
+STORAGE = re.compile(r'(CREATE (UNIQUE )?INDEX|CREATE SEQUENCE|'
                      r'ALTER TABLE \S+ ENABLE ROW LEVEL SECURITY|SELECT pg_catalog\.pg_extension_config_dump)')
+TABLE = re.compile(r'CREATE (UNLOGGED )?TABLE (\S+)')
+POLICY = re.compile(r'CREATE POLICY (\S+) ON (\S+)')
+TRIGGER = re.compile(r'CREATE TRIGGER (\S+) .*? ON (\S+)')
+ROUTINE = re.compile(r'CREATE (FUNCTION|AGGREGATE) (rec\.\w+)\s*\(')
+VIEW = re.compile(r'CREATE VIEW (\S+)')
+MULTI_WORD_TYPE_STARTS = {'double', 'character', 'timestamp', 'time', 'bit'}
 
 
-def wanted(statement, old_statements):
-    """Whether a statement of NEW belongs in the update: every definition does; storage only
-    when OLD did not already have that very statement (a changed table needs a migration)."""
-    if STORAGE.match(normal(statement)):
-        return normal(statement) not in old_statements
-    return True
+def arg_types(statement, start):
+    """The argument types of the routine whose '(' is at `start`: names and DEFAULTs removed."""
+    depth, i, args, current = 0, start, [], ''
+    while True:
+        ch = statement[i]
+        if ch == '(':
+            depth += 1
+            if depth == 1:
+                i += 1
+                continue
+        elif ch == ')':
+            depth -= 1
+            if depth == 0:
+                args.append(current)
+                break
+        if ch == ',' and depth == 1:
+            args.append(current)
+            current = ''
+        else:
+            current += ch
+        i += 1
+    types = []
+    for a in args:
+        a = re.split(r'\s+DEFAULT\s+', a.strip(), flags=re.I)[0].strip()
+        if not a:
+            continue
+        words = a.split()
+        # "name type": a parameter name first, unless the words are one multi-word type.
+        if len(words) > 1 and words[0].lower() not in MULTI_WORD_TYPE_STARTS:
+            words = words[1:]
+        types.append(' '.join(words))
+    return '(' + ', '.join(types) + ')'
 
 
-DROP_ALL = '''-- Every function, aggregate and view of the old version goes; the new definitions follow.
-DO $drop$
-DECLARE
-    f record;
-BEGIN
-    DROP VIEW IF EXISTS rec.models, rec.jobs;
-    FOR f IN
-        SELECT p.oid::regprocedure AS sig, p.prokind
-          FROM pg_catalog.pg_depend d
-          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgrec'
-          JOIN pg_catalog.pg_proc p ON p.oid = d.objid
-         WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
-         ORDER BY p.prokind = 'a' DESC
-    LOOP
-        -- CASCADE takes the triggers that call a function too; the new script creates them again.
-        EXECUTE pg_catalog.format('DROP %s %s CASCADE', CASE f.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, f.sig);
-    END LOOP;
-END
-$drop$;
+def routine_key(statement):
+    """(kind, 'rec.name(types)') of a CREATE FUNCTION or CREATE AGGREGATE, else None."""
+    m = ROUTINE.match(normal(statement))
+    if not m:
+        return None
+    n = normal(statement)
+    return m.group(1), m.group(2) + arg_types(n, m.end() - 1)
 
-'''
+
+def replace_or_recreate(statement, kind, name):
+    """CREATE OR REPLACE; when PostgreSQL refuses, DROP (no CASCADE) and CREATE."""
+    replaced = re.sub(r'^CREATE ', 'CREATE OR REPLACE ', statement.strip(), count=1)
+    return (f'DO $pgrec_update$\nBEGIN\n    EXECUTE $pgrec_stmt${replaced.rstrip(";")}$pgrec_stmt$;\n'
+            f'EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN\n'
+            f'    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it\n'
+            f'    -- stops the update) and created again.\n'
+            f'    EXECUTE $pgrec_stmt$DROP {kind} {name}$pgrec_stmt$;\n'
+            f'    EXECUTE $pgrec_stmt${statement.strip().rstrip(";")}$pgrec_stmt$;\n'
+            f'END\n$pgrec_update$;\n')
+
+
+def update_statement(s, old_statements, old_tables, old_norm):
+    """What the update runs for statement `s` of NEW (None: nothing)."""
+    n = normal(s)
+    if STORAGE.match(n):
+        return None if n in old_norm else s
+    t = TABLE.match(n)
+    if t:
+        return None if t.group(2) in old_tables else s
+    p = POLICY.match(n)
+    if p:
+        return None if n in old_norm else f'DROP POLICY IF EXISTS {p.group(1)} ON {p.group(2)};\n{s}'
+    t = TRIGGER.match(n)
+    if t:
+        return None if n in old_norm else f'DROP TRIGGER IF EXISTS {t.group(1)} ON {t.group(2)};\n{s}'
+    key = routine_key(s)
+    if key:
+        return replace_or_recreate(s, key[0], key[1])
+    v = VIEW.match(n)
+    if v:
+        return replace_or_recreate(s, 'VIEW', v.group(1))
+    return s
 
 
 def main():
     old, new = sys.argv[1], sys.argv[2]
     old_sql = open(f'extension/pgrec--{old}.sql').read()
     new_sql = open(f'extension/pgrec--{new}.sql').read()
-    old_statements = {normal(s) for s in statements(old_sql)}
+    old_list, new_list = statements(old_sql), statements(new_sql)
+    old_norm = {normal(s) for s in old_list}
+    old_tables = {m.group(2) for m in (TABLE.match(normal(s)) for s in old_list) if m}
+    new_routines = {routine_key(s) for s in new_list if routine_key(s)}
+    new_views = {m.group(1) for m in (VIEW.match(normal(s)) for s in new_list) if m}
     print(f'-- pgrec {old} -> {new}. Generated by extension/make_update_script.py {" ".join(sys.argv[1:])};')
-    print('-- edit the install scripts or the migration, not this file.')
+    print('-- edit the install scripts or the migrations, not this file.')
     print(f'\\echo Use "ALTER EXTENSION pgrec UPDATE TO \'{new}\'" to load this file. \\quit')
     print()
-    print(DROP_ALL, end='')
-    for s in statements(new_sql):
-        if wanted(s, old_statements):
-            print(s, end='' if s.endswith('\n') else '\n')
+    pre = f'extension/migrations/{old}--{new}.pre.sql'
+    if os.path.exists(pre):
+        print(open(pre).read())
+    for s in new_list:
+        out = update_statement(s, old_list, old_tables, old_norm)
+        if out is not None:
+            print(out, end='' if out.endswith('\n') else '\n')
             print()
+    # What NEW no longer has goes, without CASCADE: aggregates first (they use functions).
+    gone = [routine_key(s) for s in old_list if routine_key(s) and routine_key(s) not in new_routines]
+    for kind, name in sorted(gone, key=lambda k: k[0] != 'AGGREGATE'):
+        print(f'DROP {kind} IF EXISTS {name};')
+    for s in old_list:
+        v = VIEW.match(normal(s))
+        if v and v.group(1) not in new_views:
+            print(f'DROP VIEW IF EXISTS {v.group(1)};')
+    print()
     if len(sys.argv) > 3:
         print(open(sys.argv[3]).read(), end='')
 

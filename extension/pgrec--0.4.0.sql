@@ -794,7 +794,7 @@ SELECT j.id AS job, j.model, j.algorithm,
        CASE WHEN j.state IN ('running', 'cancelling') AND NOT rec.training_worker_alive(j.pid)
             THEN 'failed' ELSE j.state END AS state,
        j.progress, j.epoch, j.epochs, j.loss, j.device, j.device_used, j.version,
-       pg_catalog.format('%s', j.submitted_by::pg_catalog.regrole) AS submitted_by, j.submitted_at, j.started_at,
+       pg_catalog.format('%s', j.submitted_by::pg_catalog.regrole)::pg_catalog.name AS submitted_by, j.submitted_at, j.started_at,
        j.finished_at, j.pid,
        CASE WHEN j.state IN ('running', 'cancelling') AND NOT rec.training_worker_alive(j.pid)
             THEN 'worker crashed or was stopped before the job finished' ELSE j.error END AS error,

@@ -55,11 +55,11 @@ ANSWERS="SELECT m, u, string_agg(r.item_id || ':' || round(r.score::numeric, 5),
          GROUP BY m, u ORDER BY m, u"
 
 scripts=$(cd "$REPO/extension" && ls pgrec--*--*.sql 2>/dev/null)
-echo "1..$(( $(echo "$scripts" | grep -c .) * 7 ))"
+echo "1..$(( $(echo "$scripts" | grep -c .) * 9 ))"
 for script in $scripts; do
   from=$(sed -E 's/pgrec--(.*)--(.*)\.sql/\1/' <<<"$script")
   to=$(sed -E 's/pgrec--(.*)--(.*)\.sql/\2/' <<<"$script")
-  for db in pgrec_up_old pgrec_up_fresh; do
+  for db in pgrec_up_old pgrec_up_fresh pgrec_up_user; do
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
   done
   sql pgrec_up_old -c "CREATE EXTENSION pgrec VERSION '$from'" \
@@ -78,6 +78,22 @@ for script in $scripts; do
   sql pgrec_up_fresh -c "$CATALOG" > "$work/fresh"
   check "$to: the updated catalog equals a fresh install ($(wc -l < "$work/fresh") objects)" \
     bash -c "[ \$(wc -l < '$work/fresh') -gt 100 ] && diff -u '$work/fresh' '$work/updated' >&2"
+  # Users' objects over pgrec survive the update: a view, a function, a grant on the view.
+  sql pgrec_up_user -c "CREATE EXTENSION pgrec VERSION '$from'" \
+    -c "CREATE TABLE clicks AS SELECT u AS user_id, (u * 31 + k * 17) % 300 AS item_id FROM generate_series(1, 200) u, generate_series(1, 8) k" \
+    -c "SELECT rec.train('m', 'clicks', 'user_id', 'item_id', params => '{\"factors\": 4, \"iterations\": 2}')" \
+    -c "CREATE VIEW my_recs AS SELECT u, i AS item_id FROM generate_series(1, 3) u, generate_series(1, 5) i WHERE rec.predict('m', u, i) IS NOT NULL OR true" \
+    -c "CREATE VIEW my_models AS SELECT model, version FROM rec.models" \
+    -c "CREATE FUNCTION my_top(u integer) RETURNS bigint LANGUAGE sql AS 'SELECT item_id FROM rec.recommend(''m'', u, 1)'" \
+    -c "DROP ROLE IF EXISTS pgrec_up_reader" -c "CREATE ROLE pgrec_up_reader" -c "GRANT SELECT ON my_recs TO pgrec_up_reader" >/dev/null
+  sql pgrec_up_user -c "SELECT u, item_id FROM my_recs ORDER BY 1, 2" > "$work/user_before"
+  check "ALTER EXTENSION pgrec UPDATE from $from to $to with users' objects over pgrec" \
+    sql pgrec_up_user -c "ALTER EXTENSION pgrec UPDATE TO '$to'"
+  sql pgrec_up_user -c "SELECT u, item_id FROM my_recs ORDER BY 1, 2" > "$work/user_after" 2>&1
+  check "$to: users' view, function and grant are intact" \
+    bash -c "[ \$(wc -l < '$work/user_after') = 15 ] && diff -u '$work/user_before' '$work/user_after' >&2 &&
+             [ -n \"\$(PGOPTIONS='-c client_min_messages=warning' psql -X -At -d pgrec_up_user -c 'SELECT my_top(1)')\" ] &&
+             [ \"\$(psql -X -At -d pgrec_up_user -c \"SELECT has_table_privilege('pgrec_up_reader', 'my_recs', 'SELECT')\")\" = t ]"
   # Models from before owners existed (0.1.0) keep a grant to public; later ones keep what they had.
   grant=$([ "$from" = 0.1.0 ] && echo " public")
   check "$to: old models are owned by their trainer (and usable by every role if they were)" \
@@ -91,4 +107,5 @@ done
 # Every database is a dispatcher per launcher pass: leave none behind.
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_up_old" >/dev/null 2>&1
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_up_fresh" >/dev/null 2>&1
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_up_user" -c "DROP ROLE IF EXISTS pgrec_up_reader" >/dev/null 2>&1
 [ "$failed" = 0 ]
