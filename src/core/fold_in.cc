@@ -3,6 +3,7 @@
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <random>
 
@@ -160,7 +161,9 @@ std::vector<Scored> recommend_for_items(const Model& m, const std::vector<std::i
     if (!std::isfinite(s)) {
       float largest = 0;
       for (float v : values) largest = std::max(largest, std::fabs(v));
-      throw Error(ErrorKind::DataException, "the given ratings (largest magnitude " + std::to_string(largest) +
+      char shown[32];
+      std::snprintf(shown, sizeof shown, "%g", static_cast<double>(largest));
+      throw Error(ErrorKind::DataException, std::string("the given ratings (largest magnitude ") + shown +
                                                 ") make the model's scores overflow; give ratings on the scale it was trained on");
     }
   if (filter != nullptr) filter->apply(scores.data(), n);

@@ -1,0 +1,109 @@
+-- Safe in a shared database: no crash on odd id types past one read batch, no internal function
+-- for PUBLIC, a model's stored SQL never runs with the caller's rights, caches re-check who asks,
+-- nobody chooses another role's default model, diverged or unloadable models are refused.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS pgrec;
+SELECT plan(30);
+
+-- 1. Ids of every type category, over more than one 10,000-row read batch: no crash.
+SELECT lives_ok($$SELECT rec.train('sec_arr', 'SELECT ARRAY[g % 100] AS u, g % 50 AS i FROM generate_series(1, 30000) g',
+                                   'u', 'i', params => '{"factors": 4, "iterations": 2}')$$,
+                'array user ids over three read batches train (the output function outlives each batch)');
+SELECT is((SELECT count(*)::int FROM rec.recommend('sec_arr', '{7}'::int[], 5)), 5, 'and serve by array id');
+CREATE TEMP TABLE sec_arr_test AS SELECT ARRAY[g % 100] AS u, g % 50 AS i FROM generate_series(1, 20001) g;
+SELECT lives_ok($$SELECT * FROM rec.evaluate('sec_arr', 'sec_arr_test', store => false)$$,
+                'rec.evaluate reads array ids over several batches');
+SELECT lives_ok($$SELECT rec.train('sec_row', 'SELECT ROW(g % 90, (g % 90)::text) AS u, g % 40 AS i FROM generate_series(1, 25000) g',
+                                   'u', 'i', algorithm => 'popularity')$$, 'record ids over several batches');
+SELECT lives_ok($$SELECT rec.train('sec_rng', 'SELECT int4range(g % 80, g % 80 + 5) AS u, (g % 30)::text::jsonb AS i FROM generate_series(1, 25000) g',
+                                   'u', 'i', algorithm => 'popularity')$$, 'range users and json items over several batches');
+CREATE DOMAIN sec_int AS integer;
+SELECT lives_ok($$SELECT rec.train('sec_dom', 'SELECT (g % 70)::sec_int AS u, (g % 30)::sec_int AS i FROM generate_series(1, 12000) g',
+                                   'u', 'i', algorithm => 'popularity')$$, 'domain ids');
+SELECT is((SELECT item_type FROM rec.model_versions WHERE model = 'sec_dom'), 'sec_int', 'the domain is recorded');
+SELECT is((SELECT count(*)::int FROM rec.recommend('sec_dom', 5, 3)), 3, 'a domain over integer serves bigint item ids');
+
+-- 11. No internal function is executable by a plain role.
+CREATE ROLE sec_plain;
+SELECT is((SELECT coalesce(string_agg(p.oid::regprocedure::text, ', '), '')
+             FROM pg_proc p WHERE p.pronamespace = 'rec'::regnamespace AND p.proname LIKE '\_%'
+              AND has_function_privilege('sec_plain', p.oid, 'EXECUTE')), '',
+          'no rec._* function is executable by a plain role');
+
+-- 6. A model's stored source runs as its owner, security-restricted, never as the caller.
+CREATE ROLE sec_mallory;
+CREATE SCHEMA sec_m AUTHORIZATION sec_mallory;
+CREATE TABLE sec_m.ev AS SELECT u, (u * 3 + k) % 20 AS i FROM generate_series(1, 40) u, generate_series(1, 5) k;
+ALTER TABLE sec_m.ev OWNER TO sec_mallory;
+CREATE TABLE sec_seen_as (who name, restricted boolean);
+GRANT INSERT ON sec_seen_as TO PUBLIC;
+CREATE FUNCTION sec_m.touch() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.sec_seen_as VALUES (current_user, false);
+    RETURN true;
+EXCEPTION WHEN insufficient_privilege THEN
+    RETURN true;  -- a security-restricted operation refuses writes... of temp tables; this is not one
+END $$;
+ALTER FUNCTION sec_m.touch() OWNER TO sec_mallory;
+SET ROLE sec_mallory;
+SELECT lives_ok($$SELECT rec.train('sec_mal', 'SELECT u, i FROM sec_m.ev WHERE sec_m.touch()', 'u', 'i',
+                                   params => '{"factors": 4, "iterations": 2}')$$, 'mallory trains from a query calling her function');
+SELECT lives_ok($$SELECT rec.grant_model('sec_mal', 'public')$$, 'and grants the model to public');
+RESET ROLE;
+DELETE FROM sec_seen_as;
+SELECT lives_ok($$SELECT * FROM rec.recommend('sec_mal', 3, 5, fold_in => true)$$, 'a superuser folds in from the model');
+SELECT is((SELECT array_agg(DISTINCT who)::text FROM sec_seen_as), '{sec_mallory}',
+          'the stored source ran as the model''s owner, not as the superuser');
+CREATE TEMP TABLE ev (u int, i int);  -- would shadow an unqualified name on the caller's path
+SELECT lives_ok($$SELECT * FROM rec.recommend('sec_mal', 3, 5, fold_in => true)$$,
+                'a caller''s temporary table shadows nothing in the owner''s source');
+
+-- 7. Deployments point at versions of the same model only; caches re-check the role.
+SELECT throws_ok(format($$INSERT INTO rec.deployments (model, version_id) VALUES ('sec_mal', %s)$$,
+                        (SELECT id FROM rec.model_versions WHERE model = 'sec_arr')), '23503', NULL,
+                 'a deployment naming another model''s version violates the foreign key, even for a superuser');
+CREATE TEMP TABLE sec_arr_id AS SELECT id FROM rec.model_versions WHERE model = 'sec_arr';
+GRANT SELECT ON sec_arr_id TO sec_mallory;
+SELECT count(*) FROM rec.recommend('sec_arr', '{7}'::int[], 5);  -- cached in this backend now
+SET ROLE sec_mallory;
+SELECT throws_ok($$INSERT INTO rec.deployments (model, version_id) SELECT 'sec_mal', id FROM sec_arr_id$$, '23503', NULL,
+                 'an owner cannot deploy another model''s (probable) version id under her name');
+SELECT throws_ok($$SELECT * FROM rec.evaluate_version((SELECT id FROM sec_arr_id), 'sec_m.ev', 'u', 'i', NULL, 10, true, 0, 42)$$,
+                 '42501', NULL, 'a version cached by another role is not served to one that may not use it');
+
+-- 9. The default model is one the caller owns or chose, never the last public deployment.
+SELECT is(rec.default_model(), 'sec_mal', 'mallory''s default is her own model');
+RESET ROLE;
+SELECT isnt(rec.default_model(), 'sec_mal', 'a public model of another role is not the superuser''s default');
+SET LOCAL pgrec.default_model = 'sec_mal';
+SELECT is(rec.default_model(), 'sec_mal', 'pgrec.default_model chooses one deliberately');
+RESET pgrec.default_model;
+
+-- 19, 20. Diverged training and unloadable hybrids are refused; the serving version stays.
+CREATE TEMP TABLE sec_ev AS SELECT u, (u * 7 + k) % 30 AS i FROM generate_series(1, 50) u, generate_series(1, 6) k;
+SELECT throws_ok($$SELECT rec.train('sec_arr', 'sec_ev', 'u', 'i', rating_col => 'i', algorithm => 'sgd_mf',
+                                    params => '{"learning_rate": 1, "init_std": 10, "epochs": 5}')$$, '22000', NULL,
+                 'sgd_mf that diverges is refused with 22000');
+SELECT throws_ok($$SELECT rec.train('sec_arr', 'sec_ev', 'u', 'i', algorithm => 'bpr', params => '{"learning_rate": 10}')$$,
+                 '22000', NULL, 'bpr that diverges is refused with 22000');
+SELECT is((SELECT version FROM rec.models WHERE model = 'sec_arr'), 1, 'and the serving version stays');
+SELECT throws_ok($$SELECT rec.train('sec_h', 'hybrid', '{"models": {"sec_dom": 1e39}}')$$, '22023', NULL,
+                 'a hybrid weight a real cannot hold is refused');
+SELECT throws_ok($$SELECT rec.train('sec_h', 'hybrid', '{"models": {"sec_dom": 1e-50}}')$$, '22023', NULL,
+                 'so is one that rounds to zero');
+SELECT rec.train('sec_stars', 'sec_ev', 'u', 'i', rating_col => 'i', params => '{"factors": 4}');
+SELECT throws_ok($$SELECT * FROM rec.recommend_for_items('sec_stars', ARRAY[1, 2], ARRAY[-3e38, 1]::real[])$$, '22000', NULL,
+                 'fold-in ratings that overflow the scores are an error, not an empty answer');
+
+-- Clear errors.
+SELECT throws_ok($$SELECT rec.train('sec_x', '-- a comment
+INSERT INTO sec_ev VALUES (1, 1) RETURNING u, i', 'u', 'i')$$, '22023', NULL,
+                 'a statement that is not a query is refused as such');
+SELECT throws_ok($$SELECT * FROM rec.training_curve('sec_nothing')$$, '42704', NULL, 'training_curve of an unknown model');
+SELECT throws_ok($$SELECT rec.revoke_model('sec_arr', 'sec_no_such_role')$$, '42704', NULL, 'revoke_model of an unknown role');
+SELECT throws_ok($$SELECT rec.train_async('sec_y', 'sec_ev', 'u', 'i', device => 'cuda:4294967295')$$, '22023', NULL,
+                 'a device number that does not fit is refused');
+
+SELECT * FROM finish();
+ROLLBACK;
