@@ -26,7 +26,7 @@ SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', params => '{
 SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', params => '"text"')$$, '22023', NULL, 'params not an object');
 SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', algorithm => 'nope')$$, '22023', NULL, 'unknown algorithm');
 SELECT throws_ok($$SELECT rec.train('x', 'r', 'user_id', 'item_id', 'rating', params => '{"alpha": "x"}')$$, '22023', NULL, 'alpha of the wrong type');
-SELECT throws_ok($$SELECT rec.train('x', 'r WHERE false', 'user_id', 'item_id')$$, '42602', NULL, 'a source that is neither a relation nor a query');
+SELECT throws_ok($$SELECT rec.train('x', 'r WHERE false', 'user_id', 'item_id')$$, '22023', NULL, 'a source that is neither a relation nor a query');
 SELECT throws_ok($$SELECT rec.train('x', 'no_table', 'user_id', 'item_id')$$, '42P01', NULL, 'missing table');
 SELECT throws_ok($$SELECT rec.train('x', 'r', 'nocol', 'item_id')$$, '42703', NULL, 'missing column');
 SELECT throws_ok($$SELECT rec.train('x', 'SELECT 1 AS u, 1 AS i WHERE false', 'u', 'i')$$, '22000', NULL, 'empty source');
@@ -84,7 +84,7 @@ SELECT lives_ok($$SELECT rec.train('hy', 'hybrid', '{"models": {"t": 0.7, "t2": 
 SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {"t": 1, "nope": 1}}')$$, '42704',
                  'model "nope" does not exist', 'a hybrid of an unknown model');
 SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {"t": 0}}')$$, '22023',
-                 'the weight of model "t" must be a positive number', 'a zero weight');
+                 'the weight of model "t" must be a positive number between 1e-30 and 1e30', 'a zero weight');
 SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {"t": "heavy"}}')$$, '22023', NULL, 'a weight that is not a number');
 SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"models": {}}')$$, '22023', NULL, 'no parts');
 SELECT throws_ok($$SELECT rec.train('hx', 'hybrid', '{"weights": {"t": 1}}')$$, '22023', NULL, 'no models key');

@@ -28,7 +28,9 @@ UPDATE rec.model_chunks c SET data = overlay(data PLACING '\xdeadbeef'::bytea FR
 FROM rec.model_versions v WHERE v.id = c.version_id AND v.model = 's' AND v.version = 2;
 -- (Training also wrote the version's mapped file, from the sound bytes: remove it, so the
 -- damaged table is what is read.)
-SELECT rec._forget_model_files(ARRAY(SELECT id FROM rec.model_versions WHERE model = 's' AND version = 2));
+SELECT format($$COPY (SELECT '') TO PROGRAM 'rm -f pgrec_models/%s_%s_*.model'$$,
+              (SELECT oid FROM pg_database WHERE datname = current_database()),
+              (SELECT id FROM rec.model_versions WHERE model = 's' AND version = 2)) \gexec
 SELECT throws_ok($$SELECT * FROM rec.recommend('s', 1, 5)$$, '22000', 'model data is corrupt (checksum mismatch)',
                  'a damaged model is refused');
 SELECT lives_ok($$SELECT rec.deploy('s', 1)$$, 'rolling back to version 1');

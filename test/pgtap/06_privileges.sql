@@ -33,8 +33,8 @@ SELECT throws_ok($$SELECT * FROM rec.similar_items('priv_a', 7, 3)$$, '42501', N
 SELECT throws_ok($$SELECT * FROM rec.explain('priv_a', 3, 7)$$, '42501', NULL, 'explain needs a grant');
 SELECT throws_ok($$SELECT * FROM rec.recommend_for_items('priv_a', ARRAY[1, 2])$$, '42501', NULL, 'fold-in needs a grant');
 SELECT throws_ok($$SELECT * FROM rec.evaluate('priv_a', 'priv_bob')$$, '42501', NULL, 'evaluate needs a grant');
-SELECT throws_ok($$SELECT * FROM rec._evaluate((SELECT id FROM alice_version), 'priv_bob', 'user_id', 'item_id', NULL, 5, true, 0, 1)$$,
-                 '42501', NULL, 'the internal evaluate checks the version too');
+SELECT throws_ok($$SELECT * FROM rec.evaluate_version((SELECT id FROM alice_version), 'priv_bob', 'user_id', 'item_id', NULL, 5, true, 0, 1)$$,
+                 '42501', NULL, 'evaluate_version checks the version too');
 SELECT is((SELECT count(*) FROM rec.models WHERE model = 'priv_a'), 0::bigint, 'rec.models hides it');
 SELECT is((SELECT count(*) FROM rec.model_versions), 0::bigint, 'its versions are hidden');
 SELECT is((SELECT count(*) FROM rec.model_chunks), 0::bigint, 'its bytes are hidden');

@@ -84,8 +84,9 @@ SELECT is(pg_temp.hostile($$SELECT rec.drop_model('sp_agg')$$), 'ok', 'drop_mode
 -- Every function in rec is C, a SQL wrapper of schema-qualified calls, or pins its search_path.
 SELECT is_empty($$SELECT p.proname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
                   WHERE p.pronamespace = 'rec'::regnamespace AND l.lanname = 'plpgsql'
-                    AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)$$,
-                'every plpgsql function pins search_path');
+                    AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
+                    AND NOT p.prosrc ~ '^\s*DECLARE\s+caller_path text := pg_catalog\.current_setting\(''search_path''\);.*?\mBEGIN\s+(--[^\n]*\n\s*)*PERFORM pg_catalog\.set_config\(''search_path'', ''pg_catalog, pg_temp'', true\);'$$,
+                'every plpgsql function pins search_path (in its SET clause, or first thing after reading the caller''s)');
 SELECT is_empty($$SELECT p.proname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
                   WHERE p.pronamespace = 'rec'::regnamespace AND l.lanname = 'sql'
                     AND p.prosrc !~ 'rec\._[a-z_]+\(pg_catalog\.current_setting\(''search_path''\)'$$,

@@ -30,7 +30,8 @@ INSERT INTO valid VALUES
   ('time_col', 'NULL'), ('replace', 'true'), ('metrics', 'NULL'), ('sampled_negatives', '0'),
   ('store', 'false'), ('grid', $$'{}'$$), ('base_params', $$'{"epochs": 1}'$$), ('folds', '1'),
   ('validation_fraction', '0.2'), ('metric', 'NULL'), ('job', '1'), ('timeout', $$'0.1 s'$$),
-  ('grantee', $$'public'$$);
+  ('grantee', $$'public'$$), ('fold', '0'), ('pid', '0'), ('search_path', 'NULL'),
+  ('version_id', $$(SELECT id FROM rec.model_versions WHERE model = 'bi' ORDER BY id DESC LIMIT 1)$$);
 
 -- Hostile values by SQL type.
 CREATE TEMP TABLE hostile (type text, value text);
@@ -106,7 +107,8 @@ SELECT is_empty($$SELECT fn, arg, value, sqlstate, message FROM outcomes
                   WHERE sqlstate !~ '^(PR000|22|23|42|0A|3F|53|54|55|57014)'$$,
                 'every error is a user error: bad value, bad name, unsupported, resource, state or cancel');
 SELECT ok((SELECT bool_and(EXISTS (SELECT 1 FROM outcomes o WHERE o.fn = f.fn AND o.sqlstate = 'PR000'))
-           FROM (SELECT DISTINCT fn FROM outcomes WHERE fn NOT IN ('cancel', 'wait', 'drop_model', 'grant_model', 'save_model')) f),
+           FROM (SELECT DISTINCT fn FROM outcomes WHERE fn NOT IN ('cancel', 'wait', 'drop_model', 'grant_model', 'revoke_model', 'save_model',
+                                                         'model_owner', 'tune_grid')) f),
           'every function that can succeed here did, for some hostile value');
 SELECT cmp_ok((SELECT count(*) FROM outcomes WHERE sqlstate = 'PR000'), '>', 50::bigint,
               'and many hostile calls simply work (NULL model: no rows; unknown ids: popular items)');
