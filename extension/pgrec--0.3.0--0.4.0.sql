@@ -10,6 +10,62 @@ ALTER TABLE rec.model_versions ADD UNIQUE (id, model);
 DELETE FROM rec.deployments d
  WHERE NOT EXISTS (SELECT 1 FROM rec.model_versions v WHERE v.id = d.version_id AND v.model = d.model);
 ALTER TABLE rec.deployments ADD FOREIGN KEY (version_id, model) REFERENCES rec.model_versions (id, model) ON DELETE CASCADE;
+-- Owners and grants by role OID (regrole), not name: a grant to a dropped role never passes to the
+-- next role given its name. The policies that read these columns are created again below.
+DROP POLICY claim_as_self ON rec.model_owners;
+DROP POLICY owner_drops ON rec.model_owners;
+DROP POLICY owner_grants ON rec.model_grants;
+DROP POLICY owner_revokes ON rec.model_grants;
+DROP POLICY users_read ON rec.model_versions;
+DROP POLICY owner_writes ON rec.model_versions;
+DROP POLICY users_read ON rec.deployments;
+DROP POLICY owner_writes ON rec.deployments;
+DROP POLICY owner_writes ON rec.model_chunks;
+-- rec.models reads the owner: for the moment of the change it shows none (0.4.0's view follows).
+CREATE OR REPLACE VIEW rec.models WITH (security_invoker = true) AS
+SELECT v.model, v.version, v.algorithm, v.params, v.source, v.user_col, v.item_col, v.rating_col,
+       v.user_type, v.item_type, v.n_users, v.n_items, v.n_interactions, v.rows_skipped,
+       v.train_seconds, v.size_bytes, v.metrics, v.created_at, v.created_by,
+       (SELECT count(*) FROM rec.model_versions a WHERE a.model = v.model) AS versions,
+       d.id = (SELECT max(id) FROM rec.deployments) AS is_default,
+       NULL::name AS owner,
+       CASE WHEN v.source ~* '^[\s(]*(select|with|values|table)\M' OR v.source LIKE '(%' THEN NULL
+            ELSE pg_catalog.to_regclass(v.source) IS NOT NULL END AS source_exists
+FROM (SELECT DISTINCT ON (model) id, model, version_id
+        FROM rec.deployments ORDER BY model, id DESC) d
+JOIN rec.model_versions v ON v.id = d.version_id;
+-- A model whose owner role is gone passes to the bootstrap superuser; grants to roles that are gone
+-- are removed (they meant nobody).
+ALTER TABLE rec.model_owners ALTER COLUMN owner DROP DEFAULT;
+ALTER TABLE rec.model_owners ALTER COLUMN owner TYPE regrole
+    USING coalesce(pg_catalog.to_regrole(pg_catalog.quote_ident(owner)), 10::pg_catalog.oid::pg_catalog.regrole);
+ALTER TABLE rec.model_owners ALTER COLUMN owner SET DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user));
+DELETE FROM rec.model_grants WHERE grantee <> 'public' AND pg_catalog.to_regrole(pg_catalog.quote_ident(grantee)) IS NULL;
+ALTER TABLE rec.model_grants ALTER COLUMN grantee TYPE regrole
+    USING CASE WHEN grantee = 'public' THEN '-'::pg_catalog.regrole ELSE pg_catalog.to_regrole(pg_catalog.quote_ident(grantee)) END;
+ALTER TABLE rec.model_grants ALTER COLUMN granted_by DROP DEFAULT;
+ALTER TABLE rec.model_grants ALTER COLUMN granted_by TYPE regrole
+    USING coalesce(pg_catalog.to_regrole(pg_catalog.quote_ident(granted_by)), 10::pg_catalog.oid::pg_catalog.regrole);
+ALTER TABLE rec.model_grants ALTER COLUMN granted_by SET DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user));
+
+DO $pgrec_update$
+BEGIN
+    EXECUTE $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.acts_as(role regrole)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pgrec_acts_as'
+LANGUAGE C STABLE STRICT PARALLEL SAFE$pgrec_stmt$;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.acts_as(regrole)$pgrec_stmt$;
+    EXECUTE $pgrec_stmt$CREATE FUNCTION rec.acts_as(role regrole)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pgrec_acts_as'
+LANGUAGE C STABLE STRICT PARALLEL SAFE$pgrec_stmt$;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.acts_as(regrole) IS 'whether you are the role or a member of it (false for a dropped role)';
 
 DO $pgrec_update$
 BEGIN
@@ -39,7 +95,7 @@ SELECT v.model, v.version, v.algorithm, v.params, v.source, v.user_col, v.item_c
        v.train_seconds, v.size_bytes, v.metrics, v.created_at, v.created_by,
        (SELECT count(*) FROM rec.model_versions a WHERE a.model = v.model) AS versions,
        v.model IS NOT DISTINCT FROM rec.default_model() AS is_default,
-       o.owner,
+       (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = o.owner) AS owner,
        CASE WHEN v.source ~* '^[\s(]*(select|with|values|table)\M' OR v.source LIKE '(%' THEN NULL
             ELSE pg_catalog.to_regclass(v.source) IS NOT NULL END AS source_exists
 FROM (SELECT DISTINCT ON (model) id, model, version_id
@@ -56,7 +112,7 @@ SELECT v.model, v.version, v.algorithm, v.params, v.source, v.user_col, v.item_c
        v.train_seconds, v.size_bytes, v.metrics, v.created_at, v.created_by,
        (SELECT count(*) FROM rec.model_versions a WHERE a.model = v.model) AS versions,
        v.model IS NOT DISTINCT FROM rec.default_model() AS is_default,
-       o.owner,
+       (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = o.owner) AS owner,
        CASE WHEN v.source ~* '^[\s(]*(select|with|values|table)\M' OR v.source LIKE '(%' THEN NULL
             ELSE pg_catalog.to_regclass(v.source) IS NOT NULL END AS source_exists
 FROM (SELECT DISTINCT ON (model) id, model, version_id
@@ -639,13 +695,13 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    o name;
+    o regrole;
 BEGIN
     SELECT mo.owner INTO o FROM rec.model_owners mo WHERE mo.model = model_owner.model;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
     END IF;
-    RETURN to_regrole(quote_ident(o));
+    RETURN o;
 END;
 $$$pgrec_stmt$;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -658,13 +714,13 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    o name;
+    o regrole;
 BEGIN
     SELECT mo.owner INTO o FROM rec.model_owners mo WHERE mo.model = model_owner.model;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
     END IF;
-    RETURN to_regrole(quote_ident(o));
+    RETURN o;
 END;
 $$$pgrec_stmt$;
 END
@@ -679,17 +735,19 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    g_role regrole;
 BEGIN
-    IF grantee IS NULL OR (lower(grantee) <> 'public' AND to_regrole(quote_ident(grantee)) IS NULL) THEN
+    -- A role by its OID ('-', OID 0, for public).
+    g_role := CASE WHEN lower(grantee) = 'public' THEN '-'::regrole ELSE to_regrole(quote_ident(grantee)) END;
+    IF g_role IS NULL THEN
         RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
     END IF;
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
-    INSERT INTO rec.model_grants (model, grantee)
-    VALUES (grant_model.model, CASE WHEN lower(grantee) = 'public' THEN 'public' ELSE grantee END)
-    ON CONFLICT DO NOTHING;
+    INSERT INTO rec.model_grants (model, grantee) VALUES (grant_model.model, g_role) ON CONFLICT DO NOTHING;
 END;
 $$$pgrec_stmt$;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -701,17 +759,19 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    g_role regrole;
 BEGIN
-    IF grantee IS NULL OR (lower(grantee) <> 'public' AND to_regrole(quote_ident(grantee)) IS NULL) THEN
+    -- A role by its OID ('-', OID 0, for public).
+    g_role := CASE WHEN lower(grantee) = 'public' THEN '-'::regrole ELSE to_regrole(quote_ident(grantee)) END;
+    IF g_role IS NULL THEN
         RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
     END IF;
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
-    INSERT INTO rec.model_grants (model, grantee)
-    VALUES (grant_model.model, CASE WHEN lower(grantee) = 'public' THEN 'public' ELSE grantee END)
-    ON CONFLICT DO NOTHING;
+    INSERT INTO rec.model_grants (model, grantee) VALUES (grant_model.model, g_role) ON CONFLICT DO NOTHING;
 END;
 $$$pgrec_stmt$;
 END
@@ -724,17 +784,21 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    g_role regrole;
 BEGIN
-    IF grantee IS NULL OR (lower(grantee) <> 'public' AND to_regrole(quote_ident(grantee)) IS NULL) THEN
+    -- A role by its OID ('-', OID 0, for public).
+    g_role := CASE WHEN lower(grantee) = 'public' THEN '-'::regrole ELSE to_regrole(quote_ident(grantee)) END;
+    IF g_role IS NULL THEN
         RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
     END IF;
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
     DELETE FROM rec.model_grants g
      WHERE g.model = revoke_model.model
-       AND g.grantee = CASE WHEN lower(revoke_model.grantee) = 'public' THEN 'public' ELSE revoke_model.grantee END;
+       AND g.grantee = g_role;
 END;
 $$$pgrec_stmt$;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -746,17 +810,21 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    g_role regrole;
 BEGIN
-    IF grantee IS NULL OR (lower(grantee) <> 'public' AND to_regrole(quote_ident(grantee)) IS NULL) THEN
+    -- A role by its OID ('-', OID 0, for public).
+    g_role := CASE WHEN lower(grantee) = 'public' THEN '-'::regrole ELSE to_regrole(quote_ident(grantee)) END;
+    IF g_role IS NULL THEN
         RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
     END IF;
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
     DELETE FROM rec.model_grants g
      WHERE g.model = revoke_model.model
-       AND g.grantee = CASE WHEN lower(revoke_model.grantee) = 'public' THEN 'public' ELSE revoke_model.grantee END;
+       AND g.grantee = g_role;
 END;
 $$$pgrec_stmt$;
 END
@@ -775,7 +843,7 @@ DECLARE
 BEGIN
     -- Train, deploy and drop of one name take turns (rec.train takes the same lock).
     PERFORM pg_advisory_xact_lock(hashtext('pgrec:' || model));
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
@@ -806,7 +874,7 @@ DECLARE
 BEGIN
     -- Train, deploy and drop of one name take turns (rec.train takes the same lock).
     PERFORM pg_advisory_xact_lock(hashtext('pgrec:' || model));
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
@@ -836,7 +904,7 @@ DECLARE
     n integer;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('pgrec:' || model));
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
@@ -863,7 +931,7 @@ DECLARE
     n integer;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('pgrec:' || model));
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
@@ -1908,6 +1976,54 @@ END;
 $$$pgrec_stmt$;
 END
 $pgrec_update$;
+
+DROP POLICY IF EXISTS claim_as_self ON rec.model_owners;
+CREATE POLICY claim_as_self ON rec.model_owners FOR INSERT
+    WITH CHECK (rec.acts_as(owner));
+
+DROP POLICY IF EXISTS owner_drops ON rec.model_owners;
+CREATE POLICY owner_drops ON rec.model_owners FOR DELETE
+    USING (rec.acts_as(owner));
+
+DROP POLICY IF EXISTS owner_grants ON rec.model_grants;
+CREATE POLICY owner_grants ON rec.model_grants FOR INSERT WITH CHECK (EXISTS (
+    SELECT 1 FROM rec.model_owners o WHERE o.model = model_grants.model
+       AND rec.acts_as(o.owner)));
+
+DROP POLICY IF EXISTS owner_revokes ON rec.model_grants;
+CREATE POLICY owner_revokes ON rec.model_grants FOR DELETE USING (EXISTS (
+    SELECT 1 FROM rec.model_owners o WHERE o.model = model_grants.model
+       AND rec.acts_as(o.owner)));
+
+DROP POLICY IF EXISTS users_read ON rec.model_versions;
+CREATE POLICY users_read ON rec.model_versions FOR SELECT USING (
+    EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = model_versions.model
+               AND rec.acts_as(o.owner))
+    OR EXISTS (SELECT 1 FROM rec.model_grants g WHERE g.model = model_versions.model
+               AND (g.grantee::pg_catalog.oid = 0 OR rec.acts_as(g.grantee))));
+
+DROP POLICY IF EXISTS owner_writes ON rec.model_versions;
+CREATE POLICY owner_writes ON rec.model_versions FOR ALL
+    USING (EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = model_versions.model
+               AND rec.acts_as(o.owner)));
+
+DROP POLICY IF EXISTS users_read ON rec.deployments;
+CREATE POLICY users_read ON rec.deployments FOR SELECT USING (
+    EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = deployments.model
+               AND rec.acts_as(o.owner))
+    OR EXISTS (SELECT 1 FROM rec.model_grants g WHERE g.model = deployments.model
+               AND (g.grantee::pg_catalog.oid = 0 OR rec.acts_as(g.grantee))));
+
+DROP POLICY IF EXISTS owner_writes ON rec.deployments;
+CREATE POLICY owner_writes ON rec.deployments FOR ALL
+    USING (EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = deployments.model
+               AND rec.acts_as(o.owner)));
+
+DROP POLICY IF EXISTS owner_writes ON rec.model_chunks;
+CREATE POLICY owner_writes ON rec.model_chunks FOR ALL
+    USING (EXISTS (SELECT 1 FROM rec.model_versions v JOIN rec.model_owners o ON o.model = v.model
+                    WHERE v.id = model_chunks.version_id
+                      AND rec.acts_as(o.owner)));
 
 DO $pgrec_update$
 BEGIN

@@ -65,17 +65,26 @@ SELECT pg_catalog.pg_extension_config_dump('rec.deployments_id_seq', '');
 -- versions, their bytes and deployments only to roles that may use the model (see the policies).
 CREATE TABLE rec.model_owners (
     model text PRIMARY KEY,
-    owner name NOT NULL DEFAULT current_user
+    owner regrole NOT NULL DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user))
 );
 CREATE TABLE rec.model_grants (
     model      text NOT NULL REFERENCES rec.model_owners (model) ON DELETE CASCADE,
-    grantee    name NOT NULL,  -- a role, or 'public'
-    granted_by name NOT NULL DEFAULT current_user,
+    grantee    regrole NOT NULL,  -- a role, or '-' (OID 0): public
+    granted_by regrole NOT NULL DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user)),
     granted_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (model, grantee)
 );
 SELECT pg_catalog.pg_extension_config_dump('rec.model_owners', '');
 SELECT pg_catalog.pg_extension_config_dump('rec.model_grants', '');
+
+-- Whether the current role is `role` or a member of it (a superuser acts as every role); false for
+-- a role that no longer exists. Roles are kept by OID: a grant to a dropped role never passes to
+-- a new role of the same name.
+CREATE FUNCTION rec.acts_as(role regrole)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pgrec_acts_as'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rec.acts_as(regrole) IS 'whether you are the role or a member of it (false for a dropped role)';
 
 -- The model rec.recommend(user, k) serves the current role: pgrec.default_model when set, else
 -- the model deployed last among those the role owns (never one another role merely granted).
@@ -93,7 +102,7 @@ SELECT v.model, v.version, v.algorithm, v.params, v.source, v.user_col, v.item_c
        v.train_seconds, v.size_bytes, v.metrics, v.created_at, v.created_by,
        (SELECT count(*) FROM rec.model_versions a WHERE a.model = v.model) AS versions,
        v.model IS NOT DISTINCT FROM rec.default_model() AS is_default,
-       o.owner,
+       (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = o.owner) AS owner,
        CASE WHEN v.source ~* '^[\s(]*(select|with|values|table)\M' OR v.source LIKE '(%' THEN NULL
             ELSE pg_catalog.to_regclass(v.source) IS NOT NULL END AS source_exists
 FROM (SELECT DISTINCT ON (model) id, model, version_id
@@ -292,13 +301,13 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    o name;
+    o regrole;
 BEGIN
     SELECT mo.owner INTO o FROM rec.model_owners mo WHERE mo.model = model_owner.model;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
     END IF;
-    RETURN to_regrole(quote_ident(o));
+    RETURN o;
 END;
 $$;
 COMMENT ON FUNCTION rec.model_owner(text) IS 'the role that owns a model (its members may change it)';
@@ -309,17 +318,19 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    g_role regrole;
 BEGIN
-    IF grantee IS NULL OR (lower(grantee) <> 'public' AND to_regrole(quote_ident(grantee)) IS NULL) THEN
+    -- A role by its OID ('-', OID 0, for public).
+    g_role := CASE WHEN lower(grantee) = 'public' THEN '-'::regrole ELSE to_regrole(quote_ident(grantee)) END;
+    IF g_role IS NULL THEN
         RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
     END IF;
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
-    INSERT INTO rec.model_grants (model, grantee)
-    VALUES (grant_model.model, CASE WHEN lower(grantee) = 'public' THEN 'public' ELSE grantee END)
-    ON CONFLICT DO NOTHING;
+    INSERT INTO rec.model_grants (model, grantee) VALUES (grant_model.model, g_role) ON CONFLICT DO NOTHING;
 END;
 $$;
 
@@ -329,17 +340,21 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    g_role regrole;
 BEGIN
-    IF grantee IS NULL OR (lower(grantee) <> 'public' AND to_regrole(quote_ident(grantee)) IS NULL) THEN
+    -- A role by its OID ('-', OID 0, for public).
+    g_role := CASE WHEN lower(grantee) = 'public' THEN '-'::regrole ELSE to_regrole(quote_ident(grantee)) END;
+    IF g_role IS NULL THEN
         RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
     END IF;
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
     DELETE FROM rec.model_grants g
      WHERE g.model = revoke_model.model
-       AND g.grantee = CASE WHEN lower(revoke_model.grantee) = 'public' THEN 'public' ELSE revoke_model.grantee END;
+       AND g.grantee = g_role;
 END;
 $$;
 
@@ -355,7 +370,7 @@ DECLARE
 BEGIN
     -- Train, deploy and drop of one name take turns (rec.train takes the same lock).
     PERFORM pg_advisory_xact_lock(hashtext('pgrec:' || model));
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
@@ -382,7 +397,7 @@ DECLARE
     n integer;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('pgrec:' || model));
-    IF NOT coalesce(pg_has_role(rec.model_owner(model), 'MEMBER'), false) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
@@ -935,40 +950,38 @@ $$;
 ALTER TABLE rec.model_owners ENABLE ROW LEVEL SECURITY;
 CREATE POLICY anyone_reads ON rec.model_owners FOR SELECT USING (true);
 CREATE POLICY claim_as_self ON rec.model_owners FOR INSERT
-    WITH CHECK (pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner)), 'MEMBER'));
+    WITH CHECK (rec.acts_as(owner));
 CREATE POLICY owner_drops ON rec.model_owners FOR DELETE
-    USING (pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner)), 'MEMBER'));
+    USING (rec.acts_as(owner));
 
 ALTER TABLE rec.model_grants ENABLE ROW LEVEL SECURITY;
 CREATE POLICY anyone_reads ON rec.model_grants FOR SELECT USING (true);
 CREATE POLICY owner_grants ON rec.model_grants FOR INSERT WITH CHECK (EXISTS (
     SELECT 1 FROM rec.model_owners o WHERE o.model = model_grants.model
-       AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+       AND rec.acts_as(o.owner)));
 CREATE POLICY owner_revokes ON rec.model_grants FOR DELETE USING (EXISTS (
     SELECT 1 FROM rec.model_owners o WHERE o.model = model_grants.model
-       AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+       AND rec.acts_as(o.owner)));
 
 ALTER TABLE rec.model_versions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY users_read ON rec.model_versions FOR SELECT USING (
     EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = model_versions.model
-               AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER'))
+               AND rec.acts_as(o.owner))
     OR EXISTS (SELECT 1 FROM rec.model_grants g WHERE g.model = model_versions.model
-               AND (g.grantee = 'public'
-                    OR pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(g.grantee)), 'MEMBER'))));
+               AND (g.grantee::pg_catalog.oid = 0 OR rec.acts_as(g.grantee))));
 CREATE POLICY owner_writes ON rec.model_versions FOR ALL
     USING (EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = model_versions.model
-               AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+               AND rec.acts_as(o.owner)));
 
 ALTER TABLE rec.deployments ENABLE ROW LEVEL SECURITY;
 CREATE POLICY users_read ON rec.deployments FOR SELECT USING (
     EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = deployments.model
-               AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER'))
+               AND rec.acts_as(o.owner))
     OR EXISTS (SELECT 1 FROM rec.model_grants g WHERE g.model = deployments.model
-               AND (g.grantee = 'public'
-                    OR pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(g.grantee)), 'MEMBER'))));
+               AND (g.grantee::pg_catalog.oid = 0 OR rec.acts_as(g.grantee))));
 CREATE POLICY owner_writes ON rec.deployments FOR ALL
     USING (EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = deployments.model
-               AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+               AND rec.acts_as(o.owner)));
 
 -- A version's bytes are readable where the version is (the subquery sees model_versions through
 -- its own policies), writable by the model's owner.
@@ -978,7 +991,7 @@ CREATE POLICY users_read ON rec.model_chunks FOR SELECT
 CREATE POLICY owner_writes ON rec.model_chunks FOR ALL
     USING (EXISTS (SELECT 1 FROM rec.model_versions v JOIN rec.model_owners o ON o.model = v.model
                     WHERE v.id = model_chunks.version_id
-                      AND pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(o.owner)), 'MEMBER')));
+                      AND rec.acts_as(o.owner)));
 
 -- Backends cache which version serves a name; any change here empties those caches at commit.
 CREATE FUNCTION rec._models_changed()

@@ -6,6 +6,7 @@
 
 #include "boundary.h"
 #include "model_files.h"
+#include "model_store.h"
 #include "module.h"
 #include "train_run.h"
 
@@ -339,6 +340,11 @@ void pgrec_dispatcher_main(Datum arg) {
                "finished_at = now() WHERE id = $1 AND state IN ('running', 'cancelling')",
                DatumGetInt64(SPI_getbinval(running->vals[r], running->tupdesc, 1, &isnull)), 0, nullptr, nullptr, nullptr);
   }
+  // Grants to roles that were dropped (by OID they never pass to a new role of the same name).
+  if (owners_by_oid())
+    SPI_execute("DELETE FROM rec.model_grants g WHERE g.grantee::pg_catalog.oid OPERATOR(pg_catalog.<>) 0 AND NOT EXISTS "
+                "(SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) g.grantee::pg_catalog.oid)",
+                false, 0);
   // Jobs that can never start: their role was dropped or may not log in (a worker connects as it).
   SPI_execute(
       "UPDATE rec.job_queue q SET state = 'failed', finished_at = now(), "

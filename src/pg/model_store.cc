@@ -112,7 +112,7 @@ void check_version_access(std::int64_t version_id) {
 const char* model_owner(Datum name) {
   Oid types[1] = {TEXTOID};
   Datum values[1] = {name};
-  if (SPI_execute_with_args("SELECT owner FROM rec.model_owners WHERE model OPERATOR(pg_catalog.=) $1", 1, types,
+  if (SPI_execute_with_args("SELECT owner::pg_catalog.text FROM rec.model_owners WHERE model OPERATOR(pg_catalog.=) $1", 1, types,
                             values, nullptr, true, 1) != SPI_OK_SELECT)
     elog(ERROR, "pgrec: could not read the model's owner");
   return SPI_processed == 1 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : nullptr;
@@ -124,18 +124,18 @@ void claim_model(Datum name, const char* model) {
   if (!has_model_owners()) return;
   Oid types[1] = {TEXTOID};
   Datum values[1] = {name};
-  if (SPI_execute_with_args("INSERT INTO rec.model_owners (model, owner) VALUES ($1, CURRENT_USER) "
-                            "ON CONFLICT (model) DO NOTHING",
+  // The owner column's default is the current role (by OID from 0.4.0's catalog on).
+  if (SPI_execute_with_args("INSERT INTO rec.model_owners (model) VALUES ($1) ON CONFLICT (model) DO NOTHING",
                             1, types, values, nullptr, false, 0) != SPI_OK_INSERT)
     elog(ERROR, "pgrec: could not record the model's owner");
-  if (SPI_execute_with_args("SELECT owner, pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner)), "
-                            "'MEMBER') FROM rec.model_owners WHERE model OPERATOR(pg_catalog.=) $1",
+  if (SPI_execute_with_args(psprintf("SELECT owner::pg_catalog.text, %s FROM rec.model_owners "
+                                     "WHERE model OPERATOR(pg_catalog.=) $1", owner_oid_sql("owner")),
                             1, types, values, nullptr, false, 1) != SPI_OK_SELECT ||
       SPI_processed != 1)
     elog(ERROR, "pgrec: could not read the model's owner");
   bool isnull;
-  const Datum member = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-  if (isnull || !DatumGetBool(member))
+  const Datum owner = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+  if (isnull || !is_member_of_role(GetUserId(), DatumGetObjectId(owner)))
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for model \"%s\"", model),
                     errdetail("Only its owner, role %s, and members of that role may train new versions of it.",
                               quote_identifier(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)))));
@@ -144,6 +144,34 @@ void claim_model(Datum name, const char* model) {
 }  // namespace
 
 bool has_model_owners() { return OidIsValid(get_relname_relid("model_owners", get_namespace_oid("rec", false))); }
+
+bool owners_by_oid() {
+  const Oid rel = get_relname_relid("model_owners", get_namespace_oid("rec", false));
+  const AttrNumber att = OidIsValid(rel) ? get_attnum(rel, "owner") : InvalidAttrNumber;
+  return att != InvalidAttrNumber && get_atttype(rel, att) == REGROLEOID;
+}
+
+const char* owner_oid_sql(const char* column) {
+  if (owners_by_oid()) return psprintf("%s::pg_catalog.oid", column);
+  return psprintf("pg_catalog.to_regrole(pg_catalog.quote_ident(%s))::pg_catalog.oid", column);
+}
+
+void require_model_owner(const char* model, const char* why) {
+  if (!has_model_owners()) return;
+  Oid types[1] = {TEXTOID};
+  Datum values[1] = {CStringGetTextDatum(model)};
+  SPI_connect();
+  if (SPI_execute_with_args(psprintf("SELECT %s FROM rec.model_owners o WHERE o.model OPERATOR(pg_catalog.=) $1",
+                                     owner_oid_sql("o.owner")),
+                            1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
+    elog(ERROR, "pgrec: could not read the model's owner");
+  bool isnull = true;
+  const Datum owner = SPI_processed == 1 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : 0;
+  SPI_finish();
+  if (isnull || !is_member_of_role(GetUserId(), DatumGetObjectId(owner)))
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for model \"%s\"", model),
+                    errdetail("%s.", why)));
+}
 
 void raise_if_hidden(const char* model) {
   if (!has_model_owners()) return;
@@ -208,15 +236,16 @@ const char* default_model_name() {
     if (SPI_execute("SELECT model FROM rec.deployments ORDER BY id DESC LIMIT 1", true, 1) == SPI_OK_SELECT &&
         SPI_processed == 1)
       found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-  } else if (SPI_execute("SELECT o.owner, (pg_catalog.array_agg(d.model ORDER BY d.id DESC))[1] "
-                         "FROM rec.deployments d JOIN rec.model_owners o ON o.model OPERATOR(pg_catalog.=) d.model "
-                         "GROUP BY o.owner ORDER BY pg_catalog.max(d.id) DESC",
+  } else if (SPI_execute(psprintf("SELECT %s, (pg_catalog.array_agg(d.model ORDER BY d.id DESC))[1] "
+                                  "FROM rec.deployments d JOIN rec.model_owners o ON o.model OPERATOR(pg_catalog.=) d.model "
+                                  "GROUP BY o.owner ORDER BY pg_catalog.max(d.id) DESC", owner_oid_sql("o.owner")),
                          true, 0) == SPI_OK_SELECT) {
     // The newest deployment of a model the caller owns: membership without a superuser's bypass,
     // so a model another role granted to public never becomes a superuser's default.
     for (uint64 r = 0; r < SPI_processed && found == nullptr; ++r) {
-      const Oid owner = get_role_oid(SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1), true);
-      if (OidIsValid(owner) && is_member_of_role_nosuper(GetUserId(), owner))
+      bool isnull;
+      const Datum owner = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+      if (!isnull && is_member_of_role_nosuper(GetUserId(), DatumGetObjectId(owner)))
         found = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
     }
   }
@@ -430,6 +459,15 @@ std::int32_t save_model(const SaveRequest* r) {
 
 extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_default_model);
+PG_FUNCTION_INFO_V1(pgrec_acts_as);
+}
+
+// rec.acts_as(role) -> whether the current role is `role` or a member of it (a superuser acts as
+// every role); false for a role that no longer exists (its OID is never a name's)
+Datum pgrec_acts_as(PG_FUNCTION_ARGS) {
+  const Oid role = PG_GETARG_OID(0);
+  if (!OidIsValid(role) || !SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role))) PG_RETURN_BOOL(false);
+  PG_RETURN_BOOL(is_member_of_role(GetUserId(), role));
 }
 
 // rec.default_model() -> the model rec.recommend(user, k) serves the current role, or NULL

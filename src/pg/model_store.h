@@ -44,6 +44,16 @@ std::int32_t save_built_model(const char* name, const Model* model, const std::s
 // before ALTER EXTENSION UPDATE, skips owners, grants and name caching.
 bool has_model_owners();
 
+// Whether owners and grants are kept by role OID (0.4.0's catalog on), not by name.
+bool owners_by_oid();
+
+// The SQL expression of the role OID a model_owners-typed `column` holds: regrole from 0.4.0's
+// catalog on, a role name before.
+const char* owner_oid_sql(const char* column);
+
+// Raises 42501, saying `why`, unless the caller acts as the owner of `model`.
+void require_model_owner(const char* model, const char* why);
+
 // Raises 42501 when `model` exists but row-level security hides it from the caller.
 void raise_if_hidden(const char* model);
 

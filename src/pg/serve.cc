@@ -196,10 +196,12 @@ StoredSource stored_source(int64 version_id) {
   using pgrec::pg::catalog_has_column;
   const bool owners = pgrec::pg::has_model_owners();
   const char* sql = psprintf(
-      "SELECT v.source, v.user_col, v.item_col, v.rating_col, %s, %s FROM rec.model_versions v %s "
+      "SELECT v.source, v.user_col, v.item_col, v.rating_col, %s, %s, COALESCE(%s, %s) FROM rec.model_versions v %s "
       "WHERE v.id OPERATOR(pg_catalog.=) $1",
-      owners ? "COALESCE(o.owner, v.created_by)" : "v.created_by",
+      owners ? "COALESCE(o.owner::pg_catalog.text, v.created_by)" : "v.created_by",
       catalog_has_column("model_versions", "search_path") ? "v.search_path" : "NULL::pg_catalog.text",
+      owners ? pgrec::pg::owner_oid_sql("o.owner") : "NULL::pg_catalog.oid",
+      "pg_catalog.to_regrole(pg_catalog.quote_ident(v.created_by))::pg_catalog.oid",
       owners ? "LEFT JOIN rec.model_owners o ON o.model OPERATOR(pg_catalog.=) v.model" : "");
   Oid t[1] = {INT8OID};
   Datum v[1] = {Int64GetDatum(version_id)};
@@ -223,8 +225,10 @@ StoredSource stored_source(int64 version_id) {
   s.spec.rating_col = SPI_getvalue(row, desc, 4);
   const char* owner_name = SPI_getvalue(row, desc, 5);
   s.search_path = SPI_getvalue(row, desc, 6);
-  s.owner = get_role_oid(owner_name, true);
-  if (!OidIsValid(s.owner))
+  bool no_owner;
+  const Datum owner = SPI_getbinval(row, desc, 7, &no_owner);
+  s.owner = no_owner ? InvalidOid : DatumGetObjectId(owner);
+  if (!OidIsValid(s.owner) || !SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(s.owner)))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                     errmsg("the owner of model version %lld, role %s, no longer exists", static_cast<long long>(version_id),
                            quote_identifier(owner_name)),

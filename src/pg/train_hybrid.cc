@@ -160,6 +160,9 @@ Datum pgrec_train_mix(PG_FUNCTION_ARGS) {
   bool one_source = true;
   for (int p = 0; p < n; ++p) {
     parts[p].version_id = resolve_model(parts[p].name);
+    // A hybrid stores a copy of each part: copying a model is its owner's right, not a grantee's
+    // (a grant that is revoked must take the model back).
+    require_model_owner(parts[p].name, "a hybrid stores a copy of its models, so only their owner may mix them");
     const VersionSource from = version_source(parts[p].version_id, &parts[p].version);
     if (p == 0) shared = from;
     one_source = one_source && same(shared.source, from.source) && same(shared.user_col, from.user_col) &&

@@ -97,7 +97,7 @@ for script in $scripts; do
   # Models from before owners existed (0.1.0) keep a grant to public; later ones keep what they had.
   grant=$([ "$from" = 0.1.0 ] && echo " public")
   check "$to: old models are owned by their trainer (and usable by every role if they were)" \
-    test "$(sql pgrec_up_old -c "SELECT string_agg(model || ' ' || owner || coalesce(' ' || (SELECT string_agg(grantee, ',') FROM rec.model_grants g WHERE g.model = o.model), ''), '; ' ORDER BY model) FROM rec.model_owners o")" \
+    test "$(sql pgrec_up_old -c "SELECT string_agg(model || ' ' || owner || coalesce(' ' || (SELECT string_agg(CASE WHEN grantee::text IN ('public', '-') THEN 'public' ELSE grantee::text END, ',') FROM rec.model_grants g WHERE g.model = o.model), ''), '; ' ORDER BY model) FROM rec.model_owners o")" \
          = "up_als $PGUSER$grant; up_knn $PGUSER$grant"
   check "$to: training a new version works after the update" \
     test "$(sql pgrec_up_old -c "SELECT rec.train('up_als', 'clicks', 'user_id', 'item_id', params => '{\"factors\": 8, \"iterations\": 4}')")" = 2
