@@ -1,5 +1,9 @@
 // The module: magic block, GUCs, and what every backend sets up when it loads pgrec.
 #include <climits>
+#include <initializer_list>
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
 #include <cstring>
 
 #include "module.h"
@@ -20,6 +24,22 @@ int guc_ann_min_items = 200000;
 int guc_ann_probes = 0;
 double guc_ann_recall = 0.95;
 char* guc_default_model = nullptr;
+int guc_max_training_memory = 0;
+
+uint64 training_memory_limit() {
+  if (guc_max_training_memory > 0) return static_cast<std::uint64_t>(guc_max_training_memory) * 1024;
+  // Auto: the memory this server may use (the machine's, or its cgroup's when that is smaller),
+  // shared by the sessions and pgrec.max_workers jobs that may train at once.
+  std::uint64_t memory = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    FILE* f = fopen(path, "r");
+    if (f == nullptr) continue;
+    unsigned long long limit = 0;
+    if (fscanf(f, "%llu", &limit) == 1 && limit > 0 && limit < memory) memory = limit;
+    fclose(f);
+  }
+  return memory / static_cast<std::uint64_t>(guc_max_workers + 1);
+}
 
 bool device_name_ok(const char* v) {
   if (strcmp(v, "auto") == 0 || strcmp(v, "cpu") == 0 || strcmp(v, "cuda") == 0 || strcmp(v, "torch-cpu") == 0)
@@ -76,6 +96,11 @@ void _PG_init(void) {
                              "Empty: the model deployed last among those the current role owns. Set it per role or "
                              "database (ALTER ROLE ... SET) to serve a model granted by another role.",
                              &pgrec::pg::guc_default_model, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("pgrec.max_training_memory", "Memory one training may need; 0: automatic.",
+                          "Training estimates its peak memory before it allocates and refuses (53200) what would need "
+                          "more. 0: the server's memory (or its cgroup's limit) divided by pgrec.max_workers + 1.",
+                          &pgrec::pg::guc_max_training_memory, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr,
+                          nullptr);
   MarkGUCPrefixReserved("pgrec");
   if (process_shared_preload_libraries_in_progress) {
     pgrec::pg::preloaded = true;

@@ -13,6 +13,11 @@ extern int guc_ann_probes;     // pgrec.ann_probes: IVF lists an approximate sea
 extern double guc_ann_recall;
 extern char* guc_default_model;  // pgrec.default_model: the model rec.recommend(user, k) serves ("" : own latest)
 
+extern int guc_max_training_memory;  // pgrec.max_training_memory (kB; 0: automatic)
+
+// The bytes one training may need: pgrec.max_training_memory, or the automatic share of memory.
+uint64 training_memory_limit();
+
 // Whether `device` names a device pgrec knows: auto, cpu, cuda, cuda:N (N <= 1023), torch-cpu.
 bool device_name_ok(const char* device);  // pgrec.ann_recall: the recall@10 training calibrates the index to
 }

@@ -6,6 +6,7 @@
 #include "train_run.h"
 
 #include "ivf.h"
+#include "memory_estimate.h"
 
 #include "boundary.h"
 #include "feature_reader.h"
@@ -211,6 +212,10 @@ void start_neural(TrainState* state, const char* device) {
 }  // namespace
 
 void train_start(TrainState* state, const char* device) {
+  // Before the trainer allocates anything large: refused with the estimate, not killed by the kernel.
+  const std::uint64_t limit = training_memory_limit();
+  PGREC_CXX(pgrec::require_training_memory(
+      state->config, pgrec::TrainingShape{state->n_users, state->n_items, state->n_interactions, guc_threads}, limit));
   if (is_neural(state->config)) {
     start_neural(state, device);
     return;

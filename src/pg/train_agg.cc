@@ -9,6 +9,7 @@
 #include "algorithms.h"
 #include "byte_io.h"
 #include "interactions.h"
+#include "memory_estimate.h"
 
 #include "boundary.h"
 #include "ids.h"
@@ -224,9 +225,12 @@ Datum pgrec_train_agg_final(PG_FUNCTION_ARGS) {
   std::unique_ptr<pgrec::Trainer>* trainer = nullptr;
   std::string* bytes = nullptr;
   std::int32_t total = 0;
+  const std::uint64_t limit = training_memory_limit();
   PGREC_CXX({
     const pgrec::AlgorithmConfig config = pgrec::parse_algorithm(state->algorithm, state->params, state->builder->explicit_ratings());
     pgrec::Interactions data = state->builder->build();
+    pgrec::require_training_memory(config, pgrec::TrainingShape{data.by_user.rows, data.by_item.rows, data.by_user.nnz(), guc_threads},
+                                   limit);
     trainer = new std::unique_ptr<pgrec::Trainer>(pgrec::make_trainer(config, std::move(data), guc_threads));
     total = config.iterations;
     bytes = new std::string(config.params_json);
