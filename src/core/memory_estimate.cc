@@ -21,10 +21,13 @@ double factor_model_bytes(const TrainingShape& s, double f) { return 3 * (s.user
 // The neural families: parameters with Adam's two moments and gradient, one batch's activations
 // and logits (forward and backward), and LibTorch's runtime.
 double neural_bytes(const NeuralParams& p, const TrainingShape& s) {
-  const double d = p.factors, batch = p.batch_size, items = static_cast<double>(s.items);
+  // A batch holds at most every user's sequence, each at most the longest user's rows.
+  const double longest = static_cast<double>(s.longest_user > 0 ? s.longest_user : s.interactions);
+  const double d = p.factors, batch = std::min<double>(p.batch_size, std::max<std::int64_t>(s.users, 1));
+  const double items = static_cast<double>(s.items);
   double params, activations;
   if (p.sequential()) {
-    const double len = p.max_len, blocks = std::max(1, p.blocks);
+    const double len = std::min<double>(p.max_len, longest + 1), blocks = std::max(1, p.blocks);
     params = (items + len) * d + blocks * 12 * d * d;
     const double softmax_width = p.sampled_loss(s.items) ? p.sampled : items;
     activations = batch * len * (blocks * 16 * d + 3 * softmax_width) * kFloat +
@@ -64,6 +67,12 @@ std::uint64_t estimate_training_bytes(const AlgorithmConfig& c, const TrainingSh
     bytes += neural_bytes(c.neural, s);
   }
   return static_cast<std::uint64_t>(bytes);
+}
+
+std::int64_t longest_row(const Csr& m) {
+  std::int64_t longest = 0;
+  for (std::int32_t r = 0; r < m.rows; ++r) longest = std::max<std::int64_t>(longest, m.offsets[r + 1] - m.offsets[r]);
+  return longest;
 }
 
 void require_training_memory(const AlgorithmConfig& config, const TrainingShape& shape, std::uint64_t limit) {

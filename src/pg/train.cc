@@ -214,8 +214,11 @@ void start_neural(TrainState* state, const char* device) {
 void train_start(TrainState* state, const char* device) {
   // Before the trainer allocates anything large: refused with the estimate, not killed by the kernel.
   const std::uint64_t limit = training_memory_limit();
-  PGREC_CXX(pgrec::require_training_memory(
-      state->config, pgrec::TrainingShape{state->n_users, state->n_items, state->n_interactions, guc_threads}, limit));
+  PGREC_CXX({
+    pgrec::TrainingShape shape{state->n_users, state->n_items, state->n_interactions, guc_threads};
+    shape.longest_user = state->data ? pgrec::longest_row(state->data->by_user) : 0;
+    pgrec::require_training_memory(state->config, shape, limit);
+  });
   if (is_neural(state->config)) {
     start_neural(state, device);
     return;

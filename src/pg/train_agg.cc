@@ -229,8 +229,9 @@ Datum pgrec_train_agg_final(PG_FUNCTION_ARGS) {
   PGREC_CXX({
     const pgrec::AlgorithmConfig config = pgrec::parse_algorithm(state->algorithm, state->params, state->builder->explicit_ratings());
     pgrec::Interactions data = state->builder->build();
-    pgrec::require_training_memory(config, pgrec::TrainingShape{data.by_user.rows, data.by_item.rows, data.by_user.nnz(), guc_threads},
-                                   limit);
+    pgrec::TrainingShape shape{data.by_user.rows, data.by_item.rows, data.by_user.nnz(), guc_threads};
+    shape.longest_user = pgrec::longest_row(data.by_user);
+    pgrec::require_training_memory(config, shape, limit);
     trainer = new std::unique_ptr<pgrec::Trainer>(pgrec::make_trainer(config, std::move(data), guc_threads));
     total = config.iterations;
     bytes = new std::string(config.params_json);

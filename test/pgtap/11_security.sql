@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(30);
+SELECT plan(40);
 
 -- 1. Ids of every type category, over more than one 10,000-row read batch: no crash.
 SELECT lives_ok($$SELECT rec.train('sec_arr', 'SELECT ARRAY[g % 100] AS u, g % 50 AS i FROM generate_series(1, 30000) g',
@@ -95,6 +95,63 @@ SELECT throws_ok($$SELECT rec.train('sec_h', 'hybrid', '{"models": {"sec_dom": 1
 SELECT rec.train('sec_stars', 'sec_ev', 'u', 'i', rating_col => 'i', params => '{"factors": 4}');
 SELECT throws_ok($$SELECT * FROM rec.recommend_for_items('sec_stars', ARRAY[1, 2], ARRAY[-3e38, 1]::real[])$$, '22000', NULL,
                  'fold-in ratings that overflow the scores are an error, not an empty answer');
+
+
+-- 2. Training memory is estimated before anything large is allocated: 53200 with the estimate.
+SET LOCAL pgrec.max_training_memory = '1MB';
+SELECT throws_like($$SELECT rec.train('sec_mem', 'sec_ev', 'u', 'i', params => '{"factors": 512}')$$,
+                   '%would need about % of memory, more than pgrec.max_training_memory (1 MB)%',
+                   'a training over the memory limit is refused with its estimate');
+SELECT throws_ok($$SELECT rec.train('sec_mem', 'SELECT g % 500 AS u, g AS i FROM generate_series(1, 20000) g', 'u', 'i',
+                                    algorithm => 'item_knn')$$, '53200', NULL,
+                 'every family is estimated (neighbours too)');
+SELECT throws_ok($$SELECT rec.save_model('sec_mem', (SELECT rec.train_agg('als', u, i, '{"factors": 512}'::jsonb) FROM sec_ev))$$,
+                 '53200', NULL, 'and so is rec.train_agg');
+RESET pgrec.max_training_memory;
+SET LOCAL ROLE sec_plain;
+SELECT throws_ok($$SET pgrec.max_training_memory = '100GB'$$, '42501', NULL, 'only a superuser raises the limit');
+RESET ROLE;
+
+-- 5. rec.evaluate pins its model while the caller's SQL runs (and may load and evict others).
+CREATE TEMP TABLE sec_many AS SELECT 'sec_p' || n AS name FROM generate_series(1, 10) n;
+SELECT count(rec.train(name, 'sec_ev', 'u', 'i', algorithm => 'popularity')) FROM sec_many;
+CREATE FUNCTION pg_temp.sec_evict() RETURNS boolean LANGUAGE sql VOLATILE AS
+  $$SELECT count(rec.predict(name, 1, 1)) >= 0 FROM sec_many$$;
+CREATE TEMP TABLE sec_eval_plain AS SELECT * FROM rec.evaluate('sec_stars', 'sec_ev', store => false);
+SELECT results_eq($$SELECT * FROM rec.evaluate('sec_stars', 'SELECT u, i FROM sec_ev WHERE pg_temp.sec_evict()', store => false) ORDER BY 1$$,
+                  $$SELECT * FROM sec_eval_plain ORDER BY 1$$,
+                  'evaluate gives the same metrics when its test query evicts the model from the cache');
+
+-- 8. A hybrid copies its parts: mixing needs their owner, so a revoke takes the model back.
+SET ROLE sec_mallory;
+SELECT rec.revoke_model('sec_mal', 'public');
+SELECT rec.grant_model('sec_mal', 'sec_plain');
+RESET ROLE;
+GRANT SELECT ON sec_ev TO sec_plain;
+SET ROLE sec_plain;
+SELECT lives_ok($$SELECT * FROM rec.recommend('sec_mal', 3, 5)$$, 'a grantee uses the model');
+SELECT throws_ok($$SELECT rec.train('sec_copy', 'hybrid', '{"models": {"sec_mal": 1}}')$$, '42501', NULL,
+                 'but cannot copy it into a hybrid of their own');
+RESET ROLE;
+SET ROLE sec_mallory;
+SELECT rec.revoke_model('sec_mal', 'sec_plain');
+RESET ROLE;
+SET ROLE sec_plain;
+SELECT throws_ok($$SELECT * FROM rec.recommend('sec_mal', 3, 5)$$, '42501', NULL, 'after the revoke the model is out of reach');
+RESET ROLE;
+
+-- 10. Grants are kept by role OID: a new role with a dropped grantee's name gets nothing.
+CREATE ROLE sec_dave;
+SET ROLE sec_mallory;
+SELECT rec.grant_model('sec_mal', 'sec_dave');
+RESET ROLE;
+DROP ROLE sec_dave;
+CREATE ROLE sec_dave;
+SET ROLE sec_dave;
+SELECT throws_ok($$SELECT * FROM rec.recommend('sec_mal', 3, 5)$$, '42501', NULL,
+                 'a grant to a dropped role does not pass to the next role of that name');
+RESET ROLE;
+SELECT is((SELECT pg_typeof(owner)::text FROM rec.model_owners LIMIT 1), 'regrole', 'owners are role OIDs (shown as names)');
 
 -- Clear errors.
 SELECT throws_ok($$SELECT rec.train('sec_x', '-- a comment
