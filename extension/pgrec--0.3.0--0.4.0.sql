@@ -2087,6 +2087,20 @@ REVOKE ALL ON FUNCTION rec._train_agg_step(internal, text, "any", "any"),
     rec._train_agg_serialize(internal), rec._train_agg_deserialize(bytea, internal),
     rec._models_changed(), rec._versions_deleted(), rec._jobs_queued() FROM PUBLIC;
 
+DROP POLICY IF EXISTS database_owner_reads ON rec.model_versions;
+CREATE POLICY database_owner_reads ON rec.model_versions FOR SELECT TO pg_database_owner USING (true);
+
+DROP POLICY IF EXISTS database_owner_reads ON rec.model_chunks;
+CREATE POLICY database_owner_reads ON rec.model_chunks FOR SELECT TO pg_database_owner USING (true);
+
+DROP POLICY IF EXISTS database_owner_reads ON rec.deployments;
+CREATE POLICY database_owner_reads ON rec.deployments FOR SELECT TO pg_database_owner USING (true);
+
+DROP POLICY IF EXISTS database_owner_reads ON rec.job_queue;
+CREATE POLICY database_owner_reads ON rec.job_queue FOR SELECT TO pg_database_owner USING (true);
+
+GRANT SELECT ON SEQUENCE rec.model_versions_id_seq, rec.deployments_id_seq, rec.job_queue_id_seq TO pg_database_owner;
+
 DROP FUNCTION IF EXISTS rec._check_owner(text);
 DROP FUNCTION IF EXISTS rec._forget_model_files(bigint[]);
 DROP FUNCTION IF EXISTS rec._split_select(text, text, text, text, double precision, integer, text, integer, integer);

@@ -1032,3 +1032,11 @@ REVOKE ALL ON FUNCTION rec._train_agg_step(internal, text, "any", "any"),
     rec._train_agg_final(internal), rec._train_agg_combine(internal, internal),
     rec._train_agg_serialize(internal), rec._train_agg_deserialize(bytea, internal),
     rec._models_changed(), rec._versions_deleted(), rec._jobs_queued() FROM PUBLIC;
+
+-- The database owner can dump the database (pg_dump --enable-row-security, as that role): it
+-- reads every model, deployment and job, and the sequences' positions.
+CREATE POLICY database_owner_reads ON rec.model_versions FOR SELECT TO pg_database_owner USING (true);
+CREATE POLICY database_owner_reads ON rec.model_chunks FOR SELECT TO pg_database_owner USING (true);
+CREATE POLICY database_owner_reads ON rec.deployments FOR SELECT TO pg_database_owner USING (true);
+CREATE POLICY database_owner_reads ON rec.job_queue FOR SELECT TO pg_database_owner USING (true);
+GRANT SELECT ON SEQUENCE rec.model_versions_id_seq, rec.deployments_id_seq, rec.job_queue_id_seq TO pg_database_owner;

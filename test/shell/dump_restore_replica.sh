@@ -50,7 +50,7 @@ answers() {
     GROUP BY m, u ORDER BY m, u"
 }
 
-echo "1..8"
+echo "1..10"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_dump" -c "CREATE DATABASE pgrec_dump" >/dev/null
 sql "CREATE EXTENSION pgrec" >/dev/null
 sql "CREATE TABLE clicks AS SELECT u AS user_id, (u * 31 + k * 17) % 500 AS item_id FROM generate_series(1, 2000) u, generate_series(1, 12) k" >/dev/null
@@ -84,6 +84,21 @@ check "the deployment, owner and grant came back too" test "$(psql -X -q -At -h 
   -d pgrec_dump -c "SELECT version || ' ' || owner || ' ' || (SELECT string_agg(CASE WHEN grantee::text IN ('public', '-') THEN 'public' ELSE grantee::text END, ',') FROM rec.model_grants)
                     FROM rec.models WHERE model = 'd_als'")" = "1 $PGUSER public"
 as_owner $PG_BIN/pg_ctl -D "$work/restore" -m fast -w stop >/dev/null
+
+# The database's owner, not a superuser, dumps a database where other roles have models
+# (pg_dump --enable-row-security: pgrec's policies let the owner read every model).
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_dbo" -c "DROP ROLE IF EXISTS pgrec_dbo, pgrec_dbo_other" \
+  -c "CREATE ROLE pgrec_dbo LOGIN" -c "CREATE ROLE pgrec_dbo_other" -c "CREATE DATABASE pgrec_dbo OWNER pgrec_dbo" >/dev/null
+psql -X -q -d pgrec_dbo -v ON_ERROR_STOP=1 -c "CREATE EXTENSION pgrec" -c "SET ROLE pgrec_dbo" \
+  -c "CREATE TABLE clicks AS SELECT u AS user_id, (u * 7 + k) % 40 AS item_id FROM generate_series(1, 100) u, generate_series(1, 5) k" \
+  -c "SELECT rec.train('mine', 'clicks', 'user_id', 'item_id', params => '{\"factors\": 4, \"iterations\": 2}')" \
+  -c "GRANT SELECT ON clicks TO pgrec_dbo_other" -c "RESET ROLE" -c "SET ROLE pgrec_dbo_other" \
+  -c "SELECT rec.train('theirs', 'clicks', 'user_id', 'item_id', algorithm => 'popularity')" >/dev/null
+check "the database owner dumps a database with pgrec (pg_dump --enable-row-security)" \
+  pg_dump -U pgrec_dbo --enable-row-security -d pgrec_dbo -f "$work/dbo.sql"
+check "and the dump holds every role's model versions" \
+  test "$(awk '/^COPY rec.model_versions /{on=1; next} /^\\\./{on=0} on' "$work/dbo.sql" | cut -f2 | sort | tr '\n' ' ')" = "mine theirs "
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_dbo" -c "DROP ROLE IF EXISTS pgrec_dbo, pgrec_dbo_other" >/dev/null
 
 # 6-8. A streaming standby of the primary, over the primary's unix socket.
 as_owner $PG_BIN/pg_basebackup -h "$PRIMARY_HOST" -p "$PGREC_PORT" -U "$PGUSER" -D "$work/standby" -R -X stream -c fast
