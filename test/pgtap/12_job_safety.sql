@@ -5,7 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
 CREATE EXTENSION IF NOT EXISTS dblink;
-SELECT plan(11);
+SELECT plan(14);
 
 DROP TABLE IF EXISTS js_src;
 DROP SCHEMA IF EXISTS js_schema CASCADE;
@@ -98,6 +98,29 @@ SELECT rec.tune_async('js_t', 'SELECT user_id, item_id FROM js_events', 'user_id
                       grid => '{"factors": [2]}', base_params => '{"iterations": 2}') AS job \gset
 RESET search_path;
 SELECT is(rec.wait(:job, '120 s'), 'succeeded', 'a tune job resolves the query''s names on the submitter''s search_path');
+
+-- 17. Train, deploy and drop of one name take turns; concurrent trains under REPEATABLE READ are
+-- a serialization failure, not a duplicate key.
+SELECT dblink_connect('js_a1', 'dbname=' || current_database());
+SELECT dblink_connect('js_a2', 'dbname=' || current_database());
+SELECT rec.train('js_race', 'js_src', 'user_id', 'item_id', algorithm => 'popularity');
+SELECT dblink_exec('js_a1', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
+SELECT * FROM dblink('js_a1', 'SELECT count(*) FROM rec.model_versions') AS t(n bigint);  -- its snapshot
+SELECT rec.train('js_race', 'js_src', 'user_id', 'item_id', algorithm => 'popularity');  -- version 2, committed
+SELECT throws_ok($$SELECT * FROM dblink('js_a1', 'SELECT rec.train(''js_race'', ''js_src'', ''user_id'', ''item_id'', algorithm => ''popularity'')') AS t(v int)$$,
+                 '40001', NULL, 'a train under REPEATABLE READ that a concurrent train overtook fails with 40001');
+SELECT dblink_exec('js_a1', 'ROLLBACK');
+-- A drop that waits for a train in progress drops what the train committed: no version without an owner.
+SELECT dblink_exec('js_a1', 'BEGIN');
+SELECT * FROM dblink('js_a1', 'SELECT rec.train(''js_race2'', ''js_src'', ''user_id'', ''item_id'', algorithm => ''popularity'')') AS t(v int);
+SELECT dblink_send_query('js_a2', 'SELECT rec.drop_model(''js_race2'')');
+SELECT pg_sleep(0.3);
+SELECT dblink_exec('js_a1', 'COMMIT');
+SELECT is((SELECT n FROM dblink_get_result('js_a2') AS t(n int)), 1, 'the waiting drop removes the version the train committed');
+SELECT is((SELECT count(*)::int FROM rec.model_versions v
+            WHERE NOT EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = v.model)), 0, 'no version is left without an owner');
+SELECT dblink_disconnect('js_a1'), dblink_disconnect('js_a2');
+SELECT rec.drop_model('js_race');
 
 SELECT * FROM finish();
 SELECT rec.drop_model(m) FROM unnest(ARRAY['js_a', 'js_b', 'js_t']) m WHERE m IN (SELECT model FROM rec.models);
