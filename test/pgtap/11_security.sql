@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(40);
+SELECT plan(45);
 
 -- 1. Ids of every type category, over more than one 10,000-row read batch: no crash.
 SELECT lives_ok($$SELECT rec.train('sec_arr', 'SELECT ARRAY[g % 100] AS u, g % 50 AS i FROM generate_series(1, 30000) g',
@@ -161,6 +161,21 @@ SELECT throws_ok($$SELECT * FROM rec.training_curve('sec_nothing')$$, '42704', N
 SELECT throws_ok($$SELECT rec.revoke_model('sec_arr', 'sec_no_such_role')$$, '42704', NULL, 'revoke_model of an unknown role');
 SELECT throws_ok($$SELECT rec.train_async('sec_y', 'sec_ev', 'u', 'i', device => 'cuda:4294967295')$$, '22023', NULL,
                  'a device number that does not fit is refused');
+
+SELECT lives_ok($$SELECT rec.train('sec_c', '/* the events */ -- of last week
+SELECT u, i FROM sec_ev', 'u', 'i', algorithm => 'popularity')$$, 'a query after comments is a query');
+SELECT lives_ok($$SELECT rec.train('sec_seed', 'sec_ev', 'u', 'i', algorithm => 'bpr',
+                                   params => '{"seed": 9223372036854775807, "epochs": 1, "factors": 4}')$$,
+                'the largest seed is read exactly');
+SELECT throws_ok($$SELECT rec.train('sec_seed', 'sec_ev', 'u', 'i', algorithm => 'bpr', params => '{"seed": 9223372036854775808}')$$,
+                 '22023', NULL, 'one more is out of range, not rounded');
+SELECT lives_ok(format($$SELECT * FROM rec.tune(%L, 'sec_ev', 'u', 'i', algorithm => 'popularity')$$, repeat('t', 195)),
+                'rec.tune takes a model name of 195 characters');
+CREATE TEMP TABLE sec_text_ev AS SELECT u::text AS u, i::text AS i FROM sec_ev;
+SELECT rec.train('sec_text', 'sec_text_ev', 'u', 'i', algorithm => 'popularity');
+SELECT throws_like($$SELECT rec.train('sec_h2', 'hybrid', '{"models": {"sec_stars": 1, "sec_text": 1}}')$$,
+                   '%"sec_text" has text users and text items, and "sec_stars" has integer and integer%',
+                   'a hybrid of models with different id types names both models');
 
 SELECT * FROM finish();
 ROLLBACK;
