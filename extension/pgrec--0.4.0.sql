@@ -101,7 +101,7 @@ SELECT v.model, v.version, v.algorithm, v.params, v.source, v.user_col, v.item_c
        v.user_type, v.item_type, v.n_users, v.n_items, v.n_interactions, v.rows_skipped,
        v.train_seconds, v.size_bytes, v.metrics, v.created_at, v.created_by,
        (SELECT count(*) FROM rec.model_versions a WHERE a.model = v.model) AS versions,
-       v.model IS NOT DISTINCT FROM rec.default_model() AS is_default,
+       v.model IS NOT DISTINCT FROM (SELECT rec.default_model()) AS is_default,
        (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = o.owner) AS owner,
        CASE WHEN v.source ~* '^[\s(]*(select|with|values|table)\M' OR v.source LIKE '(%' THEN NULL
             ELSE pg_catalog.to_regclass(v.source) IS NOT NULL END AS source_exists

@@ -133,7 +133,7 @@ Datum pgrec_jobs_queued(PG_FUNCTION_ARGS) {
   TupleDesc desc = trigger->tg_relation->rd_att;
   bool isnull;
   const int64 job = DatumGetInt64(heap_getattr(row, 1, desc, &isnull));
-  if (!preloaded) return PointerGetDatum(row);  // rec.train_async said so already; queued for later
+  require_preloaded();
   require_login_role();
   JobLaunch launch{MyDatabaseId, GetUserId(), GetTopTransactionId()};
   if (!launch_job_worker(job, &launch))

@@ -70,7 +70,6 @@ const Model* pin(std::shared_ptr<const Model> model, MemoryContext cxt) {
   return p->model.get();
 }
 
-
 // Runs a saved one-parameter lookup that returns one bigint or nothing.
 bool lookup_bigint(SPIPlanPtr* plan, const char* sql, int nargs, Oid* types, Datum* values,
                    std::int64_t* out) {
@@ -112,7 +111,8 @@ void check_version_access(std::int64_t version_id) {
 const char* model_owner(Datum name) {
   Oid types[1] = {TEXTOID};
   Datum values[1] = {name};
-  if (SPI_execute_with_args("SELECT owner::pg_catalog.text FROM rec.model_owners WHERE model OPERATOR(pg_catalog.=) $1", 1, types,
+  if (SPI_execute_with_args(psprintf("SELECT %s FROM rec.model_owners WHERE model OPERATOR(pg_catalog.=) $1",
+                                     owner_name_sql("owner")), 1, types,
                             values, nullptr, true, 1) != SPI_OK_SELECT)
     elog(ERROR, "pgrec: could not read the model's owner");
   return SPI_processed == 1 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : nullptr;
@@ -128,8 +128,8 @@ void claim_model(Datum name, const char* model) {
   if (SPI_execute_with_args("INSERT INTO rec.model_owners (model) VALUES ($1) ON CONFLICT (model) DO NOTHING",
                             1, types, values, nullptr, false, 0) != SPI_OK_INSERT)
     elog(ERROR, "pgrec: could not record the model's owner");
-  if (SPI_execute_with_args(psprintf("SELECT owner::pg_catalog.text, %s FROM rec.model_owners "
-                                     "WHERE model OPERATOR(pg_catalog.=) $1", owner_oid_sql("owner")),
+  if (SPI_execute_with_args(psprintf("SELECT %s, %s FROM rec.model_owners WHERE model OPERATOR(pg_catalog.=) $1",
+                                     owner_name_sql("owner"), owner_oid_sql("owner")),
                             1, types, values, nullptr, false, 1) != SPI_OK_SELECT ||
       SPI_processed != 1)
     elog(ERROR, "pgrec: could not read the model's owner");
@@ -138,7 +138,7 @@ void claim_model(Datum name, const char* model) {
   if (isnull || !is_member_of_role(GetUserId(), DatumGetObjectId(owner)))
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for model \"%s\"", model),
                     errdetail("Only its owner, role %s, and members of that role may train new versions of it.",
-                              quote_identifier(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)))));
+                              SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))));
 }
 
 }  // namespace
@@ -149,6 +149,11 @@ bool owners_by_oid() {
   const Oid rel = get_relname_relid("model_owners", get_namespace_oid("rec", false));
   const AttrNumber att = OidIsValid(rel) ? get_attnum(rel, "owner") : InvalidAttrNumber;
   return att != InvalidAttrNumber && get_atttype(rel, att) == REGROLEOID;
+}
+
+const char* owner_name_sql(const char* column) {
+  if (owners_by_oid()) return psprintf("%s::pg_catalog.text", column);
+  return psprintf("pg_catalog.quote_ident(%s)", column);
 }
 
 const char* owner_oid_sql(const char* column) {
@@ -180,7 +185,7 @@ void raise_if_hidden(const char* model) {
   if (owner != nullptr)
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for model \"%s\"", model),
                     errhint("Its owner, role %s, can let you use it: rec.grant_model('%s', current_user).",
-                            quote_identifier(owner), model)));
+                            owner, model)));
   SPI_finish();
 }
 

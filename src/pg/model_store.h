@@ -47,6 +47,10 @@ bool has_model_owners();
 // Whether owners and grants are kept by role OID (0.4.0's catalog on), not by name.
 bool owners_by_oid();
 
+// The SQL expression of a model_owners-typed `column` as a role name for messages, quoted as an
+// identifier when it needs to be.
+const char* owner_name_sql(const char* column);
+
 // The SQL expression of the role OID a model_owners-typed `column` holds: regrole from 0.4.0's
 // catalog on, a role name before.
 const char* owner_oid_sql(const char* column);

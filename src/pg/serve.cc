@@ -198,7 +198,8 @@ StoredSource stored_source(int64 version_id) {
   const char* sql = psprintf(
       "SELECT v.source, v.user_col, v.item_col, v.rating_col, %s, %s, COALESCE(%s, %s) FROM rec.model_versions v %s "
       "WHERE v.id OPERATOR(pg_catalog.=) $1",
-      owners ? "COALESCE(o.owner::pg_catalog.text, v.created_by)" : "v.created_by",
+      owners ? psprintf("COALESCE(%s, pg_catalog.quote_ident(v.created_by))", pgrec::pg::owner_name_sql("o.owner"))
+             : "pg_catalog.quote_ident(v.created_by)",
       catalog_has_column("model_versions", "search_path") ? "v.search_path" : "NULL::pg_catalog.text",
       owners ? pgrec::pg::owner_oid_sql("o.owner") : "NULL::pg_catalog.oid",
       "pg_catalog.to_regrole(pg_catalog.quote_ident(v.created_by))::pg_catalog.oid",
@@ -231,7 +232,7 @@ StoredSource stored_source(int64 version_id) {
   if (!OidIsValid(s.owner) || !SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(s.owner)))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                     errmsg("the owner of model version %lld, role %s, no longer exists", static_cast<long long>(version_id),
-                           quote_identifier(owner_name)),
+                           owner_name),
                     errhint("A model's source is read with its owner's rights; train the model again.")));
   return s;
 }
