@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(45);
+SELECT plan(47);
 
 -- 1. Ids of every type category, over more than one 10,000-row read batch: no crash.
 SELECT lives_ok($$SELECT rec.train('sec_arr', 'SELECT ARRAY[g % 100] AS u, g % 50 AS i FROM generate_series(1, 30000) g',
@@ -55,9 +55,23 @@ DELETE FROM sec_seen_as;
 SELECT lives_ok($$SELECT * FROM rec.recommend('sec_mal', 3, 5, fold_in => true)$$, 'a superuser folds in from the model');
 SELECT is((SELECT array_agg(DISTINCT who)::text FROM sec_seen_as), '{sec_mallory}',
           'the stored source ran as the model''s owner, not as the superuser');
-CREATE TEMP TABLE ev (u int, i int);  -- would shadow an unqualified name on the caller's path
-SELECT lives_ok($$SELECT * FROM rec.recommend('sec_mal', 3, 5, fold_in => true)$$,
-                'a caller''s temporary table shadows nothing in the owner''s source');
+-- An unqualified name in a query source means what it meant to the owner when training: the
+-- owner's search_path, never the caller's, and never the caller's temporary tables.
+SET ROLE sec_mallory;
+SET search_path = sec_m;
+SELECT rec.train('sec_mal2', 'SELECT u, i FROM ev', 'u', 'i', params => '{"factors": 4, "iterations": 2}');
+SELECT rec.grant_model('sec_mal2', 'public');
+RESET search_path;
+RESET ROLE;
+CREATE FUNCTION pg_temp.shadowed() RETURNS SETOF sec_m.ev LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the caller''s temporary table was read'; END $$;
+CREATE TEMP VIEW ev AS SELECT * FROM pg_temp.shadowed();
+SET LOCAL search_path = pg_temp, public;
+SELECT lives_ok($$SELECT * FROM rec.recommend('sec_mal2', 3, 5, fold_in => true)$$,
+                'a caller''s temporary view of the same name shadows nothing in the owner''s source');
+SELECT is((SELECT count(*)::int FROM rec.recommend('sec_mal2', 3, 5, fold_in => true)), 5,
+          'and the owner''s rows are read, on the owner''s search_path');
+RESET search_path;
 
 -- 7. Deployments point at versions of the same model only; caches re-check the role.
 SELECT throws_ok(format($$INSERT INTO rec.deployments (model, version_id) VALUES ('sec_mal', %s)$$,
@@ -73,9 +87,9 @@ SELECT throws_ok($$SELECT * FROM rec.evaluate_version((SELECT id FROM sec_arr_id
                  '42501', NULL, 'a version cached by another role is not served to one that may not use it');
 
 -- 9. The default model is one the caller owns or chose, never the last public deployment.
-SELECT is(rec.default_model(), 'sec_mal', 'mallory''s default is her own model');
+SELECT is(rec.default_model(), 'sec_mal2', 'mallory''s default is the model she deployed last');
 RESET ROLE;
-SELECT isnt(rec.default_model(), 'sec_mal', 'a public model of another role is not the superuser''s default');
+SELECT ok(rec.default_model() NOT IN ('sec_mal', 'sec_mal2'), 'a public model of another role is not the superuser''s default');
 SET LOCAL pgrec.default_model = 'sec_mal';
 SELECT is(rec.default_model(), 'sec_mal', 'pgrec.default_model chooses one deliberately');
 RESET pgrec.default_model;
@@ -158,6 +172,9 @@ SELECT throws_ok($$SELECT rec.train('sec_x', '-- a comment
 INSERT INTO sec_ev VALUES (1, 1) RETURNING u, i', 'u', 'i')$$, '22023', NULL,
                  'a statement that is not a query is refused as such');
 SELECT throws_ok($$SELECT * FROM rec.training_curve('sec_nothing')$$, '42704', NULL, 'training_curve of an unknown model');
+SET LOCAL ROLE sec_dave;
+SELECT throws_ok($$SELECT * FROM rec.training_curve('sec_arr')$$, '42501', NULL, 'training_curve of a model one may not use');
+RESET ROLE;
 SELECT throws_ok($$SELECT rec.revoke_model('sec_arr', 'sec_no_such_role')$$, '42704', NULL, 'revoke_model of an unknown role');
 SELECT throws_ok($$SELECT rec.train_async('sec_y', 'sec_ev', 'u', 'i', device => 'cuda:4294967295')$$, '22023', NULL,
                  'a device number that does not fit is refused');
