@@ -1,6 +1,6 @@
 // The module: magic block, GUCs, and what every backend sets up when it loads pgrec.
 #include <climits>
-#include <initializer_list>
+#include <string>
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -26,19 +26,50 @@ double guc_ann_recall = 0.95;
 char* guc_default_model = nullptr;
 int guc_max_training_memory = 0;
 
+namespace {
+
+// Lowers `memory` to the number in `path` (a cgroup's memory limit file) when there is a smaller one.
+void lower_to_limit_in(const std::string& path, std::uint64_t* memory) {
+  FILE* f = fopen(path.c_str(), "r");
+  if (f == nullptr) return;
+  unsigned long long limit = 0;
+  if (fscanf(f, "%llu", &limit) == 1 && limit > 0 && limit < *memory) *memory = limit;  // "max": none
+  fclose(f);
+}
+
+// The memory this process may use: the machine's, or the smallest limit of its memory cgroup and
+// the cgroups above it (cgroup v2 "0::/path", or v1 "N:memory:/path" in /proc/self/cgroup).
+std::uint64_t usable_memory() {
+  std::uint64_t memory = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  FILE* f = fopen("/proc/self/cgroup", "r");
+  if (f == nullptr) return memory;
+  char line[1024];
+  while (fgets(line, sizeof line, f) != nullptr) {
+    std::string entry(line);
+    while (!entry.empty() && entry.back() == '\n') entry.pop_back();
+    const bool v2 = entry.rfind("0::", 0) == 0;
+    const std::size_t v1 = entry.find(":memory:");
+    if (!v2 && v1 == std::string::npos) continue;
+    std::string dir = v2 ? entry.substr(3) : entry.substr(v1 + 8);
+    const std::string root = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+    const char* file = v2 ? "/memory.max" : "/memory.limit_in_bytes";
+    for (;;) {  // this cgroup and every one above it
+      lower_to_limit_in(root + (dir == "/" ? "" : dir) + file, &memory);
+      if (dir.empty() || dir == "/") break;
+      dir = dir.substr(0, dir.rfind('/'));
+    }
+  }
+  fclose(f);
+  return memory;
+}
+
+}  // namespace
+
 uint64 training_memory_limit() {
   if (guc_max_training_memory > 0) return static_cast<std::uint64_t>(guc_max_training_memory) * 1024;
-  // Auto: the memory this server may use (the machine's, or its cgroup's when that is smaller),
-  // shared by the sessions and pgrec.max_workers jobs that may train at once.
-  std::uint64_t memory = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
-  for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
-    FILE* f = fopen(path, "r");
-    if (f == nullptr) continue;
-    unsigned long long limit = 0;
-    if (fscanf(f, "%llu", &limit) == 1 && limit > 0 && limit < memory) memory = limit;
-    fclose(f);
-  }
-  return memory / static_cast<std::uint64_t>(guc_max_workers + 1);
+  // Auto: the memory this server may use, shared by the sessions and the pgrec.max_workers jobs
+  // that may train at once.
+  return usable_memory() / static_cast<std::uint64_t>(guc_max_workers + 1);
 }
 
 bool device_name_ok(const char* v) {
