@@ -9,6 +9,7 @@
 #include "model_store.h"
 #include "module.h"
 #include "train_run.h"
+#include "worker_registry.h"
 
 extern "C" {
 PGDLLEXPORT void pgrec_job_worker_main(Datum arg);
@@ -145,22 +146,7 @@ bool is_training_worker(int pid) {
   return type != nullptr && strcmp(type, kTrainingWorkerType) == 0;
 }
 
-int count_training_workers(bool claimed_only) {
-  // pgrec's own workers, read from shared memory now: no session can pass for one by its name,
-  // and no transaction's cached view of pg_stat_activity hides a new one.
-  pgstat_clear_snapshot();
-  int n = 0;
-  const int backends = pgstat_fetch_stat_numbackends();
-  for (int i = 1; i <= backends; ++i) {
-    LocalPgBackendStatus* local = pgstat_fetch_stat_local_beentry(i);
-    if (local == nullptr) continue;
-    const PgBackendStatus* b = &local->backendStatus;
-    if (b->st_backendType != B_BG_WORKER || b->st_procpid == MyProcPid || !is_training_worker(b->st_procpid)) continue;
-    if (!claimed_only || strcmp(b->st_appname, kClaimedJobName) == 0) ++n;
-  }
-  pgstat_clear_snapshot();
-  return n;
-}
+int count_training_workers(bool claimed_only) { return worker_registry_count(claimed_only); }
 
 bool launch_job_worker(std::int64_t job, const JobLaunch* launch) {
   // At most pgrec.max_workers of pgrec's workers hold worker slots, waiting or running: jobs
@@ -173,7 +159,10 @@ bool launch_job_worker(std::int64_t job, const JobLaunch* launch) {
   w.bgw_main_arg = Int64GetDatum(job);
   memcpy(w.bgw_extra, launch, sizeof *launch);
   BackgroundWorkerHandle* handle;
-  return RegisterDynamicBackgroundWorker(&w, &handle);
+  if (!worker_registry_reserve(job) && preloaded) return false;
+  if (RegisterDynamicBackgroundWorker(&w, &handle)) return true;
+  worker_registry_release(job);
+  return false;
 }
 
 bool launch_dispatcher(Oid database) {
@@ -232,6 +221,8 @@ void pgrec_job_worker_main(Datum arg) {
   BackgroundWorkerUnblockSignals();
   BackgroundWorkerInitializeConnectionByOid(launch.database, launch.role, 0);
   pgstat_report_appname("pgrec training worker");
+  // Counted by the slot checks from now on (and no longer once this process exits).
+  (void)worker_registry_enter(job);
 
   // The job row becomes visible when the submitting transaction ends.
   if (TransactionIdIsValid(launch.submitter)) {
@@ -263,6 +254,7 @@ void pgrec_job_worker_main(Datum arg) {
     proc_exit(0);
   }
   // Counted as running before the claim lock is released.
+  worker_registry_claimed();
   pgstat_report_appname(kClaimedJobName);
   const char* model = column(1, job_cxt);
   const char* algorithm = column(2, job_cxt);

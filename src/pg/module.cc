@@ -9,6 +9,7 @@
 #include "module.h"
 
 #include "jobs.h"
+#include "worker_registry.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -135,6 +136,7 @@ void _PG_init(void) {
   MarkGUCPrefixReserved("pgrec");
   if (process_shared_preload_libraries_in_progress) {
     pgrec::pg::preloaded = true;
+    pgrec::pg::worker_registry_init();
     pgrec::pg::register_launcher();
   }
 }

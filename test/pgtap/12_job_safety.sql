@@ -5,7 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
 CREATE EXTENSION IF NOT EXISTS dblink;
-SELECT plan(14);
+SELECT plan(16);
 
 DROP TABLE IF EXISTS js_src;
 DROP SCHEMA IF EXISTS js_schema CASCADE;
@@ -18,6 +18,26 @@ SELECT dblink_connect('js_fake3', 'dbname=' || current_database() || ' applicati
 SELECT rec.train_async('js_a', 'js_src', 'user_id', 'item_id', params => '{"factors": 4, "iterations": 2}') AS job \gset
 SELECT is(rec.wait(:job, '60 s'), 'succeeded', 'a job runs although three sessions pass themselves off as jobs');
 SELECT dblink_disconnect('js_fake1'), dblink_disconnect('js_fake2'), dblink_disconnect('js_fake3');
+
+-- 11, 12. Jobs submitted in a transaction that stays open hold at most pgrec.max_workers worker
+-- slots while they wait for it (parallel query keeps the rest), and all of them run after it commits.
+BEGIN;
+SELECT rec.train_async('js_o' || n, 'js_src', 'user_id', 'item_id', params => '{"factors": 4, "iterations": 2}') AS last
+  FROM generate_series(1, 5) n ORDER BY n DESC LIMIT 1 \gset
+SELECT pg_sleep(1);
+SELECT cmp_ok((SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'pgrec training worker'), '<=',
+              current_setting('pgrec.max_workers')::int, 'five jobs in an open transaction hold at most pgrec.max_workers slots');
+COMMIT;
+CREATE FUNCTION pg_temp.all_done(first bigint, last bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE deadline timestamptz := clock_timestamp() + interval '90 s';
+BEGIN
+  WHILE clock_timestamp() < deadline LOOP
+    IF NOT EXISTS (SELECT 1 FROM rec.job_queue WHERE id BETWEEN first AND last AND state <> 'succeeded') THEN RETURN true; END IF;
+    PERFORM pg_sleep(0.2);
+  END LOOP;
+  RETURN false;
+END $$;
+SELECT ok(pg_temp.all_done(:last - 4, :last), 'and all five run once it commits');
 
 -- 13. A NOLOGIN role cannot submit a job that could never start; a dropped submitter's job fails.
 DROP ROLE IF EXISTS js_nologin;
@@ -123,6 +143,7 @@ SELECT dblink_disconnect('js_a1'), dblink_disconnect('js_a2');
 SELECT rec.drop_model('js_race');
 
 SELECT * FROM finish();
-SELECT rec.drop_model(m) FROM unnest(ARRAY['js_a', 'js_b', 'js_t']) m WHERE m IN (SELECT model FROM rec.models);
+SELECT rec.drop_model(m) FROM unnest(ARRAY['js_a', 'js_b', 'js_t', 'js_o1', 'js_o2', 'js_o3', 'js_o4', 'js_o5']) m
+ WHERE m IN (SELECT model FROM rec.models);
 REVOKE ALL ON js_src FROM js_nologin, js_later;
 DROP ROLE IF EXISTS js_nologin, js_later;
