@@ -91,6 +91,8 @@ namespace {
 void read_initial_factors(TrainState* state) {
   NeuralParams& p = state->config.neural;
   const Model* init = load_model(resolve_model(p.init_from.c_str()));
+  // The new model starts from a copy of these factors: copying is the owner's right, as for hybrids.
+  require_model_owner(p.init_from.c_str(), "init_from starts a model from a copy of another's factors, so only their owner may use it");
   if (init->kind != pgrec::ModelKind::Factors)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("init_from must name a matrix-factorisation model, and \"%s\" is a %s model",
