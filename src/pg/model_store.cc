@@ -451,8 +451,8 @@ std::int32_t save_model(const SaveRequest* r) {
         SPI_processed > 0) {
       std::int64_t* others = static_cast<std::int64_t*>(palloc(sizeof(std::int64_t) * SPI_processed));
       for (uint64 r = 0; r < SPI_processed; ++r) {
-        bool isnull;
-        others[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+        bool null_id;
+        others[r] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &null_id));
       }
       forget_model_files(others, static_cast<int>(SPI_processed));
     }
