@@ -5,16 +5,22 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
 CREATE EXTENSION IF NOT EXISTS dblink;
-SELECT plan(16);
+SELECT plan(17);
+
+-- How a dblink session reaches this server, whatever the server's own environment says.
+CREATE FUNCTION pg_temp.here(extra text DEFAULT '') RETURNS text LANGUAGE sql AS $$
+  SELECT format('host=%s port=%s dbname=%s user=%s %s', split_part(current_setting('unix_socket_directories'), ',', 1),
+                current_setting('port'), current_database(), current_user, extra)
+$$;
 
 DROP TABLE IF EXISTS js_src;
 DROP SCHEMA IF EXISTS js_schema CASCADE;
 CREATE TABLE js_src AS SELECT u AS user_id, (u * 7 + n) % 40 AS item_id FROM generate_series(1, 300) u, generate_series(1, 5) n;
 
 -- 12. Sessions that call themselves 'pgrec training job' take no slot.
-SELECT dblink_connect('js_fake1', 'dbname=' || current_database() || ' application_name=''pgrec training job''');
-SELECT dblink_connect('js_fake2', 'dbname=' || current_database() || ' application_name=''pgrec training job''');
-SELECT dblink_connect('js_fake3', 'dbname=' || current_database() || ' application_name=''pgrec training job''');
+SELECT dblink_connect('js_fake1', pg_temp.here('application_name=''pgrec training job'''));
+SELECT dblink_connect('js_fake2', pg_temp.here('application_name=''pgrec training job'''));
+SELECT dblink_connect('js_fake3', pg_temp.here('application_name=''pgrec training job'''));
 SELECT rec.train_async('js_a', 'js_src', 'user_id', 'item_id', params => '{"factors": 4, "iterations": 2}') AS job \gset
 SELECT is(rec.wait(:job, '60 s'), 'succeeded', 'a job runs although three sessions pass themselves off as jobs');
 SELECT dblink_disconnect('js_fake1'), dblink_disconnect('js_fake2'), dblink_disconnect('js_fake3');
@@ -22,8 +28,11 @@ SELECT dblink_disconnect('js_fake1'), dblink_disconnect('js_fake2'), dblink_disc
 -- 11, 12. Jobs submitted in a transaction that stays open hold at most pgrec.max_workers worker
 -- slots while they wait for it (parallel query keeps the rest), and all of them run after it commits.
 BEGIN;
-SELECT rec.train_async('js_o' || n, 'js_src', 'user_id', 'item_id', params => '{"factors": 4, "iterations": 2}') AS last
-  FROM generate_series(1, 5) n ORDER BY n DESC LIMIT 1 \gset
+WITH jobs AS MATERIALIZED (
+    SELECT rec.train_async('js_o' || n, 'js_src', 'user_id', 'item_id', params => '{"factors": 4, "iterations": 2}') AS job
+      FROM generate_series(1, 5) n)
+SELECT min(job) AS first, max(job) AS last, count(*) AS submitted FROM jobs \gset
+SELECT is(:submitted::int, 5, 'five jobs are queued in one transaction');
 SELECT pg_sleep(1);
 SELECT cmp_ok((SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'pgrec training worker'), '<=',
               current_setting('pgrec.max_workers')::int, 'five jobs in an open transaction hold at most pgrec.max_workers slots');
@@ -37,7 +46,7 @@ BEGIN
   END LOOP;
   RETURN false;
 END $$;
-SELECT ok(pg_temp.all_done(:last - 4, :last), 'and all five run once it commits');
+SELECT ok(pg_temp.all_done(:first, :last), 'and all five run once it commits');
 
 -- 13. A NOLOGIN role cannot submit a job that could never start; a dropped submitter's job fails.
 DROP ROLE IF EXISTS js_nologin;
@@ -88,7 +97,7 @@ SELECT is(pg_temp.settled(:gone), 'failed 42704', 'a job whose role was dropped 
 -- 14. Liveness is read from pgrec's shared state, not a snapshot taken before the job started.
 BEGIN;  -- READ COMMITTED: rows are read anew by each statement, pg_stat_activity once per transaction
 SELECT count(*) FROM pg_stat_activity;  -- the snapshot of pg_stat_activity is taken now
-SELECT dblink_connect('js_submit', 'dbname=' || current_database());
+SELECT dblink_connect('js_submit', pg_temp.here());
 SELECT job FROM dblink('js_submit', $$SELECT rec.train_async('js_c', 'js_src', 'user_id', 'item_id', params => '{"factors": 64, "iterations": 300}')$$)
     AS t(job bigint) \gset
 CREATE FUNCTION pg_temp.running(job bigint) RETURNS text LANGUAGE plpgsql AS $$
@@ -121,8 +130,8 @@ SELECT is(rec.wait(:job, '120 s'), 'succeeded', 'a tune job resolves the query''
 
 -- 17. Train, deploy and drop of one name take turns; concurrent trains under REPEATABLE READ are
 -- a serialization failure, not a duplicate key.
-SELECT dblink_connect('js_a1', 'dbname=' || current_database());
-SELECT dblink_connect('js_a2', 'dbname=' || current_database());
+SELECT dblink_connect('js_a1', pg_temp.here());
+SELECT dblink_connect('js_a2', pg_temp.here());
 SELECT rec.train('js_race', 'js_src', 'user_id', 'item_id', algorithm => 'popularity');
 SELECT dblink_exec('js_a1', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
 SELECT * FROM dblink('js_a1', 'SELECT count(*) FROM rec.model_versions') AS t(n bigint);  -- its snapshot
