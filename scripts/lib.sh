@@ -4,9 +4,27 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGREC_PORT=${PGREC_PORT:-54329}
-PG_BIN=/usr/lib/postgresql/15/bin
-PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-  libtorch-dev libeigen3-dev libopenblas0-openmp libgloo-dev googletest libgtest-dev cmake g++ make clang libclang-rt-14-dev)
+
+# The PostgreSQL major to build and test with: PGREC_PG_MAJOR, else the newest installed server,
+# else the one the machine's archive offers (Debian 12: 15, Debian 13: 17, unstable: 18).
+pg_major() {
+  local major
+  if [ -n "${PGREC_PG_MAJOR:-}" ]; then echo "$PGREC_PG_MAJOR"; return; fi
+  major=$(ls /usr/lib/postgresql 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tail -1)
+  [ -z "$major" ] && major=$(apt-cache depends postgresql 2>/dev/null | grep -oE 'postgresql-[0-9]+' | head -1 | cut -d- -f2)
+  if [ -z "$major" ]; then
+    case "$(. /etc/os-release 2>/dev/null; echo "${VERSION_ID:-}")" in
+      13) major=17 ;;
+      "") major=18 ;;  # unstable has no VERSION_ID
+      *) major=15 ;;
+    esac
+  fi
+  echo "$major"
+}
+PG_MAJOR=$(pg_major)
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
+  libtorch-dev libeigen3-dev libopenblas0-openmp libgloo-dev googletest libgtest-dev cmake g++ make clang libclang-rt-dev)
 
 # Runs a command as root (directly, or through sudo).
 as_root() {
@@ -23,7 +41,7 @@ install_packages() {
   fi
 }
 
-# Builds the extension (PGXS) and the LibTorch module (CMake) and installs both into PostgreSQL 15.
+# Builds the extension (PGXS) and the LibTorch module (CMake) and installs both into PostgreSQL $PG_MAJOR.
 build_and_install() {
   echo "== building the extension"
   make -C "$REPO" -j"$(nproc)" PG_CONFIG=$PG_BIN/pg_config >/dev/null
@@ -61,6 +79,11 @@ pick_datadir() {
 start_cluster() {
   pick_datadir
   local data="$PGDATA_DIR/data"
+  # A cluster of another major (the machine's PostgreSQL changed) is a test cluster: start afresh.
+  if [ -f "$data/PG_VERSION" ] && [ "$(cat "$data/PG_VERSION")" != "$PG_MAJOR" ]; then
+    as_owner $PG_BIN/pg_ctl -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$data"
+  fi
   if [ ! -f "$data/PG_VERSION" ]; then
     echo "== creating a private cluster in $data"
     as_owner mkdir -p "$data" "$PGHOST"
