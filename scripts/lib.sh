@@ -24,7 +24,9 @@ pg_major() {
 PG_MAJOR=$(pg_major)
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
-  libtorch-dev libeigen3-dev libopenblas0-openmp libgloo-dev googletest libgtest-dev cmake g++ make clang libclang-rt-dev)
+  libtorch-dev libeigen3-dev libopenblas0-openmp libgloo-dev googletest libgtest-dev cmake g++ make)
+# clang and its sanitizer runtime build the fuzzer, which runs on the host leg only.
+[ -z "${PGREC_CHROOT_LEG:-}" ] && PACKAGES+=(clang libclang-rt-dev)
 
 # Runs a command as root (directly, or through sudo).
 as_root() {
@@ -36,8 +38,9 @@ install_packages() {
   if dpkg-query -W -f='${Status}\n' "${PACKAGES[@]}" 2>/dev/null | grep -qv 'install ok installed' ||
      [ "$(dpkg-query -W -f='${Status}\n' "${PACKAGES[@]}" 2>/dev/null | wc -l)" -ne "${#PACKAGES[@]}" ]; then
     echo "== installing packages: ${PACKAGES[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+    # PGREC_APT_OPTS: options for apt-get (a chroot of Debian unstable needs Check-Valid-Until=false).
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get ${PGREC_APT_OPTS:-} update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get ${PGREC_APT_OPTS:-} install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
   fi
 }
 
