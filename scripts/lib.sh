@@ -33,6 +33,14 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# The archive apt already uses (deb822 .sources or a classic sources.list).
+archive_uri() {
+  local uri
+  uri=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -1 || true)
+  [ -z "$uri" ] && uri=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -v security | head -1 || true)
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
 # Installs the Debian packages pgrec needs, unless they are all there already.
 install_packages() {
   if dpkg-query -W -f='${Status}\n' "${PACKAGES[@]}" 2>/dev/null | grep -qv 'install ok installed' ||
