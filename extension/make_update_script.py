@@ -96,14 +96,15 @@ def routine_key(statement):
 
 
 def replace_or_recreate(statement, kind, name):
-    """CREATE OR REPLACE; when PostgreSQL refuses, DROP (no CASCADE) and CREATE."""
-    replaced = re.sub(r'^CREATE ', 'CREATE OR REPLACE ', statement.strip(), count=1)
-    return (f'DO $pgrec_update$\nBEGIN\n    EXECUTE $pgrec_stmt${replaced.rstrip(";")}$pgrec_stmt$;\n'
+    """CREATE OR REPLACE; when PostgreSQL refuses, DROP (no CASCADE) and the same CREATE OR REPLACE."""
+    replaced = re.sub(r'^CREATE ', 'CREATE OR REPLACE ', statement.strip(), count=1).rstrip(';')
+    return (f'DO $pgrec_update$\nDECLARE\n    definition text := $pgrec_stmt${replaced}$pgrec_stmt$;\nBEGIN\n'
+            f'    EXECUTE definition;\n'
             f'EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN\n'
             f'    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it\n'
             f'    -- stops the update) and created again.\n'
             f'    EXECUTE $pgrec_stmt$DROP {kind} {name}$pgrec_stmt$;\n'
-            f'    EXECUTE $pgrec_stmt${statement.strip().rstrip(";")}$pgrec_stmt$;\n'
+            f'    EXECUTE definition;\n'
             f'END\n$pgrec_update$;\n')
 
 

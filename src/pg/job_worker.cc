@@ -146,12 +146,10 @@ bool is_training_worker(int pid) {
   return type != nullptr && strcmp(type, kTrainingWorkerType) == 0;
 }
 
-int count_training_workers(bool claimed_only) { return worker_registry_count(claimed_only); }
-
 bool launch_job_worker(std::int64_t job, const JobLaunch* launch) {
   // At most pgrec.max_workers of pgrec's workers hold worker slots, waiting or running: jobs
   // submitted in a transaction that stays open cannot take the slots parallel query needs.
-  if (count_training_workers(false) >= guc_max_workers) return false;
+  if (worker_registry_count(false) >= guc_max_workers) return false;
   BackgroundWorker w;
   worker_defaults(&w, "pgrec_job_worker_main");
   snprintf(w.bgw_name, BGW_MAXLEN, "pgrec training job %lld", static_cast<long long>(job));
@@ -159,7 +157,7 @@ bool launch_job_worker(std::int64_t job, const JobLaunch* launch) {
   w.bgw_main_arg = Int64GetDatum(job);
   memcpy(w.bgw_extra, launch, sizeof *launch);
   BackgroundWorkerHandle* handle;
-  if (!worker_registry_reserve(job) && preloaded) return false;
+  if (!worker_registry_reserve(job)) return false;
   if (RegisterDynamicBackgroundWorker(&w, &handle)) return true;
   worker_registry_release(job);
   return false;
@@ -239,7 +237,7 @@ void pgrec_job_worker_main(Datum arg) {
     SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))", 1, t, v,
                           nullptr, false, 0);
   }
-  if (count_training_workers(true) >= guc_max_workers) {  // no free slot yet: the dispatcher retries
+  if (worker_registry_count(true) >= guc_max_workers) {  // no free slot yet: the dispatcher retries
     commit_work();
     proc_exit(0);
   }

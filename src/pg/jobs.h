@@ -24,10 +24,6 @@ constexpr const char* kClaimedJobName = "pgrec training job";
 // Whether `pid` is a live pgrec training worker of this server (read from shared memory).
 bool is_training_worker(int pid);
 
-// pgrec training workers alive now (other than this process), from pgrec's shared registry: all,
-// or only those that claimed a job.
-int count_training_workers(bool claimed_only);
-
 // Raises 28000 unless the current role can log in: a job's worker connects as the role that
 // submits it, so a NOLOGIN role's job could never start.
 void require_login_role();

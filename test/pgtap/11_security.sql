@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(47);
+SELECT plan(59);
 
 -- 1. Ids of every type category, over more than one 10,000-row read batch: no crash.
 SELECT lives_ok($$SELECT rec.train('sec_arr', 'SELECT ARRAY[g % 100] AS u, g % 50 AS i FROM generate_series(1, 30000) g',
@@ -193,6 +193,23 @@ SELECT rec.train('sec_text', 'sec_text_ev', 'u', 'i', algorithm => 'popularity')
 SELECT throws_like($$SELECT rec.train('sec_h2', 'hybrid', '{"models": {"sec_stars": 1, "sec_text": 1}}')$$,
                    '%"sec_text" has text users and text items, and "sec_stars" has integer and integer%',
                    'a hybrid of models with different id types names both models');
+
+-- The public helpers on bad input: a SQLSTATE that names the problem, or a plain answer.
+SELECT throws_ok($$SELECT rec.model_owner('sec_no_such_model')$$, '42704', NULL, 'model_owner of an unknown model');
+SELECT is(rec.model_owner('sec_arr')::text, current_user::text, 'model_owner names the trainer');
+SELECT is(rec.acts_as(NULL), NULL, 'acts_as(NULL) is NULL');
+SELECT is(rec.acts_as(4000000000::oid::regrole), false, 'acts_as a role that does not exist is false');
+SELECT is(rec.training_worker_alive(-1), false, 'training_worker_alive of no process is false');
+SELECT throws_ok($$SELECT rec.tune_grid('[1, 2]')$$, '22023', NULL, 'tune_grid needs an object');
+SELECT throws_ok($$SELECT rec.tune_grid('{"factors": []}')$$, '22023', NULL, 'tune_grid entries must be non-empty arrays');
+SELECT is(cardinality(rec.tune_grid('{"factors": [2, 4], "iterations": [1, 2, 3]}')), 6, 'tune_grid expands every combination');
+SELECT throws_ok($$SELECT rec.split_query('sec_ev', 'u', 'i', 'sideways', 0.2, 1, NULL)$$, '22023', NULL,
+                 'split_query of an unknown method');
+SELECT throws_ok($$SELECT rec.qualify_source('sec_ev; DROP TABLE sec_ev')$$, '22023', NULL,
+                 'qualify_source of something that is neither a name nor a query');
+SELECT is(rec.qualify_source('SELECT 1'), 'SELECT 1', 'qualify_source keeps a query as it is');
+SELECT throws_ok($$SELECT * FROM rec.evaluate_version(-1, 'sec_ev', 'u', 'i', NULL, 10, true, 0, 42)$$, '42501', NULL,
+                 'evaluate_version of a version that does not exist');
 
 SELECT * FROM finish();
 ROLLBACK;
