@@ -41,6 +41,33 @@ archive_uri() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# Where chroots of other Debian releases live between runs (outside the clone, so a fresh clone
+# on the same machine reuses them).
+CHROOTS=${PGREC_CHROOTS:-/var/cache/pgrec}
+
+# Makes a minimal chroot of Debian release SUITE in DIR with debootstrap, from the archive apt uses.
+debootstrap_into() {
+  dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q 'install ok installed' ||
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  as_root rm -rf "$2"
+  as_root mkdir -p "$2"
+  as_root debootstrap --variant=minbase "$1" "$2" "$(archive_uri)" >/dev/null
+}
+
+# Mounts /proc and /dev into a chroot.
+mount_chroot() {
+  as_root mount --bind /proc "$1/proc"
+  as_root mount --bind /dev "$1/dev"
+  as_root mount --bind /dev/pts "$1/dev/pts" 2>/dev/null || true
+  as_root mount --bind /dev/shm "$1/dev/shm" 2>/dev/null || true
+}
+
+# Unmounts what mount_chroot mounted.
+unmount_chroot() {
+  local m
+  for m in dev/shm dev/pts dev proc; do as_root umount "$1/$m" 2>/dev/null || true; done
+}
+
 # Installs the Debian packages pgrec needs, unless they are all there already.
 install_packages() {
   if dpkg-query -W -f='${Status}\n' "${PACKAGES[@]}" 2>/dev/null | grep -qv 'install ok installed' ||

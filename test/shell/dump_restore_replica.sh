@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Backups and replicas: pg_dump of a database with models (ALS, item_knn, a hybrid, an owner and a
-# grant) restored into a fresh cluster gives identical recommendations; a streaming standby,
+# grant) restored into a fresh cluster gives identical recommendations; so does a dump that an
+# older PostgreSQL major wrote (left in .cross/ by the host leg of scripts/test, restored by the
+# newer majors' legs: how users upgrade their server); a streaming standby,
 # started on its own unix socket, serves a model trained on the primary after it started.
 # Prints TAP; run by scripts/test. Needs the private cluster of scripts/lib.sh to be running.
 source "$(dirname "$0")/../../scripts/lib.sh"
@@ -50,7 +52,14 @@ answers() {
     GROUP BY m, u ORDER BY m, u"
 }
 
-echo "1..10"
+# Dumps that an older major wrote, with what they recommended there (.cross/pgN.pgc, pgN.answers).
+older=()
+for f in "$REPO"/.cross/pg*.pgc; do
+  [ -f "$f" ] || continue
+  major=$(basename "$f" .pgc); major=${major#pg}
+  [ "$major" -lt "$PG_MAJOR" ] && older+=("$major")
+done
+echo "1..$((10 + 2 * ${#older[@]}))"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_dump" -c "CREATE DATABASE pgrec_dump" >/dev/null
 sql "CREATE EXTENSION pgrec" >/dev/null
 sql "CREATE TABLE clicks AS SELECT u AS user_id, (u * 31 + k * 17) % 500 AS item_id FROM generate_series(1, 2000) u, generate_series(1, 12) k" >/dev/null
@@ -69,6 +78,12 @@ sql "SELECT count(*) FROM rec.model_versions" > "$work/versions_before"
 # 1-4. pg_dump, then restore into a fresh cluster.
 pg_dump -Fc -d pgrec_dump -f "$work/dump.pgc"
 check "pg_dump writes the database with its models" test -s "$work/dump.pgc"
+# The host leg's dump is what the newer majors' legs restore.
+if [ -z "${PGREC_CHROOT_LEG:-}" ]; then
+  mkdir -p "$REPO/.cross"
+  cp "$work/dump.pgc" "$REPO/.cross/pg$PG_MAJOR.pgc"
+  cp "$work/before" "$REPO/.cross/pg$PG_MAJOR.answers"
+fi
 as_owner $PG_BIN/initdb -D "$work/restore" -U "$PGUSER" --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 start_at restore "$RESTORE_PORT"
 psql -X -q -h "$work/restore_run" -p "$RESTORE_PORT" -d postgres -c "CREATE DATABASE pgrec_dump" >/dev/null
@@ -83,6 +98,26 @@ check "recommend gives identical results after the restore (60 lists)" \
 check "the deployment, owner and grant came back too" test "$(psql -X -q -At -h "$work/restore_run" -p "$RESTORE_PORT" \
   -d pgrec_dump -c "SELECT version || ' ' || owner || ' ' || (SELECT string_agg(CASE WHEN grantee::text IN ('public', '-') THEN 'public' ELSE grantee::text END, ',') FROM rec.model_grants)
                     FROM rec.models WHERE model = 'd_als'")" = "1 $PGUSER public"
+
+# Lists the same item for item, scores within 1e-4 (another compiler and Eigen score the same floats).
+same_answers() {
+  awk 'NR == FNR { want[FNR] = $0; n = FNR; next }
+       { m++; split(want[FNR], a, " "); split($0, b, " ");
+         if (length(a) != length(b) || a[1] != b[1] || a[2] != b[2]) { print "differs: " $0 > "/dev/stderr"; bad = 1; next }
+         for (i = 3; i <= length(a); i++) {
+           split(a[i], x, ":"); split(b[i], y, ":")
+           if (x[1] != y[1] || x[2] - y[2] > 1e-4 || y[2] - x[2] > 1e-4) { print "differs: " $0 > "/dev/stderr"; bad = 1; break }
+         } }
+       END { exit bad || m != n || n != 60 }' "$1" "$2"
+}
+for major in "${older[@]}"; do
+  psql -X -q -h "$work/restore_run" -p "$RESTORE_PORT" -d postgres -c "DROP DATABASE pgrec_dump" -c "CREATE DATABASE pgrec_dump" >/dev/null
+  pg_restore -h "$work/restore_run" -p "$RESTORE_PORT" -d pgrec_dump --exit-on-error "$REPO/.cross/pg$major.pgc"
+  check "a PostgreSQL $major dump restores into PostgreSQL $PG_MAJOR" test $? = 0
+  answers "$work/restore_run" "$RESTORE_PORT" > "$work/restored_$major"
+  check "and recommends what it did on PostgreSQL $major (60 lists)" \
+    same_answers "$REPO/.cross/pg$major.answers" "$work/restored_$major"
+done
 as_owner $PG_BIN/pg_ctl -D "$work/restore" -m fast -w stop >/dev/null
 
 # The database's owner, not a superuser, dumps a database where other roles have models
