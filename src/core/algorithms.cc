@@ -54,6 +54,12 @@ AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param
   return c;
 }
 
+void fit_defaults_to_data(AlgorithmConfig* c, const Interactions& data) {
+  if (c->algorithm != "als") return;
+  fit_als_to_data(&c->als, data);
+  c->params_json = c->als.to_json();
+}
+
 std::unique_ptr<Trainer> make_trainer(const AlgorithmConfig& c, Interactions data, int threads) {
   if (is_neural(c))
     throw Error(ErrorKind::NotSupported,

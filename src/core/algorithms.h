@@ -34,6 +34,10 @@ bool is_algorithm(const std::string& name);
 // Reads and checks the parameters of `name`; 22023 for an unknown algorithm or parameter.
 AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param>& params, bool has_ratings);
 
+// Settles the defaults that depend on the data (implicit ALS's regularization) and rewrites the
+// effective parameters; call it once the interactions are read, before the trainer is made.
+void fit_defaults_to_data(AlgorithmConfig* config, const Interactions& data);
+
 // Whether the configuration's algorithm is one of the LibTorch families.
 inline bool is_neural(const AlgorithmConfig& c) { return is_neural_algorithm(c.algorithm); }
 

@@ -1,7 +1,9 @@
 #include "als.h"
+#include "json_out.h"
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
+#include <algorithm>
 #include <random>
 #include <sstream>
 
@@ -37,9 +39,9 @@ AlsParams AlsParams::parse(const std::vector<Param>& params, bool explicit_defau
   ParamReader r(params, "als");
   AlsParams p;
   p.implicit = !r.boolean("explicit", explicit_default);
-  p.factors = static_cast<std::int32_t>(r.integer("factors", 64, 1, 1024));
+  p.factors = static_cast<std::int32_t>(r.integer("factors", 32, 1, 1024));
   p.iterations = static_cast<std::int32_t>(r.integer("iterations", 15, 1, 10000));
-  p.regularization = r.real("regularization", p.implicit ? 0.01 : 0.1, 0.0, 1e6);
+  p.regularization = r.real("regularization", p.implicit ? AlsParams::kFromData : 0.1, 0.0, 1e6);
   p.alpha = r.real("alpha", 1.0, 0.0, 1e6);
   p.cg_steps = static_cast<std::int32_t>(r.integer("cg_steps", 3, 1, 100));
   p.use_cg = r.choice("solver", "cg", {"cg", "cholesky"}) == "cg";
@@ -54,9 +56,17 @@ AlsParams AlsParams::parse(const std::vector<Param>& params, bool explicit_defau
   return p;
 }
 
+double als_regularization_for(const Interactions& data) {
+  const double users = std::max<double>(1, data.by_user.rows);
+  return 0.1 * static_cast<double>(data.by_user.nnz()) / users;
+}
+
+void fit_als_to_data(AlsParams* params, const Interactions& data) {
+  if (params->regularization < 0) params->regularization = als_regularization_for(data);
+}
+
 std::string AlsParams::to_json() const {
-  std::ostringstream out;
-  out.precision(17);
+  JsonOut out;
   out << "{\"explicit\": " << (implicit ? "false" : "true") << ", \"factors\": " << factors
       << ", \"iterations\": " << iterations << ", \"regularization\": " << regularization;
   if (implicit)
@@ -84,6 +94,7 @@ float als_mean(const Interactions& data, const AlsParams& params) {
 
 AlsTrainer::AlsTrainer(Interactions data, const AlsParams& params, int threads)
     : data_(std::move(data)), params_(params), threads_(threads) {
+  fit_als_to_data(&params_, data_);
   if (params_.implicit) apply_weighting(data_, params_.weighting, params_.bm25_k1, params_.bm25_b);
   mean_ = als_mean(data_, params_);
   users_.resize(data_.by_user.rows, params_.factors);

@@ -1,4 +1,5 @@
 #include "bpr.h"
+#include "json_out.h"
 
 #include <algorithm>
 #include <cmath>
@@ -39,8 +40,7 @@ BprParams BprParams::parse(const std::vector<Param>& params) {
 }
 
 std::string BprParams::to_json() const {
-  std::ostringstream out;
-  out.precision(17);
+  JsonOut out;
   out << "{\"factors\": " << factors << ", \"epochs\": " << epochs << ", \"learning_rate\": " << learning_rate
       << ", \"regularization\": " << regularization << ", \"sampling\": \"" << sampling << "\", \"seed\": " << seed
       << "}";

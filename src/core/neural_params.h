@@ -9,6 +9,9 @@
 
 namespace pgrec {
 
+// The most epochs a LibTorch family runs by default when early stopping decides when to stop.
+constexpr std::int32_t kEarlyStoppingEpochs = 200;
+
 struct NeuralParams {
   std::string algorithm;           // neumf | two_tower | gru4rec | sasrec
   std::int32_t factors = 64;       // embedding width (neumf: the GMF branch)

@@ -21,6 +21,15 @@ std::string show(double v) {
 // The value as the user wrote it, or in short form when that is very long (1e308 prints 309 digits).
 std::string shown(const Param& p) { return p.text.size() > 24 ? show(p.number) : p.text; }
 
+// What a value of the wrong type is, for an error: `the string "32"`, `true`, `an array or object`.
+std::string what_is(const Param& p) {
+  switch (p.type) {
+    case ParamType::String: return "the string \"" + p.text + "\"";
+    case ParamType::Other: return "an array or object";
+    default: return shown(p);
+  }
+}
+
 }  // namespace
 
 const Param* ParamReader::lookup(const std::string& key) {
@@ -38,7 +47,7 @@ std::int64_t ParamReader::integer(const std::string& key, std::int64_t def, std:
   const Param* p = lookup(key);
   if (p == nullptr) return def;
   if (p->type != ParamType::Number || std::floor(p->number) != p->number)
-    invalid_parameter("parameter \"" + key + "\" must be an integer, not " + p->text);
+    invalid_parameter("parameter \"" + key + "\" must be an integer, not " + what_is(*p));
   const std::string range = "parameter \"" + key + "\" must be between " + std::to_string(lo) + " and " +
                             std::to_string(hi) + ", not " + shown(*p);
   // Integers written as integers are read exactly (a double holds 53 bits: 2^63 - 1 would round up).
@@ -60,7 +69,7 @@ double ParamReader::real(const std::string& key, double def, double lo, double h
   const Param* p = lookup(key);
   if (p == nullptr) return def;
   if (p->type != ParamType::Number)
-    invalid_parameter("parameter \"" + key + "\" must be a number, not " + p->text);
+    invalid_parameter("parameter \"" + key + "\" must be a number, not " + what_is(*p));
   if (!(p->number >= lo && p->number <= hi))
     invalid_parameter("parameter \"" + key + "\" must be between " + show(lo) + " and " +
                       show(hi) + ", not " + shown(*p));
@@ -71,7 +80,7 @@ bool ParamReader::boolean(const std::string& key, bool def) {
   const Param* p = lookup(key);
   if (p == nullptr) return def;
   if (p->type != ParamType::Bool)
-    invalid_parameter("parameter \"" + key + "\" must be true or false, not " + p->text);
+    invalid_parameter("parameter \"" + key + "\" must be true or false, not " + what_is(*p));
   return p->boolean;
 }
 
@@ -84,13 +93,13 @@ std::string ParamReader::choice(const std::string& key, const std::string& def,
     if (p->type == ParamType::String && p->text == c) return c;
     all += (all.empty() ? "" : ", ") + c;
   }
-  invalid_parameter("parameter \"" + key + "\" must be one of " + all + ", not " + p->text);
+  invalid_parameter("parameter \"" + key + "\" must be one of " + all + ", not " + what_is(*p));
 }
 
 std::string ParamReader::text(const std::string& key) {
   const Param* p = lookup(key);
   if (p == nullptr) return "";
-  if (p->type != ParamType::String) invalid_parameter("parameter \"" + key + "\" must be a string, not " + p->text);
+  if (p->type != ParamType::String) invalid_parameter("parameter \"" + key + "\" must be a string, not " + what_is(*p));
   return p->text;
 }
 

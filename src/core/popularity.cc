@@ -1,4 +1,5 @@
 #include "popularity.h"
+#include "json_out.h"
 
 #include <sstream>
 
@@ -17,7 +18,7 @@ PopularityParams PopularityParams::parse(const std::vector<Param>& params, bool 
 }
 
 std::string PopularityParams::to_json() const {
-  std::ostringstream out;
+  JsonOut out;
   out << "{\"weighting\": \"" << weighting << "\", \"damping\": " << damping << "}";
   return out.str();
 }

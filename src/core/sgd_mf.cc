@@ -1,4 +1,5 @@
 #include "sgd_mf.h"
+#include "json_out.h"
 
 #include <algorithm>
 #include <cmath>
@@ -31,8 +32,7 @@ SgdMfParams SgdMfParams::parse(const std::vector<Param>& params, bool has_rating
 }
 
 std::string SgdMfParams::to_json() const {
-  std::ostringstream out;
-  out.precision(17);
+  JsonOut out;
   out << "{\"factors\": " << factors << ", \"epochs\": " << epochs << ", \"learning_rate\": " << learning_rate
       << ", \"lr_decay\": " << lr_decay << ", \"regularization\": " << regularization
       << ", \"bias_regularization\": " << bias_regularization << ", \"init_std\": " << init_std

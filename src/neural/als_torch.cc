@@ -1,6 +1,6 @@
 // ALS on LibTorch: every row's conjugate-gradient solve batched into sparse gather/scatter
 // products, so the same code runs on a GPU or the CPU.
-#include <torch/torch.h>
+#include "torch_includes.h"
 
 #include <cstdio>
 #include <cstring>
@@ -61,6 +61,7 @@ class TorchAlsTrainer : public Trainer {
   TorchAlsTrainer(Interactions data, const AlsParams& params, const torch::Device& device)
       : data_(std::move(data)), params_(params), device_(device) {
     torch::NoGradGuard no_grad;
+    fit_als_to_data(&params_, data_);
     if (params_.implicit) apply_weighting(data_, params_.weighting, params_.bm25_k1, params_.bm25_b);
     mean_ = als_mean(data_, params_);
     FactorMatrix users(data_.by_user.rows, params_.factors), items(data_.by_item.rows, params_.factors);

@@ -1,6 +1,5 @@
 // The module's entry point for the neural families: checks the device, creates the trainer.
-#include <ATen/Parallel.h>
-#include <torch/cuda.h>
+#include "torch_includes.h"
 
 #include <cstdio>
 #include <stdexcept>

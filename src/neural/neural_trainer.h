@@ -2,7 +2,7 @@
 // over every item, one held-out interaction per user) after each, early stopping that keeps the
 // best epoch's weights, and the training curve.
 #pragma once
-#include <torch/torch.h>
+#include "torch_includes.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,6 +1,6 @@
 #include "smoke.h"
 
-#include <torch/torch.h>
+#include "torch_includes.h"
 
 namespace pgrec::neural {
 

@@ -27,6 +27,28 @@ void prepare_id_output(Oid type, FmgrInfo* output_fn, MemoryContext cxt) {
   fmgr_info_cxt(fn, output_fn, cxt);
 }
 
+void check_id_type(Oid arg_type, const IdMap& ids, const char* model_type, const char* what) {
+  const Oid storage = id_storage_type(arg_type);
+  // Text names any id by its text form (the _keys functions' ids), and a literal is either.
+  if (storage == UNKNOWNOID || storage == TEXTOID || storage == VARCHAROID || storage == BPCHAROID ||
+      storage == NAMEOID)
+    return;
+  const bool integer = storage == INT2OID || storage == INT4OID || storage == INT8OID;
+  if (ids.kind() == IdKind::Int) {
+    if (integer) return;
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("this model's %s ids are %s, not %s", what, model_type, format_type_be(arg_type)),
+                    errhint("Pass the %s id as an integer (a smallint, integer or bigint value) or as text.", what)));
+  }
+  const char* given = format_type_be(arg_type);
+  if (strcmp(given, model_type) == 0 || strcmp(format_type_be(getBaseType(arg_type)), model_type) == 0) return;
+  const bool text_model = strcmp(model_type, "text") == 0;
+  ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                  errmsg("this model's %s ids are %s, not %s", what, model_type, given),
+                  text_model ? errhint("Pass the %s id as text.", what)
+                             : errhint("Pass the %s id as %s or as text.", what, model_type)));
+}
+
 IdRef id_from_datum(Datum value, Oid type, FmgrInfo* output_fn) {
   switch (id_storage_type(type)) {
     case INT2OID: return IdRef::of(static_cast<std::int64_t>(DatumGetInt16(value)));

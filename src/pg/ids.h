@@ -18,6 +18,11 @@ Oid id_storage_type(Oid type);
 // need none (fn_oid stays InvalidOid).
 void prepare_id_output(Oid type, FmgrInfo* output_fn, MemoryContext cxt);
 
+// Raises 42804 unless a value of SQL type `arg_type` can name one of a model's `what` ids (`ids`,
+// trained from SQL type `model_type`): text (any id's text form) or an untyped literal; an
+// integer type for integer ids; the model's own type for any other ids.
+void check_id_type(Oid arg_type, const IdMap& ids, const char* model_type, const char* what);
+
 // Converts an id of any SQL type to a core id; text is borrowed or palloc'd in the current
 // memory context. `output_fn` is null or was set by prepare_id_output.
 IdRef id_from_datum(Datum value, Oid type, FmgrInfo* output_fn);

@@ -122,9 +122,10 @@ void run_train_job(int64 job, const char* model, const char* algorithm, const ch
 }
 
 // Runs a tune job: rec.tune in one transaction, with the submitter's search_path, its table kept
-// as the job's result.
+// as the job's result. Its trainings are rec.train calls: on the CPU.
 void run_tune_job(int64 job, const char* search_path) {
   begin_work();
+  update_job("UPDATE rec.job_queue SET device_used = 'cpu' WHERE id = $1", job, 0, nullptr, nullptr, nullptr);
   (void)use_search_path(search_path);  // undone when the transaction ends
   update_job("UPDATE rec.job_queue q SET result = (SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t)) "
              "FROM rec.job_queue j, LATERAL rec.tune(j.model, j.source, j.user_col, j.item_col, j.rating_col, "
@@ -291,7 +292,7 @@ void pgrec_job_worker_main(Datum arg) {
                   CStringGetTextDatum(message),
                   CStringGetTextDatum(unpack_sql_state(e->sqlerrcode))};
     update_job("UPDATE rec.job_queue SET state = CASE WHEN $2 THEN 'cancelled' ELSE 'failed' END, "
-               "error = CASE WHEN $2 THEN 'canceled' ELSE $3 END, error_code = $4, finished_at = now() "
+               "error = CASE WHEN $2 THEN 'cancelled' ELSE $3 END, error_code = $4, finished_at = now() "
                "WHERE id = $1",
                job, 3, t, v, nullptr);
     commit_work();

@@ -184,8 +184,9 @@ void raise_if_hidden(const char* model) {
   const char* owner = model_owner(CStringGetTextDatum(model));
   if (owner != nullptr)
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for model \"%s\"", model),
-                    errhint("Its owner, role %s, can let you use it: rec.grant_model('%s', current_user).",
-                            owner, model)));
+                    errhint("Ask its owner, role %s, to run: SELECT rec.grant_model(%s, %s);", owner,
+                            quote_literal_cstr(model),
+                            quote_literal_cstr(GetUserNameFromId(GetUserId(), false)))));
   SPI_finish();
 }
 

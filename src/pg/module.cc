@@ -96,8 +96,8 @@ bool check_device_guc(char** value, void**, GucSource) {
 
 // Defines pgrec's settings; torch is never touched here.
 void _PG_init(void) {
-  DefineCustomIntVariable("pgrec.threads", "Threads one pgrec call may use for training.",
-                          "Worker threads of ALS and other training loops in this session.",
+  DefineCustomIntVariable("pgrec.threads", "Threads one pgrec call may use: training and rec.recommend_all.",
+                          "Worker threads of the training loops and of batch serving (rec.recommend_all) in this session.",
                           &pgrec::pg::guc_threads, 1, 1, 64, PGC_USERSET, 0, nullptr, nullptr,
                           nullptr);
   DefineCustomIntVariable("pgrec.max_workers", "Training jobs that may run at once.",

@@ -1,5 +1,6 @@
-// The PostgreSQL headers pgrec uses. Include this after every C++ and Eigen header: PostgreSQL's
-// port.h renames printf and friends with macros.
+// The PostgreSQL headers pgrec uses, and the one place for differences between PostgreSQL majors
+// (PG_VERSION_NUM guards): 15, 17 and 18 are tested and need none yet. Include this after every
+// C++ and Eigen header: PostgreSQL's port.h renames printf and friends with macros.
 #pragma once
 
 extern "C" {

@@ -37,9 +37,12 @@ struct RankedRows {
   float* scores;
 };
 
-// Looks an id argument up in an id map; -1 when the model does not know it.
-int32 find_id(FunctionCallInfo fcinfo, int arg, const pgrec::IdMap& ids) {
+// Looks a user (`users`) or item id argument up in the model; -1 when the model does not know it,
+// 42804 when the argument's type cannot name the model's ids.
+int32 find_id(FunctionCallInfo fcinfo, int arg, const Model* model, bool users) {
   const Oid type = get_fn_expr_argtype(fcinfo->flinfo, arg);
+  const pgrec::IdMap& ids = users ? model->users : model->items;
+  pgrec::pg::check_id_type(type, ids, (users ? model->user_type : model->item_type).c_str(), users ? "user" : "item");
   const pgrec::IdRef ref = pgrec::pg::id_from_datum(PG_GETARG_DATUM(arg), type, nullptr);
   int32 index = -1;
   PGREC_CXX(index = ids.find(ref));
@@ -243,6 +246,7 @@ StoredSource stored_source(int64 version_id) {
 Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo, int user_arg) {
   Given given{0, nullptr, nullptr};
   const Oid type = get_fn_expr_argtype(fcinfo->flinfo, user_arg);
+  pgrec::pg::check_id_type(type, model->users, model->user_type.c_str(), "user");
   const pgrec::IdRef user = pgrec::pg::id_from_datum(PG_GETARG_DATUM(user_arg), type, nullptr);
   const char* user_text = user.is_text() ? pnstrdup(user.text, user.length)
                                          : psprintf("%lld", static_cast<long long>(user.number));
@@ -286,9 +290,29 @@ Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo
   return given;
 }
 
-// Computes a recommend answer for a model version and a user argument; the optional arguments
-// (exclude_seen, fold_in, candidates, exclude) follow k.
-RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_arg, Oid id_type, MemoryContext cxt) {
+// Says (NOTICE) that a model (`name`, or the default model when null) does not know the user of
+// argument `user_arg` (with `fold_in`: found no rows of theirs it knows), and that its most popular
+// items are what the call returns.
+void notice_popular_fallback(FunctionCallInfo fcinfo, const char* name, int user_arg, bool fold_in) {
+  const Oid type = get_fn_expr_argtype(fcinfo->flinfo, user_arg);
+  Oid out;
+  bool varlena;
+  getTypeOutputInfo(type, &out, &varlena);
+  const char* user = OidOutputFunctionCall(out, PG_GETARG_DATUM(user_arg));
+  if (name == nullptr) name = pgrec::pg::default_model_name();
+  if (fold_in)
+    ereport(NOTICE, (errmsg("user %s has no rows of items model \"%s\" knows in its source: returning its most "
+                            "popular items", user, name)));
+  else
+    ereport(NOTICE, (errmsg("model \"%s\" does not know user %s: returning its most popular items", name, user),
+                   errhint("fold_in => true scores a user's current rows in the model's source; "
+                           "rec.recommend_for_items() scores a list of items.")));
+}
+
+// Computes a recommend answer for a model version (`name`; null for the default model) and a user
+// argument; the optional arguments (exclude_seen, fold_in, candidates, exclude) follow k.
+RankedRows recommend_rows(FunctionCallInfo fcinfo, const char* name, int64 version_id, int user_arg, Oid id_type,
+                          MemoryContext cxt) {
   for (int a = user_arg + 1; a <= user_arg + 3 && a < PG_NARGS(); ++a)
     if (PG_ARGISNULL(a))
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("k, exclude_seen and fold_in must not be null")));
@@ -312,7 +336,8 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_ar
     }
   }
   const FilterArgs filter = filter_args(fcinfo, user_arg + 4, user_arg + 5, model);
-  const int32 user = fold_in ? -1 : find_id(fcinfo, user_arg, model->users);
+  const int32 user = fold_in ? -1 : find_id(fcinfo, user_arg, model, true);
+  if (user < 0) notice_popular_fallback(fcinfo, name, user_arg, fold_in);
   PGREC_CXX({
     const pgrec::ItemFilter f = make_filter(&filter);
     const std::int32_t probes = exact ? 0 : pgrec::pg::guc_ann_probes > 0 ? pgrec::pg::guc_ann_probes : model->ivf.probes;
@@ -329,8 +354,8 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, int64 version_id, int user_ar
 Datum pgrec_recommend(PG_FUNCTION_ARGS) {
   return ranked_srf(fcinfo, [fcinfo](Oid id_type, MemoryContext cxt) {
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) return RankedRows{0, nullptr, nullptr};
-    const int64 version = pgrec::pg::resolve_model(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-    return recommend_rows(fcinfo, version, 1, id_type, cxt);
+    const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    return recommend_rows(fcinfo, name, pgrec::pg::resolve_model(name), 1, id_type, cxt);
   });
 }
 
@@ -338,7 +363,7 @@ Datum pgrec_recommend(PG_FUNCTION_ARGS) {
 Datum pgrec_recommend_default(PG_FUNCTION_ARGS) {
   return ranked_srf(fcinfo, [fcinfo](Oid id_type, MemoryContext cxt) {
     if (PG_ARGISNULL(0)) return RankedRows{0, nullptr, nullptr};
-    return recommend_rows(fcinfo, pgrec::pg::resolve_default_model(), 0, id_type, cxt);
+    return recommend_rows(fcinfo, nullptr, pgrec::pg::resolve_default_model(), 0, id_type, cxt);
   });
 }
 
@@ -349,7 +374,7 @@ Datum pgrec_similar_items(PG_FUNCTION_ARGS) {
     check_k(k);
     const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
     const Model* model = pgrec::pg::load_model(pgrec::pg::resolve_model(name));
-    const int32 item = find_id(fcinfo, 1, model->items);
+    const int32 item = find_id(fcinfo, 1, model, false);
     Scored* ranked = static_cast<Scored*>(palloc(sizeof(Scored) * (k + 1)));
     int count = 0;
     if (item >= 0) {
@@ -374,6 +399,7 @@ Datum pgrec_recommend_for_items(PG_FUNCTION_ARGS) {
     check_k(k);
     const Model* model = pgrec::pg::load_model(pgrec::pg::resolve_model(text_to_cstring(PG_GETARG_TEXT_PP(0))));
     const IdArray items = id_array(fcinfo, 1);
+    pgrec::pg::check_id_type(items.elem, model->items, model->item_type.c_str(), "item");
     const int n_items = items.n;
     Datum* rating_values = nullptr;
     bool* rating_nulls = nullptr;
@@ -406,6 +432,8 @@ Datum pgrec_recommend_for_items(PG_FUNCTION_ARGS) {
     int count = 0;
     const FilterArgs filter = filter_args(fcinfo, 5, 6, model);
     if (given.count == 0) {
+      ereport(NOTICE, (errmsg("model \"%s\" knows none of the items given: returning its most popular items",
+                              text_to_cstring(PG_GETARG_TEXT_PP(0)))));
       PGREC_CXX({
         const pgrec::ItemFilter f = make_filter(&filter);
         const std::vector<Scored> top = pgrec::popular(*model, k, &f);
@@ -428,8 +456,8 @@ Datum pgrec_explain(PG_FUNCTION_ARGS) {
   const int32 n = PG_GETARG_INT32(3);
   check_k(n, "n");
   const Model* model = pgrec::pg::load_model(pgrec::pg::resolve_model(text_to_cstring(PG_GETARG_TEXT_PP(0))));
-  const int32 user = find_id(fcinfo, 1, model->users);
-  const int32 item = find_id(fcinfo, 2, model->items);
+  const int32 user = find_id(fcinfo, 1, model, true);
+  const int32 item = find_id(fcinfo, 2, model, false);
   if (user < 0 || item < 0) return (Datum)0;
   Scored* top = static_cast<Scored*>(palloc(sizeof(Scored) * (n + 1)));
   int count = 0;
@@ -456,8 +484,8 @@ Datum pgrec_explain(PG_FUNCTION_ARGS) {
 Datum pgrec_predict(PG_FUNCTION_ARGS) {
   const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
   const Model* model = pgrec::pg::load_model(pgrec::pg::resolve_model(name));
-  const int32 user = find_id(fcinfo, 1, model->users);
-  const int32 item = find_id(fcinfo, 2, model->items);
+  const int32 user = find_id(fcinfo, 1, model, true);
+  const int32 item = find_id(fcinfo, 2, model, false);
   if (user < 0 || item < 0) PG_RETURN_NULL();
   float score = 0;
   PGREC_CXX(score = pgrec::predict(*model, user, item));

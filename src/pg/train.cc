@@ -217,6 +217,10 @@ void train_start(TrainState* state, const char* device) {
   // Before the trainer allocates anything large: refused with the estimate, not killed by the kernel.
   const std::uint64_t limit = training_memory_limit();
   PGREC_CXX({
+    if (state->data) {
+      pgrec::fit_defaults_to_data(&state->config, *state->data);
+      state->params_json = state->config.params_json;
+    }
     pgrec::TrainingShape shape{state->n_users, state->n_items, state->n_interactions, guc_threads};
     shape.longest_user = state->data ? pgrec::longest_row(state->data->by_user) : 0;
     pgrec::require_training_memory(state->config, shape, limit);

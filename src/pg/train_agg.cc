@@ -227,8 +227,9 @@ Datum pgrec_train_agg_final(PG_FUNCTION_ARGS) {
   std::int32_t total = 0;
   const std::uint64_t limit = training_memory_limit();
   PGREC_CXX({
-    const pgrec::AlgorithmConfig config = pgrec::parse_algorithm(state->algorithm, state->params, state->builder->explicit_ratings());
+    pgrec::AlgorithmConfig config = pgrec::parse_algorithm(state->algorithm, state->params, state->builder->explicit_ratings());
     pgrec::Interactions data = state->builder->build();
+    pgrec::fit_defaults_to_data(&config, data);
     pgrec::TrainingShape shape{data.by_user.rows, data.by_item.rows, data.by_user.nnz(), guc_threads};
     shape.longest_user = pgrec::longest_row(data.by_user);
     pgrec::require_training_memory(config, shape, limit);
