@@ -319,7 +319,6 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_owner regrole;
     g_role regrole;
 BEGIN
     -- A role by its OID ('-', OID 0, for public).
@@ -327,12 +326,7 @@ BEGIN
     IF g_role IS NULL THEN
         RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
     END IF;
-    -- The owner read here, not through rec.model_owner(): its error would name that function.
-    v_owner := (SELECT mo.owner FROM rec.model_owners mo WHERE mo.model = grant_model.model);
-    IF v_owner IS NULL THEN
-        RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
-    END IF;
-    IF NOT rec.acts_as(v_owner) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
@@ -347,7 +341,6 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_owner regrole;
     g_role regrole;
 BEGIN
     -- A role by its OID ('-', OID 0, for public).
@@ -355,12 +348,7 @@ BEGIN
     IF g_role IS NULL THEN
         RAISE EXCEPTION 'role "%" does not exist', grantee USING ERRCODE = 'undefined_object';
     END IF;
-    -- The owner read here, not through rec.model_owner(): its error would name that function.
-    v_owner := (SELECT mo.owner FROM rec.model_owners mo WHERE mo.model = revoke_model.model);
-    IF v_owner IS NULL THEN
-        RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
-    END IF;
-    IF NOT rec.acts_as(v_owner) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
@@ -377,18 +365,12 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_owner regrole;
     v_id bigint;
     v_version integer;
 BEGIN
     -- Train, deploy and drop of one name take turns (rec.train takes the same lock).
     PERFORM pg_advisory_xact_lock(hashtext('pgrec:' || model));
-    -- The owner read here, not through rec.model_owner(): its error would name that function.
-    v_owner := (SELECT mo.owner FROM rec.model_owners mo WHERE mo.model = deploy.model);
-    IF v_owner IS NULL THEN
-        RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
-    END IF;
-    IF NOT rec.acts_as(v_owner) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
@@ -412,16 +394,10 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_owner regrole;
     n integer;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('pgrec:' || model));
-    -- The owner read here, not through rec.model_owner(): its error would name that function.
-    v_owner := (SELECT mo.owner FROM rec.model_owners mo WHERE mo.model = drop_model.model);
-    IF v_owner IS NULL THEN
-        RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
-    END IF;
-    IF NOT rec.acts_as(v_owner) THEN
+    IF NOT rec.acts_as(rec.model_owner(model)) THEN
         RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Only its owner and members of that role may change it.';
     END IF;
@@ -531,16 +507,6 @@ BEGIN
               USING ERRCODE = 'invalid_schema_name';
     END IF;
     q := rec.split_query(src, user_col, item_col, method, test_fraction, seed, time_col);
-    IF NOT coalesce(replace, false) THEN
-        FOREACH part IN ARRAY ARRAY['train', 'test'] LOOP
-            IF pg_catalog.to_regclass(format('%I.%I', target_schema, name || '_' || part)) IS NOT NULL THEN
-                RAISE EXCEPTION 'relation %.% already exists', pg_catalog.quote_ident(target_schema),
-                      pg_catalog.quote_ident(name || '_' || part)
-                      USING ERRCODE = 'duplicate_table',
-                            HINT = 'Use replace => true to replace both tables of the split.';
-            END IF;
-        END LOOP;
-    END IF;
     FOREACH part IN ARRAY ARRAY['train', 'test'] LOOP
         target := format('%I.%I', target_schema, name || '_' || part);
         IF replace THEN
@@ -611,12 +577,6 @@ BEGIN
     END IF;
     IF v_id IS NULL THEN
         RAISE EXCEPTION 'model "%" does not exist', evaluate.model USING ERRCODE = 'undefined_object';
-    END IF;
-    -- A model made by rec.train_agg has no source columns to fall back on.
-    IF coalesce(evaluate.user_col, v_user_col) = '(aggregate)' OR coalesce(evaluate.item_col, v_item_col) = '(aggregate)' THEN
-        RAISE EXCEPTION 'model "%" was made by rec.train_agg: name the test source''s columns', evaluate.model
-              USING ERRCODE = 'invalid_parameter_value',
-                    HINT = 'Pass user_col and item_col (and rating_col for an explicit-ratings model) to rec.evaluate.';
     END IF;
     SELECT m INTO bad FROM unnest(evaluate.metrics) m WHERE m IS NULL OR NOT m = ANY (known) LIMIT 1;
     IF FOUND THEN
