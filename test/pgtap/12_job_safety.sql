@@ -5,7 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
 CREATE EXTENSION IF NOT EXISTS dblink;
-SELECT plan(17);
+SELECT plan(18);
 
 -- How a dblink session reaches this server, whatever the server's own environment says.
 CREATE FUNCTION pg_temp.here(extra text DEFAULT '') RETURNS text LANGUAGE sql AS $$
@@ -127,6 +127,7 @@ SELECT rec.tune_async('js_t', 'SELECT user_id, item_id FROM js_events', 'user_id
                       grid => '{"factors": [2]}', base_params => '{"iterations": 2}') AS job \gset
 RESET search_path;
 SELECT is(rec.wait(:job, '120 s'), 'succeeded', 'a tune job resolves the query''s names on the submitter''s search_path');
+SELECT is((SELECT device_used FROM rec.jobs WHERE job = :job), 'cpu', 'a tune job says where its trainings ran: the CPU');
 
 -- 17. Train, deploy and drop of one name take turns; concurrent trains under REPEATABLE READ are
 -- a serialization failure, not a duplicate key.

@@ -40,7 +40,7 @@ for f in "$REPO"/docs/*.md; do [ -f "$f" ] && files+=("$f"); done
 blocks=$(for f in "${files[@]}"; do
   awk -v f="$f" '/^```sql[ \t]*$/ { start = NR + 1; next } /^```[ \t]*$/ && start { print f, start, NR - 1; start = 0 }' "$f"
 done)
-echo "1..$(grep -c . <<<"$blocks")"
+echo "1..$(( $(grep -c . <<<"$blocks") + 1 ))"
 
 n=0
 failed=0
@@ -65,4 +65,14 @@ while read -r file first last; do
   fi
 done <<<"$blocks"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_docs" >/dev/null 2>&1
+
+# Every relative link of these pages names a file that exists.
+broken=$(for f in "${files[@]}"; do
+  grep -oE '\]\([^)#: ]+(#[^)]*)?\)' "$f" | sed -E 's/^\]\(([^)#]+).*/\1/' | while read -r target; do
+    [ -e "$(dirname "$f")/$target" ] || echo "${f#"$REPO"/}: $target"
+  done
+done)
+n=$((n + 1))
+if [ -z "$broken" ]; then echo "ok $n - every relative link names a file that exists"; else
+  echo "not ok $n - broken links"; sed 's/^/# /' <<<"$broken"; failed=$((failed + 1)); fi
 [ "$failed" = 0 ]
