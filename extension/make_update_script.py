@@ -8,7 +8,8 @@ An update never drops a user's object. Every function, aggregate and view of NEW
 CREATE OR REPLACE, so views, functions and grants of users that depend on them stay; only when
 PostgreSQL refuses to replace one in place (a changed return type, parameter name or view column)
 is it dropped -- without CASCADE, so an update that would take a user's object with it fails
-loudly instead -- and created again. Functions OLD had and NEW has not are dropped the same way.
+loudly instead -- and created again. Functions OLD had and NEW has not (a changed signature) are
+dropped, or renamed NAME_before_NEW when a user's object depends on them.
 Tables, indexes, policies, triggers and config-dump registrations that OLD already had, statement
 for statement, are kept (their data with them); changed policies and triggers are re-created;
 a table OLD had is never created again (a changed table needs ALTERs in MIGRATION.pre, or
@@ -108,6 +109,18 @@ def replace_or_recreate(statement, kind, name):
             f'END\n$pgrec_update$;\n')
 
 
+def drop_or_set_aside(kind, name, new):
+    """Drops a routine NEW no longer has; one a user's object depends on (a view over an old
+    signature) is renamed NAME_before_NEW instead, so the update succeeds and the object works."""
+    bare = name.split('(')[0].split('.')[-1]
+    aside = f'{bare}_before_{new.replace(".", "_")}'
+    return (f'DO $pgrec_update$\nBEGIN\n'
+            f'    EXECUTE $pgrec_stmt$DROP {kind} IF EXISTS {name}$pgrec_stmt$;\n'
+            f'EXCEPTION WHEN dependent_objects_still_exist THEN\n'
+            f'    EXECUTE $pgrec_stmt$ALTER {kind} {name} RENAME TO {aside}$pgrec_stmt$;\n'
+            f'END\n$pgrec_update$;')
+
+
 def update_statement(s, old_statements, old_tables, old_norm):
     """What the update runs for statement `s` of NEW (None: nothing)."""
     n = normal(s)
@@ -155,7 +168,7 @@ def main():
     # What NEW no longer has goes, without CASCADE: aggregates first (they use functions).
     gone = [routine_key(s) for s in old_list if routine_key(s) and routine_key(s) not in new_routines]
     for kind, name in sorted(gone, key=lambda k: k[0] != 'AGGREGATE'):
-        print(f'DROP {kind} IF EXISTS {name};')
+        print(drop_or_set_aside(kind, name, new))
     for s in old_list:
         v = VIEW.match(normal(s))
         if v and v.group(1) not in new_views:

@@ -348,38 +348,136 @@ COMMENT ON FUNCTION rec.predict(text, "any", "any") IS
 
 DO $pgrec_update$
 DECLARE
-    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.similar_items(model text, item "any", k integer)
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.similar_items(model text, item "any", k integer, candidates bigint[] DEFAULT NULL,
+                                  exclude bigint[] DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
-LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
     -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
     -- stops the update) and created again.
-    EXECUTE $pgrec_stmt$DROP FUNCTION rec.similar_items(text, "any", integer)$pgrec_stmt$;
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.similar_items(text, "any", integer, bigint[], bigint[])$pgrec_stmt$;
     EXECUTE definition;
 END
 $pgrec_update$;
 
-COMMENT ON FUNCTION rec.similar_items(text, "any", integer) IS
-  'the k items closest to an item (cosine of item factors); empty for an unknown item';
+COMMENT ON FUNCTION rec.similar_items(text, "any", integer, bigint[], bigint[]) IS
+  'the k items closest to an item (cosine of item factors; an item_knn model''s neighbours); empty for an unknown item; candidates/exclude filter before ranking';
 
 DO $pgrec_update$
 DECLARE
-    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.similar_items_keys(model text, item "any", k integer)
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.similar_items_keys(model text, item "any", k integer, candidates text[] DEFAULT NULL,
+                                       exclude text[] DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
-LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
     -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
     -- stops the update) and created again.
-    EXECUTE $pgrec_stmt$DROP FUNCTION rec.similar_items_keys(text, "any", integer)$pgrec_stmt$;
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.similar_items_keys(text, "any", integer, text[], text[])$pgrec_stmt$;
     EXECUTE definition;
 END
 $pgrec_update$;
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.user_factors(model text)
+RETURNS TABLE (user_id bigint, factors real[])
+AS 'MODULE_PATHNAME', 'pgrec_user_factors'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 10000$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.user_factors(text)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.user_factors(text) IS
+  'every user''s factor vector of a factor model (score = user vector . item vector, plus the global mean for explicit models)';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.user_factors_keys(model text)
+RETURNS TABLE (user_key text, factors real[])
+AS 'MODULE_PATHNAME', 'pgrec_user_factors'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 10000$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.user_factors_keys(text)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.user_factors_keys(text) IS
+  'rec.user_factors with ids as text (for models whose user ids are not integers)';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.item_factors(model text)
+RETURNS TABLE (item_id bigint, factors real[])
+AS 'MODULE_PATHNAME', 'pgrec_item_factors'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 10000$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.item_factors(text)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.item_factors(text) IS
+  'every item''s factor vector of a factor model (castable to pgvector''s vector; rank by inner product)';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.item_factors_keys(model text)
+RETURNS TABLE (item_key text, factors real[])
+AS 'MODULE_PATHNAME', 'pgrec_item_factors'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 10000$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.item_factors_keys(text)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.item_factors_keys(text) IS
+  'rec.item_factors with ids as text (for models whose item ids are not integers)';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.import_factors(model text, users text, items text, kind text DEFAULT 'implicit',
+                                   seen text DEFAULT NULL, params jsonb DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pgrec_import_factors'
+LANGUAGE C VOLATILE PARALLEL UNSAFE$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.import_factors(text, text, text, text, text, jsonb)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.import_factors(text, text, text, text, text, jsonb) IS
+  'stores user and item factors trained elsewhere (queries of (id, vector)) as a new version of a factor model and deploys it';
 
 DO $pgrec_update$
 DECLARE
@@ -1462,4 +1560,18 @@ REVOKE ALL ON FUNCTION rec._train_agg_step(internal, text, "any", "any"),
 
 GRANT SELECT ON SEQUENCE rec.model_versions_id_seq, rec.deployments_id_seq, rec.job_queue_id_seq TO pg_database_owner;
 
+DO $pgrec_update$
+BEGIN
+    EXECUTE $pgrec_stmt$DROP FUNCTION IF EXISTS rec.similar_items(text, "any", integer)$pgrec_stmt$;
+EXCEPTION WHEN dependent_objects_still_exist THEN
+    EXECUTE $pgrec_stmt$ALTER FUNCTION rec.similar_items(text, "any", integer) RENAME TO similar_items_before_0_5_0$pgrec_stmt$;
+END
+$pgrec_update$;
+DO $pgrec_update$
+BEGIN
+    EXECUTE $pgrec_stmt$DROP FUNCTION IF EXISTS rec.similar_items_keys(text, "any", integer)$pgrec_stmt$;
+EXCEPTION WHEN dependent_objects_still_exist THEN
+    EXECUTE $pgrec_stmt$ALTER FUNCTION rec.similar_items_keys(text, "any", integer) RENAME TO similar_items_keys_before_0_5_0$pgrec_stmt$;
+END
+$pgrec_update$;
 

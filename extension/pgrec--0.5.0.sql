@@ -240,17 +240,56 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION rec.predict(text, "any", "any") IS
   'the model''s score for a user and an item; NULL when either is unknown to the model';
 
-CREATE FUNCTION rec.similar_items(model text, item "any", k integer)
+CREATE FUNCTION rec.similar_items(model text, item "any", k integer, candidates bigint[] DEFAULT NULL,
+                                  exclude bigint[] DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
-LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100 ROWS 10;
-COMMENT ON FUNCTION rec.similar_items(text, "any", integer) IS
-  'the k items closest to an item (cosine of item factors); empty for an unknown item';
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+COMMENT ON FUNCTION rec.similar_items(text, "any", integer, bigint[], bigint[]) IS
+  'the k items closest to an item (cosine of item factors; an item_knn model''s neighbours); empty for an unknown item; candidates/exclude filter before ranking';
 
-CREATE FUNCTION rec.similar_items_keys(model text, item "any", k integer)
+CREATE FUNCTION rec.similar_items_keys(model text, item "any", k integer, candidates text[] DEFAULT NULL,
+                                       exclude text[] DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
-LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100 ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+
+-- Factor vectors out (to pgvector, numpy, another service) and in (factors trained elsewhere).
+CREATE FUNCTION rec.user_factors(model text)
+RETURNS TABLE (user_id bigint, factors real[])
+AS 'MODULE_PATHNAME', 'pgrec_user_factors'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 10000;
+COMMENT ON FUNCTION rec.user_factors(text) IS
+  'every user''s factor vector of a factor model (score = user vector . item vector, plus the global mean for explicit models)';
+
+CREATE FUNCTION rec.user_factors_keys(model text)
+RETURNS TABLE (user_key text, factors real[])
+AS 'MODULE_PATHNAME', 'pgrec_user_factors'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 10000;
+COMMENT ON FUNCTION rec.user_factors_keys(text) IS
+  'rec.user_factors with ids as text (for models whose user ids are not integers)';
+
+CREATE FUNCTION rec.item_factors(model text)
+RETURNS TABLE (item_id bigint, factors real[])
+AS 'MODULE_PATHNAME', 'pgrec_item_factors'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 10000;
+COMMENT ON FUNCTION rec.item_factors(text) IS
+  'every item''s factor vector of a factor model (castable to pgvector''s vector; rank by inner product)';
+
+CREATE FUNCTION rec.item_factors_keys(model text)
+RETURNS TABLE (item_key text, factors real[])
+AS 'MODULE_PATHNAME', 'pgrec_item_factors'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 10000;
+COMMENT ON FUNCTION rec.item_factors_keys(text) IS
+  'rec.item_factors with ids as text (for models whose item ids are not integers)';
+
+CREATE FUNCTION rec.import_factors(model text, users text, items text, kind text DEFAULT 'implicit',
+                                   seen text DEFAULT NULL, params jsonb DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pgrec_import_factors'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION rec.import_factors(text, text, text, text, text, jsonb) IS
+  'stores user and item factors trained elsewhere (queries of (id, vector)) as a new version of a factor model and deploys it';
 
 -- Training as an aggregate over any query: rec.save_model(name, rec.train_agg(...)) stores it.
 CREATE FUNCTION rec._train_agg_step(internal, text, "any", "any")

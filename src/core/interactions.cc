@@ -110,8 +110,8 @@ Csr InteractionBuilder::sequences() const {
   return s;
 }
 
-Interactions InteractionBuilder::build() {
-  if (u_.empty()) bad_data("no interactions: the source has no rows with a user and an item");
+Interactions InteractionBuilder::build(bool allow_empty) {
+  if (u_.empty() && !allow_empty) bad_data("no interactions: the source has no rows with a user and an item");
   Interactions data;
   data.explicit_ratings = explicit_;
   data.rows_read = rows();

@@ -55,6 +55,8 @@ class InteractionBuilder {
 
   // Adds an item that may have no rows (it is built as an empty column); returns its index.
   std::int32_t add_item(const IdRef& item) { return items_.intern(item); }
+  // Adds a user that may have no rows (built as an empty row); returns its index.
+  std::int32_t add_user(const IdRef& user) { return users_.intern(user); }
   // The index of a user added so far, or -1.
   std::int32_t find_user(const IdRef& user) const { return users_.find(user); }
   const IdMap& user_ids() const { return users_; }
@@ -75,8 +77,9 @@ class InteractionBuilder {
   IdKind item_kind() const { return items_.kind(); }
   bool explicit_ratings() const { return explicit_; }
 
-  // Builds the CSR matrices; the builder is left empty.
-  Interactions build();
+  // Builds the CSR matrices; the builder is left empty. No rows at all is bad data unless
+  // `allow_empty` (ids added by add_user / add_item only).
+  Interactions build(bool allow_empty = false);
 
  private:
   IdMap users_;

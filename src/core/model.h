@@ -163,10 +163,6 @@ void check_finite(const Model& m);
 // 8-byte boundary has its factors float-aligned too.
 std::size_t item_ids_data_offset(const char* data, std::size_t size);
 
-// Throws a DataException naming the parameters to change when a trained model holds a value that
-// is not a finite number (training diverged): such a model ranks nothing and predicts NaN.
-void check_finite(const Model& m);
-
 // The offset, in bytes written by serialize_model, of the user factors' first float (the item
 // factors' first float lies at the same offset modulo 4), so that a copy can be placed aligned.
 std::size_t factor_data_offset(const char* data, std::size_t size);

@@ -60,6 +60,11 @@ void ItemFilter::apply(float* scores, std::int32_t n) const {
     if (e >= 0 && e < n) scores[e] = nan;
 }
 
+bool ItemFilter::keeps(std::int32_t i) const {
+  if (has_candidates && !std::binary_search(candidates.begin(), candidates.end(), i)) return false;
+  return !std::binary_search(exclude.begin(), exclude.end(), i);
+}
+
 std::vector<Scored> popular(const Model& model, std::int32_t k, const ItemFilter* filter) {
   if (filter == nullptr || filter->empty())
     return top_k(model.popularity.data(), static_cast<std::int32_t>(model.popularity.size()), k);
@@ -286,13 +291,14 @@ void item_similarities(const Model& model, std::int32_t item, float* out) {
   throw Error(ErrorKind::NotSupported, model.algorithm + " models have no notion of similar items");
 }
 
-std::vector<Scored> similar_items(const Model& model, std::int32_t item, std::int32_t k) {
+std::vector<Scored> similar_items(const Model& model, std::int32_t item, std::int32_t k, const ItemFilter* filter) {
+  const bool filtered = filter != nullptr && !filter->empty();
   if (model.kind == ModelKind::ItemNeighbors) {
     // Only the kept neighbours, not every item at similarity 0.
     std::vector<Scored> row;
     const Csr& nb = model.neighbors;
     for (std::int64_t q = nb.offsets[item]; q < nb.offsets[item + 1]; ++q)
-      if (nb.indices[q] != item) row.push_back({nb.indices[q], nb.values[q]});
+      if (nb.indices[q] != item && (!filtered || filter->keeps(nb.indices[q]))) row.push_back({nb.indices[q], nb.values[q]});
     std::vector<float> scores(row.size());
     for (std::size_t j = 0; j < row.size(); ++j) scores[j] = row[j].score;
     std::vector<Scored> best = top_k(scores.data(), static_cast<std::int32_t>(scores.size()), k);
@@ -301,6 +307,7 @@ std::vector<Scored> similar_items(const Model& model, std::int32_t item, std::in
   }
   std::vector<float> scores(static_cast<std::size_t>(model.n_items()));
   item_similarities(model, item, scores.data());
+  if (filtered) filter->apply(scores.data(), model.n_items());
   const std::int32_t self_index = item;
   return top_k(scores.data(), model.n_items(), k, &self_index, 1);
 }

@@ -22,6 +22,8 @@ struct ItemFilter {
   bool empty() const { return !has_candidates && exclude.empty(); }
   // Marks the scores of items the filter rejects as NaN (which top_k skips).
   void apply(float* scores, std::int32_t n) const;
+  // Whether the filter lets item `i` through (the lists are sorted).
+  bool keeps(std::int32_t i) const;
 };
 
 // Returns the k best of scores[0..n), highest first, ties to the lower index; indices in
@@ -55,6 +57,7 @@ float predict(const Model& model, std::int32_t user, std::int32_t item);
 
 // Returns the k items most similar to `item`, itself excluded: cosine of factors, or the kept
 // neighbour similarities; popularity models have none (0A000).
-std::vector<Scored> similar_items(const Model& model, std::int32_t item, std::int32_t k);
+std::vector<Scored> similar_items(const Model& model, std::int32_t item, std::int32_t k,
+                                  const ItemFilter* filter = nullptr);
 
 }  // namespace pgrec

@@ -216,9 +216,11 @@ StoredSource stored_source(int64 version_id) {
   TupleDesc desc = SPI_tuptable->tupdesc;
   StoredSource s;
   s.spec.source = SPI_getvalue(row, desc, 1);
-  if (strcmp(s.spec.source, "(rec.train_agg)") == 0)
+  // Built by rec.train_agg or rec.import_factors: "(rec.train_agg)", "(rec.import_factors)".
+  if (strcmp(s.spec.source, "(rec.train_agg)") == 0 || strcmp(s.spec.source, "(rec.import_factors)") == 0)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("fold_in needs the model's source, and this model was built by rec.train_agg"),
+                    errmsg("fold_in needs the model's source, and this model was built by %.*s",
+                           static_cast<int>(strlen(s.spec.source) - 2), s.spec.source + 1),
                     errhint("Pass the user's items to rec.recommend_for_items instead.")));
   if (strcmp(s.spec.source, "(rec.hybrid)") == 0)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -367,9 +369,11 @@ Datum pgrec_recommend_default(PG_FUNCTION_ARGS) {
   });
 }
 
-// rec.similar_items(model, item, k) and rec.similar_items_keys(...)
+// rec.similar_items(model, item, k, candidates, exclude) and rec.similar_items_keys(...)
 Datum pgrec_similar_items(PG_FUNCTION_ARGS) {
   return ranked_srf(fcinfo, [fcinfo](Oid id_type, MemoryContext cxt) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) return RankedRows{0, nullptr, nullptr};
+    if (PG_ARGISNULL(2)) ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("k must not be null")));
     const int32 k = PG_GETARG_INT32(2);
     check_k(k);
     const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
@@ -378,8 +382,10 @@ Datum pgrec_similar_items(PG_FUNCTION_ARGS) {
     Scored* ranked = static_cast<Scored*>(palloc(sizeof(Scored) * (k + 1)));
     int count = 0;
     if (item >= 0) {
+      const FilterArgs filter = filter_args(fcinfo, 3, 4, model);
       PGREC_CXX({
-        const std::vector<Scored> top = pgrec::similar_items(*model, item, k);
+        const pgrec::ItemFilter f = make_filter(&filter);
+        const std::vector<Scored> top = pgrec::similar_items(*model, item, k, &f);
         count = static_cast<int>(top.size());
         std::memcpy(ranked, top.data(), sizeof(Scored) * top.size());
       });

@@ -51,7 +51,8 @@ bool looks_like_name(const char* p) {
   }
 }
 
-// Whether the source text is a query rather than a relation name.
+}  // namespace
+
 bool looks_like_query(const char* source) {
   const char* p = skip_lead(source);
   for (const char* word : {"select", "with", "values", "table"}) {
@@ -61,8 +62,6 @@ bool looks_like_query(const char* source) {
   }
   return false;
 }
-
-}  // namespace
 
 char* build_source_query(const SourceSpec* spec, const char* user_type) {
   StringInfoData sql;

@@ -23,6 +23,9 @@ struct SourceStats {
   Oid item_type;
 };
 
+// Whether the source text is a query (SELECT, WITH, VALUES, TABLE) rather than a relation name.
+bool looks_like_query(const char* source);
+
 // The source as a schema-qualified relation name (raising PostgreSQL's error when there is no
 // such relation), or the query unchanged: what a job worker, with its own search_path, can read.
 const char* qualified_source(const char* source);

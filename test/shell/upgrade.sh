@@ -84,14 +84,15 @@ for script in $scripts; do
     -c "SELECT rec.train('m', 'clicks', 'user_id', 'item_id', params => '{\"factors\": 4, \"iterations\": 2}')" \
     -c "CREATE VIEW my_recs AS SELECT u, i AS item_id FROM generate_series(1, 3) u, generate_series(1, 5) i WHERE rec.predict('m', u, i) IS NOT NULL OR true" \
     -c "CREATE VIEW my_models AS SELECT model, version FROM rec.models" \
+    -c "CREATE VIEW my_similar AS SELECT item_id, rank FROM rec.similar_items('m', (SELECT min(item_id) FROM clicks), 3)" \
     -c "CREATE FUNCTION my_top(u integer) RETURNS bigint LANGUAGE sql AS 'SELECT item_id FROM rec.recommend(''m'', u, 1)'" \
     -c "DROP ROLE IF EXISTS pgrec_up_reader" -c "CREATE ROLE pgrec_up_reader" -c "GRANT SELECT ON my_recs TO pgrec_up_reader" >/dev/null
-  sql pgrec_up_user -c "SELECT u, item_id FROM my_recs ORDER BY 1, 2" > "$work/user_before"
+  sql pgrec_up_user -c "SELECT u, item_id FROM my_recs ORDER BY 1, 2" -c "SELECT * FROM my_similar ORDER BY rank" > "$work/user_before"
   check "ALTER EXTENSION pgrec UPDATE from $from to $to with users' objects over pgrec" \
     sql pgrec_up_user -c "ALTER EXTENSION pgrec UPDATE TO '$to'"
-  sql pgrec_up_user -c "SELECT u, item_id FROM my_recs ORDER BY 1, 2" > "$work/user_after" 2>&1
-  check "$to: users' view, function and grant are intact" \
-    bash -c "[ \$(wc -l < '$work/user_after') = 15 ] && diff -u '$work/user_before' '$work/user_after' >&2 &&
+  sql pgrec_up_user -c "SELECT u, item_id FROM my_recs ORDER BY 1, 2" -c "SELECT * FROM my_similar ORDER BY rank" > "$work/user_after" 2>&1
+  check "$to: users' views, function and grant are intact" \
+    bash -c "[ \$(wc -l < '$work/user_after') = 18 ] && diff -u '$work/user_before' '$work/user_after' >&2 &&
              [ -n \"\$(PGOPTIONS='-c client_min_messages=warning' psql -X -At -d pgrec_up_user -c 'SELECT my_top(1)')\" ] &&
              [ \"\$(psql -X -At -d pgrec_up_user -c \"SELECT has_table_privilege('pgrec_up_reader', 'my_recs', 'SELECT')\")\" = t ]"
   # Models from before owners existed (0.1.0) keep a grant to public; later ones keep what they had.
