@@ -148,7 +148,23 @@ END
 $pgrec_update$;
 
 COMMENT ON FUNCTION rec.training_curve(text, integer) IS
-  'per-epoch training loss and validation NDCG@10 of a neural model version (the deployed one by default)';
+  'per-epoch training loss (and validation NDCG@10 for the LibTorch families) of an iterative model version (the deployed one by default); ALS records its objective with params {"track_loss": true}';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec._rows_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'pgrec_rows_support'
+LANGUAGE C STRICT$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec._rows_support(internal)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
 
 DO $pgrec_update$
 DECLARE
@@ -157,7 +173,8 @@ DECLARE
                               exclude bigint[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -178,7 +195,8 @@ DECLARE
                               exclude bigint[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_default'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -198,7 +216,8 @@ DECLARE
                                   users bigint[] DEFAULT NULL)
 RETURNS TABLE (user_id bigint, item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_all'
-LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 100000$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 100000
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -218,7 +237,8 @@ DECLARE
                                        users text[] DEFAULT NULL)
 RETURNS TABLE (user_key text, item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_all'
-LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 100000$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 100000
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -239,7 +259,8 @@ DECLARE
                                    exclude text[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -260,7 +281,8 @@ DECLARE
                                         candidates bigint[] DEFAULT NULL, exclude bigint[] DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_for_items'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -281,7 +303,8 @@ DECLARE
                                              candidates text[] DEFAULT NULL, exclude text[] DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_for_items'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -297,7 +320,8 @@ DECLARE
     definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.explain(model text, user_id "any", item "any", n integer DEFAULT 10)
 RETURNS TABLE (item_id bigint, contribution real, share real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_explain'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -316,7 +340,8 @@ DECLARE
     definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.explain_keys(model text, user_id "any", item "any", n integer DEFAULT 10)
 RETURNS TABLE (item_key text, contribution real, share real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_explain'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -352,7 +377,8 @@ DECLARE
                                   exclude bigint[] DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -372,7 +398,8 @@ DECLARE
                                        exclude text[] DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10$pgrec_stmt$;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support$pgrec_stmt$;
 BEGIN
     EXECUTE definition;
 EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
@@ -458,6 +485,25 @@ $pgrec_update$;
 
 COMMENT ON FUNCTION rec.item_factors_keys(text) IS
   'rec.item_factors with ids as text (for models whose item ids are not integers)';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.global_mean(model text)
+RETURNS real
+AS 'MODULE_PATHNAME', 'pgrec_global_mean'
+LANGUAGE C STABLE STRICT PARALLEL SAFE$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.global_mean(text)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.global_mean(text) IS
+  'what a factor model adds to every user . item dot product: the mean rating of an explicit model, 0 for implicit ones';
 
 DO $pgrec_update$
 DECLARE
@@ -1556,7 +1602,7 @@ REVOKE ALL ON FUNCTION rec._train_agg_step(internal, text, "any", "any"),
     rec._train_agg_step(internal, text, "any", "any", double precision, jsonb),
     rec._train_agg_final(internal), rec._train_agg_combine(internal, internal),
     rec._train_agg_serialize(internal), rec._train_agg_deserialize(bytea, internal),
-    rec._models_changed(), rec._versions_deleted(), rec._jobs_queued() FROM PUBLIC;
+    rec._models_changed(), rec._versions_deleted(), rec._jobs_queued(), rec._rows_support(internal) FROM PUBLIC;
 
 GRANT SELECT ON SEQUENCE rec.model_versions_id_seq, rec.deployments_id_seq, rec.job_queue_id_seq TO pg_database_owner;
 

@@ -127,7 +127,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION rec.train(text, text, jsonb) IS
   'builds a hybrid of trained models (algorithm ''hybrid'', params {"models": {name: weight}, "normalize": "zscore" | "raw"}) and deploys it';
 
--- The training curve of a neural model version (the current one by default): loss and the
+-- The training curve of an iterative model version (the current one by default): loss and the
 -- validation NDCG@10 per epoch, and which epoch's weights were kept.
 CREATE FUNCTION rec.training_curve(model text, version integer DEFAULT NULL)
 RETURNS TABLE (epoch integer, loss double precision, ndcg_at_10 double precision, best boolean)
@@ -160,14 +160,21 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION rec.training_curve(text, integer) IS
-  'per-epoch training loss and validation NDCG@10 of a neural model version (the deployed one by default)';
+  'per-epoch training loss (and validation NDCG@10 for the LibTorch families) of an iterative model version (the deployed one by default); ALS records its objective with params {"track_loss": true}';
+
+-- The planner's row estimate for the serving functions: the call's k (see SupportRequestRows).
+CREATE FUNCTION rec._rows_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'pgrec_rows_support'
+LANGUAGE C STRICT;
 
 CREATE FUNCTION rec.recommend(model text, user_id "any", k integer, exclude_seen boolean DEFAULT true,
                               fold_in boolean DEFAULT false, candidates bigint[] DEFAULT NULL,
                               exclude bigint[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support;
 COMMENT ON FUNCTION rec.recommend(text, "any", integer, boolean, boolean, bigint[], bigint[], boolean) IS
   'the k best items for a user (popular items for a user the model has not seen); fold_in reads the user''s current rows; candidates/exclude filter before ranking; exact => true bypasses an approximate index';
 
@@ -176,7 +183,8 @@ CREATE FUNCTION rec.recommend(user_id "any", k integer, exclude_seen boolean DEF
                               exclude bigint[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_default'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support;
 COMMENT ON FUNCTION rec.recommend("any", integer, boolean, boolean, bigint[], bigint[], boolean) IS
   'rec.recommend with the default model (rec.default_model())';
 
@@ -184,7 +192,8 @@ CREATE FUNCTION rec.recommend_all(model text, k integer DEFAULT 10, exclude_seen
                                   users bigint[] DEFAULT NULL)
 RETURNS TABLE (user_id bigint, item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_all'
-LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 100000;
+LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 100000
+SUPPORT rec._rows_support;
 COMMENT ON FUNCTION rec.recommend_all(text, integer, boolean, bigint[]) IS
   'the k best items of every user of the model (or of the listed users), computed in blocks and streamed';
 
@@ -192,7 +201,8 @@ CREATE FUNCTION rec.recommend_all_keys(model text, k integer DEFAULT 10, exclude
                                        users text[] DEFAULT NULL)
 RETURNS TABLE (user_key text, item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_all'
-LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 100000;
+LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 100000
+SUPPORT rec._rows_support;
 COMMENT ON FUNCTION rec.recommend_all_keys(text, integer, boolean, text[]) IS
   'rec.recommend_all with ids as text (for models whose ids are not integers)';
 
@@ -201,7 +211,8 @@ CREATE FUNCTION rec.recommend_keys(model text, user_id "any", k integer, exclude
                                    exclude text[] DEFAULT NULL, exact boolean DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support;
 COMMENT ON FUNCTION rec.recommend_keys(text, "any", integer, boolean, boolean, text[], text[], boolean) IS
   'rec.recommend with item ids as text: for models whose item ids are text, uuid or any type';
 
@@ -210,7 +221,8 @@ CREATE FUNCTION rec.recommend_for_items(model text, items anyarray, ratings real
                                         candidates bigint[] DEFAULT NULL, exclude bigint[] DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_for_items'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support;
 COMMENT ON FUNCTION rec.recommend_for_items(text, anyarray, real[], integer, boolean, bigint[], bigint[]) IS
   'the k best items for someone who has these items (with these ratings): fold-in, no retraining';
 
@@ -219,19 +231,22 @@ CREATE FUNCTION rec.recommend_for_items_keys(model text, items anyarray, ratings
                                              candidates text[] DEFAULT NULL, exclude text[] DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_recommend_for_items'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support;
 
 CREATE FUNCTION rec.explain(model text, user_id "any", item "any", n integer DEFAULT 10)
 RETURNS TABLE (item_id bigint, contribution real, share real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_explain'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support;
 COMMENT ON FUNCTION rec.explain(text, "any", "any", integer) IS
   'the user''s items that contributed most to the model''s score of an item, with their share of it';
 
 CREATE FUNCTION rec.explain_keys(model text, user_id "any", item "any", n integer DEFAULT 10)
 RETURNS TABLE (item_key text, contribution real, share real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_explain'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support;
 
 CREATE FUNCTION rec.predict(model text, user_id "any", item_id "any")
 RETURNS real
@@ -244,7 +259,8 @@ CREATE FUNCTION rec.similar_items(model text, item "any", k integer, candidates 
                                   exclude bigint[] DEFAULT NULL)
 RETURNS TABLE (item_id bigint, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support;
 COMMENT ON FUNCTION rec.similar_items(text, "any", integer, bigint[], bigint[]) IS
   'the k items closest to an item (cosine of item factors; an item_knn model''s neighbours); empty for an unknown item; candidates/exclude filter before ranking';
 
@@ -252,7 +268,8 @@ CREATE FUNCTION rec.similar_items_keys(model text, item "any", k integer, candid
                                        exclude text[] DEFAULT NULL)
 RETURNS TABLE (item_key text, score real, rank integer)
 AS 'MODULE_PATHNAME', 'pgrec_similar_items'
-LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10;
+LANGUAGE C STABLE PARALLEL SAFE COST 100 ROWS 10
+SUPPORT rec._rows_support;
 
 -- Factor vectors out (to pgvector, numpy, another service) and in (factors trained elsewhere).
 CREATE FUNCTION rec.user_factors(model text)
@@ -282,6 +299,13 @@ AS 'MODULE_PATHNAME', 'pgrec_item_factors'
 LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 10000;
 COMMENT ON FUNCTION rec.item_factors_keys(text) IS
   'rec.item_factors with ids as text (for models whose item ids are not integers)';
+
+CREATE FUNCTION rec.global_mean(model text)
+RETURNS real
+AS 'MODULE_PATHNAME', 'pgrec_global_mean'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rec.global_mean(text) IS
+  'what a factor model adds to every user . item dot product: the mean rating of an explicit model, 0 for implicit ones';
 
 CREATE FUNCTION rec.import_factors(model text, users text, items text, kind text DEFAULT 'implicit',
                                    seen text DEFAULT NULL, params jsonb DEFAULT NULL)
@@ -1110,7 +1134,7 @@ REVOKE ALL ON FUNCTION rec._train_agg_step(internal, text, "any", "any"),
     rec._train_agg_step(internal, text, "any", "any", double precision, jsonb),
     rec._train_agg_final(internal), rec._train_agg_combine(internal, internal),
     rec._train_agg_serialize(internal), rec._train_agg_deserialize(bytea, internal),
-    rec._models_changed(), rec._versions_deleted(), rec._jobs_queued() FROM PUBLIC;
+    rec._models_changed(), rec._versions_deleted(), rec._jobs_queued(), rec._rows_support(internal) FROM PUBLIC;
 
 -- The database owner can dump the database (pg_dump --enable-row-security, as that role): it
 -- reads every model, deployment and job, and the sequences' positions.

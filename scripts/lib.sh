@@ -25,6 +25,11 @@ PG_MAJOR=$(pg_major)
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
   libtorch-dev libeigen3-dev libopenblas0-openmp libgloo-dev googletest libgtest-dev cmake g++ make)
+# What the tests need besides: the client examples' drivers (examples/run) and numpy for the
+# factor-import test.
+TEST_PACKAGES=(python3 python3-numpy python3-psycopg python3-psycopg2 python3-sqlalchemy python3-django ruby ruby-pg)
+# Installed when the release has them: pgvector for the vector round trip (Debian 13 on).
+OPTIONAL_PACKAGES=(postgresql-$PG_MAJOR-pgvector)
 # clang and its sanitizer runtime build the fuzzer, which runs on the host leg only.
 [ -z "${PGREC_CHROOT_LEG:-}" ] && PACKAGES+=(clang libclang-rt-dev)
 
@@ -77,6 +82,17 @@ install_packages() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get ${PGREC_APT_OPTS:-} update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get ${PGREC_APT_OPTS:-} install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
   fi
+}
+
+# Installs OPTIONAL_PACKAGES the archive has (a test that needs one that is missing skips).
+install_optional_packages() {
+  local p
+  for p in "${OPTIONAL_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' && continue
+    apt-cache show "$p" >/dev/null 2>&1 || { echo "== $p is not in this release: its tests skip"; continue; }
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get ${PGREC_APT_OPTS:-} install -y -qq --no-install-recommends "$p" >/dev/null ||
+      echo "== $p could not be installed: its tests skip"
+  done
 }
 
 # Builds the extension (PGXS) and the LibTorch module (CMake) and installs both into PostgreSQL $PG_MAJOR.

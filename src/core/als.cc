@@ -49,6 +49,7 @@ AlsParams AlsParams::parse(const std::vector<Param>& params, bool explicit_defau
   p.weighting = r.choice("weighting", "none", {"none", "tfidf", "bm25"});
   p.bm25_k1 = r.real("bm25_k1", 100.0, 0.0, 1e9);
   p.bm25_b = r.real("bm25_b", 0.8, 0.0, 1.0);
+  p.track_loss = r.boolean("track_loss", false);
   r.reject_unknown();
   if (p.weighting != "none" && !p.implicit) invalid_parameter("weighting \"" + p.weighting + "\" is for implicit data");
   if (!p.implicit && !explicit_default)
@@ -76,6 +77,7 @@ std::string AlsParams::to_json() const {
     out << ", \"weighting\": \"" << weighting << "\"";
     if (weighting == "bm25") out << ", \"bm25_k1\": " << bm25_k1 << ", \"bm25_b\": " << bm25_b;
   }
+  if (track_loss) out << ", \"track_loss\": true";
   out << ", \"seed\": " << seed << "}";
   return out.str();
 }

@@ -27,6 +27,7 @@ struct AlsParams {
   std::string weighting = "none";  // implicit only: none | tfidf | bm25
   double bm25_k1 = 100;
   double bm25_b = 0.8;
+  bool track_loss = false;       // compute the objective after every iteration (a pass over the data)
 
   // Reads and checks the "als" parameters; `explicit_default` is whether ratings were given.
   static AlsParams parse(const std::vector<Param>& params, bool explicit_default);
@@ -71,6 +72,8 @@ class AlsTrainer : public Trainer {
   std::int32_t total() const override { return params_.iterations; }
   // Returns the training objective (weighted squared error plus regularisation) per interaction.
   double loss(CancelToken& token) const override;
+  // The objective costs a pass over the data.
+  bool loss_is_cheap() const override { return false; }
 
   // Hands over the trained model; the trainer is spent afterwards.
   Model finish(const std::string& user_type, const std::string& item_type) override;

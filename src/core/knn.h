@@ -31,6 +31,8 @@ Csr neighbor_graph(const Csr& by_row, const Csr& by_other, bool explicit_ratings
 // user_knn score for an item is the sum over the neighbours who have it of similarity x value.
 class KnnTrainer : public Trainer {
  public:
+  // One pass that counts: no objective to report.
+  bool has_loss() const override { return false; }
   KnnTrainer(Interactions data, const KnnParams& params, int threads, bool users)
       : data_(std::move(data)), params_(params), threads_(threads), users_(users) {}
 

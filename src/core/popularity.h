@@ -23,6 +23,8 @@ struct PopularityParams {
 // Scores items in one step.
 class PopularityTrainer : public Trainer {
  public:
+  // One pass that counts: no objective to report.
+  bool has_loss() const override { return false; }
   PopularityTrainer(Interactions data, const PopularityParams& params)
       : data_(std::move(data)), params_(params) {}
   void step(CancelToken& token) override;

@@ -22,6 +22,10 @@ class Trainer {
   }
   // Returns the training objective per interaction.
   virtual double loss(CancelToken& token) const = 0;
+  // Whether loss() is cheap (kept from the last epoch) rather than a pass over the data.
+  virtual bool loss_is_cheap() const { return true; }
+  // Whether the trainer has an objective at all (not one-pass counting, as neighbours and popularity).
+  virtual bool has_loss() const { return true; }
   virtual std::int32_t done() const = 0;
   virtual std::int32_t total() const = 0;
   // Whether training stopped early (the validation score stopped improving): no more steps.

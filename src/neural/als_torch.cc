@@ -89,6 +89,8 @@ class TorchAlsTrainer : public Trainer {
     if (part == 1) ++done_;
   }
 
+  // The objective costs a pass over the data.
+  bool loss_is_cheap() const override { return false; }
   double loss(CancelToken&) const override {
     double out = 0;
     guarded([&] {

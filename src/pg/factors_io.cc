@@ -17,6 +17,7 @@ extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_user_factors);
 PG_FUNCTION_INFO_V1(pgrec_item_factors);
 PG_FUNCTION_INFO_V1(pgrec_import_factors);
+PG_FUNCTION_INFO_V1(pgrec_global_mean);
 }
 
 namespace {
@@ -254,6 +255,16 @@ Datum pgrec_user_factors(PG_FUNCTION_ARGS) { return factor_rows(fcinfo, true); }
 
 // rec.item_factors(model) and rec.item_factors_keys(model)
 Datum pgrec_item_factors(PG_FUNCTION_ARGS) { return factor_rows(fcinfo, false); }
+
+// rec.global_mean(model) -> real: what a factor model adds to every dot product
+Datum pgrec_global_mean(PG_FUNCTION_ARGS) {
+  const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  const Model* model = pgrec::pg::load_model(pgrec::pg::resolve_model(name));
+  if (model->kind != pgrec::ModelKind::Factors)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("model \"%s\" (%s) is not a factor model", name, model->algorithm.c_str())));
+  PG_RETURN_FLOAT4(model->global_mean);
+}
 
 // rec.import_factors(model, users, items, kind, seen, params) -> version
 Datum pgrec_import_factors(PG_FUNCTION_ARGS) {

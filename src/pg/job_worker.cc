@@ -1,5 +1,6 @@
 // The processes behind rec.train_async: the launcher (one, static), a dispatcher per database
 // (reaps dead jobs, starts queued ones), and a job worker per job, connected as the job's owner.
+#include <cmath>
 #include <cstring>
 
 #include "jobs.h"
@@ -95,11 +96,12 @@ void run_train_job(int64 job, const char* model, const char* algorithm, const ch
     for (std::int32_t part = 0; part < parts; ++part) {
       train_step_part(state, part);
       const bool epoch_done = part == parts - 1;
+      double loss = epoch_done ? train_epoch_end(state, it) : 0.0;
       const double now = now_seconds();
       if (!(it == total && epoch_done) && now - last_report < 0.2) continue;
       // Progress is committed at most five times a second, within epochs too.
       last_report = now;
-      const double loss = epoch_done ? train_loss(state) : 0.0;
+      if (epoch_done && std::isnan(loss)) loss = train_loss(state);
       begin_work();
       Oid t[4] = {INT4OID, INT4OID, FLOAT4OID, FLOAT8OID};
       Datum v[4] = {Int32GetDatum(epoch_done ? it : it - 1), Int32GetDatum(total),

@@ -24,6 +24,7 @@ char* guc_device = nullptr;
 int guc_ann_min_items = 200000;
 int guc_ann_probes = 0;
 double guc_ann_recall = 0.95;
+double guc_progress_interval = 2.0;
 char* guc_default_model = nullptr;
 int guc_max_training_memory = 0;
 
@@ -124,6 +125,11 @@ void _PG_init(void) {
                            "Training picks the fewest IVF lists to scan that find this share of the exact top 10 for a "
                            "sample of users; an index that cannot do better than a full scan is not used.",
                            &pgrec::pg::guc_ann_recall, 0.95, 0.0, 1.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomRealVariable("pgrec.progress_interval", "Seconds between the progress NOTICEs of rec.train.",
+                           "A NOTICE with the epoch, the loss and the estimated time left; 0 reports every epoch. "
+                           "client_min_messages = warning silences them.",
+                           &pgrec::pg::guc_progress_interval, 2.0, 0.0, 86400.0, PGC_USERSET, GUC_UNIT_S, nullptr,
+                           nullptr, nullptr);
   DefineCustomStringVariable("pgrec.default_model", "The model rec.recommend(user, k) serves.",
                              "Empty: the model deployed last among those the current role owns. Set it per role or "
                              "database (ALTER ROLE ... SET) to serve a model granted by another role.",

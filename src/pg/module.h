@@ -11,6 +11,7 @@ extern char* guc_device;     // pgrec.device
 extern int guc_ann_min_items;  // pgrec.ann_min_items: factor models this large get an IVF index
 extern int guc_ann_probes;     // pgrec.ann_probes: IVF lists an approximate search scans (0: calibrated)
 extern double guc_ann_recall;
+extern double guc_progress_interval;  // pgrec.progress_interval: seconds between rec.train's progress NOTICEs
 extern char* guc_default_model;  // pgrec.default_model: the model rec.recommend(user, k) serves ("" : own latest)
 
 extern int guc_max_training_memory;  // pgrec.max_training_memory (kB; 0: automatic)

@@ -51,4 +51,6 @@ extern "C" {
 #include "utils/varlena.h"
 #include "utils/tuplestore.h"
 #include "executor/tuptable.h"
+#include "nodes/supportnodes.h"
+#include "nodes/primnodes.h"
 }

@@ -1,8 +1,10 @@
 // rec.train: read the source, train, store and deploy a new model version, in one transaction;
 // and the training phases the background worker shares.
+#include <cmath>
 #include <cstring>
 #include <memory>
 
+#include "json_out.h"
 #include "train_run.h"
 
 #include "ivf.h"
@@ -292,10 +294,45 @@ double train_loss(TrainState* state) {
   return loss;
 }
 
+double train_epoch_end(TrainState* state, std::int32_t epoch) {
+  bool record = false;
+  PGREC_CXX(record = state->config.iterations > 1 && state->trainer->has_loss() && state->trainer->history_json().empty() &&
+                     (state->trainer->loss_is_cheap() || state->config.als.track_loss));
+  if (!record) return std::nan("");
+  const double loss = train_loss(state);
+  PGREC_CXX(state->curve.emplace_back(epoch, loss));
+  return loss;
+}
+
+void train_notice_progress(TrainState* state, std::int32_t epoch, std::int32_t total, double loss, double began,
+                           double* last) {
+  const double now = now_seconds();
+  if (now - *last < guc_progress_interval) return;
+  *last = now;
+  bool has_loss = true;
+  PGREC_CXX(has_loss = state->trainer->has_loss());
+  if (!has_loss) {
+    ereport(NOTICE, (errmsg("%s trained in %.1f s", state->config.algorithm.c_str(), now - began)));
+    return;
+  }
+  if (std::isnan(loss)) loss = train_loss(state);
+  const double left = (now - began) / epoch * (total - epoch);
+  ereport(NOTICE, (errmsg("%s epoch %d/%d: loss %.4f, %.1f s, about %.1f s left", state->config.algorithm.c_str(),
+                          epoch, total, loss, now - began, left)));
+}
+
 std::int32_t train_save(TrainState* state, const char* model, const char* algorithm,
                         const SourceSpec* spec, double train_seconds) {
   PGREC_CXX({
-    const std::string curve = state->trainer->history_json();
+    std::string curve = state->trainer->history_json();
+    if (curve.empty() && !state->curve.empty()) {
+      pgrec::JsonOut j;
+      j << "[";
+      for (std::size_t e = 0; e < state->curve.size(); ++e)
+        j << (e ? ", " : "") << "{\"epoch\": " << state->curve[e].first << ", \"loss\": " << state->curve[e].second << "}";
+      j << "]";
+      curve = j.str();
+    }
     if (!curve.empty()) state->history_json = "{\"training\": " + curve + "}";
     state->model = std::make_unique<Model>(state->trainer->finish(state->user_type, state->item_type));
     state->model->params_json = state->params_json;
@@ -396,17 +433,13 @@ Datum pgrec_train(PG_FUNCTION_ARGS) {
   SPI_connect();
   train_prepare(state, algorithm, &spec, params);
   train_start(state, "cpu");
-  // Long runs report progress as NOTICEs, at most one every two seconds.
-  double last_notice = now_seconds();
+  // Progress NOTICEs every pgrec.progress_interval seconds (2 by default).
+  const double began = now_seconds();
+  double last_notice = started;
   const std::int32_t parts = train_parts(state);
   for (int it = 1; it <= state->config.iterations && !train_converged(state); ++it) {
     for (std::int32_t part = 0; part < parts; ++part) train_step_part(state, part);
-    const double now = now_seconds();
-    if (now - last_notice >= 2.0) {
-      last_notice = now;
-      const double loss = train_loss(state);
-      ereport(NOTICE, (errmsg("epoch %d/%d loss %.4f (%.1f s)", it, state->config.iterations, loss, now - started)));
-    }
+    train_notice_progress(state, it, state->config.iterations, train_epoch_end(state, it), began, &last_notice);
   }
   const std::int32_t version = train_save(state, model, algorithm, &spec, now_seconds() - started);
   SPI_finish();

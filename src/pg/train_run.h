@@ -50,6 +50,17 @@ bool train_converged(TrainState* state);
 // Returns the trainer's objective per interaction (for progress reports).
 double train_loss(TrainState* state);
 
+// Ends iteration `epoch`: records its loss in the training curve (rec.training_curve) when the
+// trainer keeps no curve of its own and its loss is cheap, or ALS's track_loss asks for it;
+// returns that loss, or NaN when it was not computed.
+double train_epoch_end(TrainState* state, std::int32_t epoch);
+
+// Reports progress (NOTICE) after iteration `epoch` of `total` when pgrec.progress_interval
+// seconds have passed since `*last` (updated); `began` is when training started, `loss` NaN
+// when not computed yet.
+void train_notice_progress(TrainState* state, std::int32_t epoch, std::int32_t total, double loss, double began,
+                           double* last);
+
 // Finishes, serializes and stores a new version of `model`, deploying it; returns the version.
 // Call inside SPI_connect.
 std::int32_t train_save(TrainState* state, const char* model, const char* algorithm,

@@ -39,6 +39,7 @@ struct TrainState : RowSink {
   FactorMatrix init_users;
   FactorMatrix init_items;
   std::string history_json;  // the trainer's curve, kept when it finishes
+  std::vector<std::pair<std::int32_t, double>> curve;  // (epoch, loss) recorded by train_epoch_end
   std::unique_ptr<Trainer> trainer;
   std::unique_ptr<Model> model;
   std::string bytes;

@@ -18,8 +18,9 @@ SELECT rec.train('bi', 'SELECT * FROM bi_src WHERE rating <> ''NaN''', 'user_id'
                  '{"factors": 2, "epochs": 2}');
 SELECT rec.train('bi_t', 'bi_text', 'user_id', 'item_id', params => '{"factors": 2, "iterations": 1}');
 
--- A valid value for each parameter name (NULL where the default is NULL).
-CREATE TEMP TABLE valid (name text PRIMARY KEY, value text);
+-- A valid value for each parameter name (NULL where the default is NULL); `type`, when set, only
+-- for parameters of that type (rec.import_factors' items are a query, recommend_for_items' an array).
+CREATE TEMP TABLE valid (name text, value text, type text);
 INSERT INTO valid VALUES
   ('model', $$'bi'$$), ('source', $$'SELECT * FROM bi_src WHERE rating <> ''NaN'''$$), ('test_source', $$'bi_test'$$), ('user_col', $$'user_id'$$),
   ('item_col', $$'item_id'$$), ('rating_col', $$'rating'$$), ('algorithm', $$'sgd_mf'$$),
@@ -32,6 +33,10 @@ INSERT INTO valid VALUES
   ('validation_fraction', '0.2'), ('metric', 'NULL'), ('job', '1'), ('timeout', $$'0.1 s'$$),
   ('grantee', $$'public'$$), ('fold', '0'), ('pid', '0'), ('search_path', 'NULL'),
   ('version_id', $$(SELECT id FROM rec.model_versions WHERE model = 'bi' ORDER BY id DESC LIMIT 1)$$);
+INSERT INTO valid VALUES
+  ('users', $$'SELECT DISTINCT user_id, ARRAY[1, 2]::real[] FROM bi_src WHERE user_id IS NOT NULL'$$, 'text'),
+  ('items', $$'SELECT DISTINCT item_id, ARRAY[2, 1]::real[] FROM bi_src WHERE item_id IS NOT NULL'$$, 'text'),
+  ('kind', $$'implicit'$$, 'text'), ('seen', 'NULL', 'text');
 
 -- Hostile values by SQL type.
 CREATE TEMP TABLE hostile (type text, value text);
@@ -76,8 +81,9 @@ BEGIN
          WHERE p.pronamespace = 'rec'::regnamespace AND p.prokind = 'f' AND p.proname !~ '^_'
            AND p.proname NOT IN ('train_async', 'tune_async')  -- jobs: test/pgtap/05_jobs.sql
     LOOP
-        args := ARRAY(SELECT coalesce(v.value, 'NULL') FROM unnest(f.names) WITH ORDINALITY a(n, o)
-                      LEFT JOIN valid v ON v.name = a.n ORDER BY a.o);
+        args := ARRAY(SELECT coalesce((SELECT v.value FROM valid v WHERE v.name = a.n AND (v.type IS NULL OR v.type = f.types[a.o])
+                                        ORDER BY v.type NULLS LAST LIMIT 1), 'NULL')
+                        FROM unnest(f.names) WITH ORDINALITY a(n, o) ORDER BY a.o);
         FOR i IN 1 .. f.pronargs LOOP
             FOR h IN SELECT value FROM hostile
                       WHERE type = f.types[i]

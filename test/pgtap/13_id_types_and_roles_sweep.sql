@@ -98,10 +98,12 @@ BEGIN
          WHERE p.pronamespace = 'rec'::regnamespace AND p.prokind = 'f' AND p.proname !~ '^_'
            AND 'model' = ANY (p.proargnames) AND p.proname NOT IN ('train', 'train_async', 'model_owner', 'save_model')
     LOOP
-        args := ARRAY(SELECT CASE n WHEN 'model' THEN '''sw_private''' WHEN 'user_id' THEN '3' WHEN 'item_id' THEN '5'
+        args := ARRAY(SELECT CASE WHEN f.proname = 'import_factors' AND n IN ('users', 'items')
+                                  THEN '''SELECT 1, ARRAY[1, 2]::real[]''' ELSE
+                             CASE n WHEN 'model' THEN '''sw_private''' WHEN 'user_id' THEN '3' WHEN 'item_id' THEN '5'
                                     WHEN 'item' THEN '5' WHEN 'k' THEN '5' WHEN 'n' THEN '3' WHEN 'items' THEN 'ARRAY[1, 2]'
                                     WHEN 'test_source' THEN '''sw_owned''' WHEN 'grantee' THEN '''public'''
-                                    WHEN 'version' THEN '1' ELSE 'DEFAULT' END
+                                    WHEN 'version' THEN '1' ELSE 'DEFAULT' END END
                         FROM unnest(f.names) n);
         BEGIN
             EXECUTE format('SELECT * FROM rec.%I(%s)', f.proname,
