@@ -72,7 +72,23 @@ broken=$(for f in "${files[@]}"; do
     [ -e "$(dirname "$f")/$target" ] || echo "${f#"$REPO"/}: $target"
   done
 done)
+# And every #anchor of such a link names a heading of its file (GitHub's slugs).
+broken+=$(/usr/bin/python3 - "${files[@]}" <<'PY'
+import os, re, sys
+def slug(heading):
+    h = re.sub(r'[^\w\- ]', '', heading.strip().lower())
+    return h.replace(' ', '-')
+for f in sys.argv[1:]:
+    for target, anchor in re.findall(r'\]\(([^)#: ]*)#([^)]+)\)', open(f).read()):
+        path = os.path.join(os.path.dirname(f), target) if target else f
+        if not os.path.exists(path):
+            continue
+        heads = [slug(m) for m in re.findall(r'^#+ (.*)$', open(path).read(), re.M)]
+        if anchor not in heads:
+            print(f"{os.path.basename(f)}: {target}#{anchor}")
+PY
+)
 n=$((n + 1))
-if [ -z "$broken" ]; then echo "ok $n - every relative link names a file that exists"; else
+if [ -z "$broken" ]; then echo "ok $n - every relative link names a file that exists, and its #anchor a heading"; else
   echo "not ok $n - broken links"; sed 's/^/# /' <<<"$broken"; failed=$((failed + 1)); fi
 [ "$failed" = 0 ]
