@@ -34,7 +34,7 @@ Datum factor_rows(FunctionCallInfo fcinfo, bool users) {
   if (model->kind != pgrec::ModelKind::Factors)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("model \"%s\" (%s) has no %s vectors", name, model->algorithm.c_str(), users ? "user" : "item"),
-                    errhint("Factor models have them: als, bpr, sgd_mf, svdpp and imported ones.")));
+                    errhint("Factor models have them: als, bpr, sgd_mf, svdpp, two_tower and imported ones.")));
   const pgrec::IdMap& ids = users ? model->users : model->items;
   const pgrec::FactorStore& factors = users ? model->user_factors : model->item_factors;
   const Oid id_type = TupleDescAttr(rsinfo->setDesc, 0)->atttypid;
