@@ -35,6 +35,7 @@ BprParams BprParams::parse(const std::vector<Param>& params) {
   p.regularization = r.real("regularization", 0.01, 0.0, 100.0);
   p.sampling = r.choice("sampling", "uniform", {"uniform", "popularity"});
   p.seed = static_cast<std::uint64_t>(r.integer("seed", 42, 0, INT64_MAX));
+  p.validation = r.boolean("validation", false);
   r.reject_unknown();
   return p;
 }
@@ -42,8 +43,9 @@ BprParams BprParams::parse(const std::vector<Param>& params) {
 std::string BprParams::to_json() const {
   JsonOut out;
   out << "{\"factors\": " << factors << ", \"epochs\": " << epochs << ", \"learning_rate\": " << learning_rate
-      << ", \"regularization\": " << regularization << ", \"sampling\": \"" << sampling << "\", \"seed\": " << seed
-      << "}";
+      << ", \"regularization\": " << regularization << ", \"sampling\": \"" << sampling << "\", \"seed\": " << seed;
+  if (validation) out << ", \"validation\": true";
+  out << "}";
   return out.str();
 }
 
@@ -59,6 +61,18 @@ BprTrainer::BprTrainer(Interactions data, const BprParams& params) : data_(std::
   for (std::int32_t u = 0; u < data_.by_user.rows; ++u)
     for (std::int64_t e = data_.by_user.offsets[u]; e < data_.by_user.offsets[u + 1]; ++e)
       entry_user_[static_cast<std::size_t>(e)] = u;
+  if (params_.validation) {
+    // One interaction of each user with two or more, drawn with the seed, is never trained on.
+    held_.assign(data_.by_user.indices.size(), 0);
+    std::uint64_t state = params_.seed ^ 0x5bd1e995ULL;
+    for (std::int32_t u = 0; u < data_.by_user.rows; ++u) {
+      const std::int64_t begin = data_.by_user.offsets[u], n = data_.by_user.offsets[u + 1] - begin;
+      if (n < 2) continue;
+      const std::int64_t e = begin + static_cast<std::int64_t>(next_random(state) % static_cast<std::uint64_t>(n));
+      held_[static_cast<std::size_t>(e)] = 1;
+      held_entry_.push_back(e);
+    }
+  }
   if (params_.sampling == "popularity") {
     const std::vector<float> counts = row_counts(data_.by_item);
     cumulative_.resize(counts.size());
@@ -105,6 +119,7 @@ void BprTrainer::step_part(std::int32_t part, CancelToken& token) {
   for (std::size_t s = first; s < last; ++s) {
     if ((s & 4095) == 0) token.check();
     const std::size_t e = next_random(state) % nnz;
+    if (!held_.empty() && held_[e]) continue;
     const std::int32_t u = entry_user_[e];
     const std::int32_t i = data_.by_user.indices[e];
     const std::int32_t j = draw_negative(u, state);
@@ -128,7 +143,44 @@ void BprTrainer::step_part(std::int32_t part, CancelToken& token) {
   if (part == kParts - 1) {
     last_loss_ = nnz > 0 ? loss / static_cast<double>(nnz) : 0.0;
     ++done_;
+    history_.emplace_back(last_loss_, held_entry_.empty() ? std::nan("") : validation_ndcg());
   }
+}
+
+double BprTrainer::validation_ndcg() const {
+  double sum = 0;
+  const Eigen::Index f = p_.cols();
+  for (const std::int64_t e : held_entry_) {
+    const std::int32_t u = entry_user_[static_cast<std::size_t>(e)];
+    const std::int32_t target = data_.by_user.indices[e];
+    const float* pu = p_.row(u).data();
+    const auto score = [&](std::int32_t i) {
+      const float* qi = q_.row(i).data();
+      float x = bias_[static_cast<std::size_t>(i)];
+      for (Eigen::Index c = 0; c < f; ++c) x += pu[c] * qi[c];
+      return x;
+    };
+    const float mine = score(target);
+    // The target's rank: items scoring higher that the user did not train on.
+    const auto first = data_.by_user.indices.begin() + data_.by_user.offsets[u];
+    const auto last = data_.by_user.indices.begin() + data_.by_user.offsets[u + 1];
+    std::int32_t above = 0;
+    for (std::int32_t i = 0; i < data_.by_item.rows && above < 10; ++i)
+      if (i != target && score(i) > mine && !std::binary_search(first, last, i)) ++above;
+    if (above < 10) sum += 1.0 / std::log2(above + 2.0);
+  }
+  return held_entry_.empty() ? 0.0 : sum / static_cast<double>(held_entry_.size());
+}
+
+std::string BprTrainer::history_json() const {
+  // Without validation the driver records the loss itself (rec.training_curve).
+  if (held_entry_.empty()) return "";
+  JsonOut out;
+  out << "[";
+  for (std::size_t e = 0; e < history_.size(); ++e)
+    out << (e ? ", " : "") << "{\"epoch\": " << e + 1 << ", \"loss\": " << history_[e].first << ", \"ndcg@10\": " << history_[e].second << "}";
+  out << "]";
+  return out.str();
 }
 
 Model BprTrainer::finish(const std::string& user_type, const std::string& item_type) {

@@ -19,6 +19,7 @@ struct BprParams {
   double regularization = 0.01;
   std::string sampling = "uniform";    // uniform | popularity (negatives drawn by popularity^0.75)
   std::uint64_t seed = 42;
+  bool validation = false;             // hold out one interaction per user; NDCG@10 on it per epoch
 
   // Reads and checks the "bpr" parameters.
   static BprParams parse(const std::vector<Param>& params);
@@ -39,8 +40,13 @@ class BprTrainer : public Trainer {
   std::int32_t done() const override { return done_; }
   std::int32_t total() const override { return params_.epochs; }
   Model finish(const std::string& user_type, const std::string& item_type) override;
+  // The loss (and, with validation, the held-out NDCG@10) of every epoch so far.
+  std::string history_json() const override;
 
  private:
+  // The mean NDCG@10 of the held-out interactions, ranked among every item the user has not
+  // trained on.
+  double validation_ndcg() const;
   // Draws a negative item for user u (one the user has not seen, when one can be found).
   std::int32_t draw_negative(std::int32_t u, std::uint64_t& state) const;
 
@@ -55,6 +61,9 @@ class BprTrainer : public Trainer {
   double epoch_loss_ = 0;
   std::uint64_t epoch_state_ = 0;
   std::int32_t done_ = 0;
+  std::vector<char> held_;                        // per entry of data_.by_user: held out for validation
+  std::vector<std::int64_t> held_entry_;           // the held-out entry of each validated user
+  std::vector<std::pair<double, double>> history_;  // (loss, ndcg@10) per epoch
 };
 
 }  // namespace pgrec

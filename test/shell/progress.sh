@@ -24,7 +24,7 @@ epoch_lines() {  # epoch_lines ALGORITHM EPOCHS NOTICES: one well-formed line pe
 }
 curve_rows() { sql -c "SELECT count(*) || ' ' || count(loss) FROM rec.training_curve('$1')"; }
 
-echo "1..12"
+echo "1..13"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_progress" -c "CREATE DATABASE pgrec_progress" >/dev/null
 sql -c "CREATE EXTENSION pgrec" >/dev/null
 PGOPTIONS="-c client_min_messages=warning" sql -f "$REPO/scripts/demo_data.sql" >/dev/null
@@ -50,6 +50,9 @@ check "by default (every 2 s) a short training says nothing" test "$out" = 3
 
 check "rec.training_curve: bpr's loss per epoch" test "$(curve_rows bpr)" = "3 3"
 check "rec.training_curve: sgd_mf's per epoch" test "$(curve_rows sgd)" = "3 3"
+sql -c "SELECT rec.train('bpr_v', 'ratings', 'user_id', 'item_id', algorithm => 'bpr', params => '{\"epochs\": 3, \"validation\": true}')" >/dev/null
+check "rec.training_curve: bpr with validation has the held-out NDCG@10 of every epoch, above chance" \
+  test "$(sql -c "SELECT count(*) || ' ' || count(ndcg_at_10) || ' ' || (max(ndcg_at_10) > 0.05) FROM rec.training_curve('bpr_v')")" = "3 3 true"
 check "rec.training_curve: als only with track_loss (its objective costs a pass)" \
   test "$(curve_rows als)|$(sql -c "SELECT rec.train('als', 'ratings', 'user_id', 'item_id', params => '{\"iterations\": 4, \"track_loss\": true}')" >/dev/null; curve_rows als)" = "0 0|4 4"
 # A background job records the same curve.

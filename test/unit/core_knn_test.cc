@@ -146,6 +146,24 @@ TEST(Bpr, LossFallsAndIsDeterministic) {
   EXPECT_THROW(parse_algorithm("bpr", {synth::num("factorz", 1)}, false), Error);
 }
 
+TEST(Bpr, ValidationNdcgRisesAboveChance) {
+  Param validation;
+  validation.key = "validation";
+  validation.type = ParamType::Bool;
+  validation.boolean = true;
+  auto t = make_trainer(parse_algorithm("bpr", {synth::num("epochs", 15), validation}, false),
+                        synth::planted_implicit(120, 60, 4, 8, 2), 1);
+  CancelToken token;
+  while (t->done() < t->total()) t->step(token);
+  const std::string h = t->history_json();
+  // One entry per epoch, each with the loss and the held-out NDCG@10.
+  EXPECT_NE(h.find("\"epoch\": 15, \"loss\": "), std::string::npos) << h;
+  const auto at = h.rfind("\"ndcg@10\": ");
+  ASSERT_NE(at, std::string::npos);
+  // Planted groups of 15 items: chance ranks a held-out item in the top 10 about 1 time in 6.
+  EXPECT_GT(std::atof(h.c_str() + at + 11), 0.3) << h;
+}
+
 TEST(UserKnn, RecommendsTheGroupAndFoldsIn) {
   Model m = synth::train("user_knn", synth::planted_implicit(200, 100, 5, 8, 1), {synth::num("neighbors", 20)});
   EXPECT_EQ(m.kind, ModelKind::UserNeighbors);
