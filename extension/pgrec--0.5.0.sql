@@ -675,9 +675,12 @@ BEGIN
     IF v_id IS NULL THEN
         RAISE EXCEPTION 'model "%" does not exist', evaluate.model USING ERRCODE = 'undefined_object';
     END IF;
-    -- A model made by rec.train_agg has no source columns to fall back on.
-    IF coalesce(evaluate.user_col, v_user_col) = '(aggregate)' OR coalesce(evaluate.item_col, v_item_col) = '(aggregate)' THEN
-        RAISE EXCEPTION 'model "%" was made by rec.train_agg: name the test source''s columns', evaluate.model
+    -- A model made by rec.train_agg or rec.import_factors has no source columns to fall back on.
+    IF coalesce(evaluate.user_col, v_user_col) IN ('(aggregate)', '(import)')
+       OR coalesce(evaluate.item_col, v_item_col) IN ('(aggregate)', '(import)') THEN
+        RAISE EXCEPTION 'model "%" was made by %: name the test source''s columns', evaluate.model,
+              CASE WHEN coalesce(evaluate.user_col, v_user_col) = '(import)' OR coalesce(evaluate.item_col, v_item_col) = '(import)'
+                   THEN 'rec.import_factors' ELSE 'rec.train_agg' END
               USING ERRCODE = 'invalid_parameter_value',
                     HINT = 'Pass user_col and item_col (and rating_col for an explicit-ratings model) to rec.evaluate.';
     END IF;

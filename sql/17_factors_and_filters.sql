@@ -30,6 +30,10 @@ SELECT error_of('SELECT count(*) FROM rec.user_factors(''f_keys'')') AS error;
 SELECT rec.train('f_knn', 'ratings', 'user_id', 'item_id', algorithm => 'item_knn');
 SELECT error_of('SELECT count(*) FROM rec.item_factors(''f_knn'')') AS error;
 SELECT rec.global_mean('f_als') AS implicit_mean;
+-- Two towers store their towers' outputs as factors: exported like any factor model.
+SELECT rec.train('f_tt', 'ratings', 'user_id', 'item_id', algorithm => 'two_tower',
+                 params => '{"factors": 4, "epochs": 2, "validation": false}');
+SELECT count(*) AS items, min(array_length(factors, 1)) AS dims FROM rec.item_factors('f_tt');
 
 -- Imported again: the same recommendations (ids and scores), also from a text id query.
 SELECT rec.import_factors('f_in', 'SELECT * FROM rec.user_factors(''f_als'')', 'SELECT item_id::text, factors FROM rec.item_factors(''f_als'')',
@@ -41,6 +45,14 @@ FROM generate_series(1, 20) u, rec.recommend('f_als', u, 5) a
 JOIN rec.recommend_keys('f_in', u, 5) b USING (rank);
 SELECT (SELECT array_agg(item_id::text ORDER BY rank) FROM rec.recommend_for_items('f_als', ARRAY[1, 2, 3], k => 5))
      = (SELECT array_agg(item_key ORDER BY rank) FROM rec.recommend_for_items_keys('f_in', ARRAY['1', '2', '3'], k => 5)) AS same_fold_in;
+-- A large catalog (pgrec.ann_min_items, here lowered) gets its approximate index on import too.
+SET pgrec.ann_min_items = 50;
+SELECT rec.import_factors('f_ivf', 'SELECT * FROM rec.user_factors(''f_als'')', 'SELECT * FROM rec.item_factors(''f_als'')',
+                          seen => 'SELECT user_id, item_id FROM ratings');
+RESET pgrec.ann_min_items;
+SELECT params ? 'ann_lists' AS indexed FROM rec.models WHERE model = 'f_ivf';
+SELECT bool_and(a.item_id = b.item_id) AS exact_answers_match
+FROM generate_series(1, 20) u, rec.recommend('f_als', u, 5) a JOIN rec.recommend('f_ivf', u, 5, exact => true) b USING (rank);
 -- Without seen rows nothing is excluded; the owner is the caller; a second import is version 2.
 SELECT rec.import_factors('f_in', 'SELECT * FROM rec.user_factors(''f_als'')', 'SELECT * FROM rec.item_factors(''f_als'')');
 SELECT version, n_interactions, owner FROM rec.models WHERE model = 'f_in';
@@ -72,6 +84,9 @@ SELECT count(*) FROM rec.model_versions WHERE model = 'f_bad';
 -- Text forms of vectors ('[1,2]', as pgvector prints them) read too.
 SELECT rec.import_factors('f_text', 'SELECT 1, ''[1, 0]''::text::name', 'VALUES (10, ''{0.5,0.25}''::text::name), (11, ''[0,1]''::text::name)');
 SELECT item_id, score FROM rec.recommend('f_text', 1, 2);
+-- Evaluated like any model, given the test source's columns.
+SELECT error_of('SELECT * FROM rec.evaluate(''f_in'', ''ratings'')') AS error;
+SELECT count(*) > 0 AS evaluated FROM rec.evaluate('f_ivf', 'ratings', user_col => 'user_id', item_col => 'item_id', exclude_seen => false);
 -- Fold-in from a source: an imported model has none.
 SELECT error_of('SELECT count(*) FROM rec.recommend(''f_in'', 1, 3, fold_in => true)') AS error;
 

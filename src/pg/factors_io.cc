@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "boundary.h"
@@ -302,9 +303,14 @@ Datum pgrec_import_factors(PG_FUNCTION_ARGS) {
   if (seen != nullptr) (void)read_seen(seen, explicit_ratings, import);
   pgrec::Model* model = nullptr;
   std::string* bytes = nullptr;
+  pgrec::CancelToken token{&interrupt_pending};
   PGREC_CXX({
-    model = new pgrec::Model(import->build(settings, user_type, item_type));
-    bytes = new std::string(pgrec::serialize_model(*model));
+    auto built = std::make_unique<pgrec::Model>(import->build(settings, user_type, item_type));
+    std::string params_json = built->params_json;
+    index_large_catalog(built.get(), &params_json, token);  // a large catalog serves approximately, as trained ones do
+    auto serialized = std::make_unique<std::string>(pgrec::serialize_model(*built));
+    model = built.release();
+    bytes = serialized.release();
   });
   Owned<pgrec::Model>* model_owner = own(model, CurrentMemoryContext);
   Owned<std::string>* bytes_owner = own(bytes, CurrentMemoryContext);

@@ -294,6 +294,18 @@ double train_loss(TrainState* state) {
   return loss;
 }
 
+void index_large_catalog(Model* m, std::string* params_json, CancelToken& token) {
+  if (m->kind != pgrec::ModelKind::Factors || guc_ann_min_items <= 0 || m->n_items() < guc_ann_min_items) return;
+  m->ivf = pgrec::build_ivf(m->item_factors, 0, guc_threads, token);
+  pgrec::calibrate_ivf(*m, guc_ann_recall, 200, token);
+  // Recorded with the parameters: {..., "ann_lists": L, "ann_probes": P}.
+  std::string& json = *params_json;
+  if (json.size() >= 2 && json.back() == '}')
+    json.insert(json.size() - 1, std::string(json.size() > 2 ? ", " : "") + "\"ann_lists\": " +
+                                     std::to_string(m->ivf.lists()) + ", \"ann_probes\": " + std::to_string(m->ivf.probes));
+  m->params_json = json;
+}
+
 double train_epoch_end(TrainState* state, std::int32_t epoch) {
   bool record = false;
   PGREC_CXX(record = state->config.iterations > 1 && state->trainer->has_loss() && state->trainer->history_json().empty() &&
@@ -339,16 +351,7 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
     state->trainer.reset();
     Model& m = *state->model;
     pgrec::check_finite(m);  // a diverged model is refused; the serving version stays
-    if (m.kind == pgrec::ModelKind::Factors && guc_ann_min_items > 0 && m.n_items() >= guc_ann_min_items) {
-      m.ivf = pgrec::build_ivf(m.item_factors, 0, guc_threads, state->token);
-      pgrec::calibrate_ivf(m, guc_ann_recall, 200, state->token);
-      // Recorded with the parameters: {..., "ann_lists": L, "ann_probes": P}.
-      std::string& json = state->params_json;
-      if (json.size() >= 2 && json.back() == '}')
-        json.insert(json.size() - 1, std::string(json.size() > 2 ? ", " : "") + "\"ann_lists\": " +
-                                         std::to_string(m.ivf.lists()) + ", \"ann_probes\": " + std::to_string(m.ivf.probes));
-      m.params_json = json;
-    }
+    index_large_catalog(&m, &state->params_json, state->token);
     state->bytes = serialize_model(*state->model);
   });
   SaveRequest save;

@@ -61,6 +61,10 @@ double train_epoch_end(TrainState* state, std::int32_t epoch);
 void train_notice_progress(TrainState* state, std::int32_t epoch, std::int32_t total, double loss, double began,
                            double* last);
 
+// Gives a factor model of pgrec.ann_min_items items or more its IVF index, calibrated to
+// pgrec.ann_recall, and records the index in its params (C++ work: call inside PGREC_CXX).
+void index_large_catalog(Model* m, std::string* params_json, CancelToken& token);
+
 // Finishes, serializes and stores a new version of `model`, deploying it; returns the version.
 // Call inside SPI_connect.
 std::int32_t train_save(TrainState* state, const char* model, const char* algorithm,
