@@ -30,6 +30,9 @@ SELECT error_of('SELECT count(*) FROM rec.user_factors(''f_keys'')') AS error;
 SELECT rec.train('f_knn', 'ratings', 'user_id', 'item_id', algorithm => 'item_knn');
 SELECT error_of('SELECT count(*) FROM rec.item_factors(''f_knn'')') AS error;
 SELECT rec.global_mean('f_als') AS implicit_mean;
+SELECT error_of('SELECT rec.global_mean(''f_knn'')') AS error;
+SELECT error_of('SELECT rec.global_mean(''no_model'')') AS error;
+SELECT rec.global_mean(NULL) IS NULL AS null_model;
 -- Two towers store their towers' outputs as factors: exported like any factor model.
 SELECT rec.train('f_tt', 'ratings', 'user_id', 'item_id', algorithm => 'two_tower',
                  params => '{"factors": 4, "epochs": 2, "validation": false}');

@@ -85,7 +85,8 @@ int read_vector(Datum value, Oid type, FmgrInfo* output, std::vector<float>* out
       if (nulls[j])
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                         errmsg("the %s query's vector in row %lld has a NULL element", what, static_cast<long long>(row))));
-      out->push_back(single ? DatumGetFloat4(elems[j]) : static_cast<float>(DatumGetFloat8(elems[j])));
+      const float x = single ? DatumGetFloat4(elems[j]) : static_cast<float>(DatumGetFloat8(elems[j]));
+      PGREC_CXX(out->push_back(x));  // may allocate: C++ work at the boundary
     }
     return n;
   }
@@ -107,7 +108,7 @@ int read_vector(Datum value, Oid type, FmgrInfo* output, std::vector<float>* out
       ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
                       errmsg("the %s query's vector in row %lld is not a list of numbers: %.60s", what,
                              static_cast<long long>(row), text)));
-    out->push_back(static_cast<float>(v));
+    PGREC_CXX(out->push_back(static_cast<float>(v)));
     p = end;
     while (isspace(static_cast<unsigned char>(*p))) ++p;
     if (*p == ',') { ++p; continue; }
@@ -127,6 +128,27 @@ Portal open_cursor(const char* sql) {
   SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
   if (plan == nullptr) elog(ERROR, "pgrec: could not plan the query");
   return SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
+}
+
+// Calls `row(tuple, number)` for every row of a cursor, fetched in batches whose allocations are
+// freed batch by batch; closes the cursor.
+template <typename Row>
+void for_each_row(Portal portal, Row row) {
+  MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "pgrec import batch", ALLOCSET_DEFAULT_SIZES);
+  int64 number = 0;
+  for (;;) {
+    SPI_cursor_fetch(portal, true, 10000);
+    const uint64 n = SPI_processed;
+    if (n == 0) break;
+    MemoryContext outer = MemoryContextSwitchTo(batch);
+    for (uint64 r = 0; r < n; ++r) row(SPI_tuptable->vals[r], ++number);
+    MemoryContextSwitchTo(outer);
+    SPI_freetuptable(SPI_tuptable);
+    MemoryContextReset(batch);
+    CHECK_FOR_INTERRUPTS();
+  }
+  SPI_cursor_close(portal);
+  MemoryContextDelete(batch);
 }
 
 // Opens the cursor of a users or items query, checking that it has (id, vector) columns.
@@ -156,34 +178,23 @@ void read_vectors(Portal portal, bool users, pgrec::FactorImport* import) {
   bool varlena;
   getTypeOutputInfo(vector_type, &out_fn, &varlena);
   fmgr_info(out_fn, &vector_out);
-  MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "pgrec import batch", ALLOCSET_DEFAULT_SIZES);
-  std::vector<float> vec;
-  int64 row = 0;
-  for (;;) {
-    SPI_cursor_fetch(portal, true, 10000);
-    const uint64 n = SPI_processed;
-    if (n == 0) break;
-    MemoryContext outer = MemoryContextSwitchTo(batch);
-    for (uint64 r = 0; r < n; ++r) {
-      ++row;
-      bool null_id, null_vector;
-      const Datum id = SPI_getbinval(SPI_tuptable->vals[r], desc, 1, &null_id);
-      const Datum v = SPI_getbinval(SPI_tuptable->vals[r], desc, 2, &null_vector);
-      if (null_id || null_vector)
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                        errmsg("the %s query returned a NULL %s in row %lld", what, null_id ? "id" : "vector",
-                               static_cast<long long>(row))));
-      const pgrec::IdRef ref = pgrec::pg::id_from_datum(id, id_type, &id_out);
-      const int dims = read_vector(v, vector_type, &vector_out, &vec, what, row);
-      PGREC_CXX(users ? import->add_user(ref, vec.data(), dims) : import->add_item(ref, vec.data(), dims));
-    }
-    MemoryContextSwitchTo(outer);
-    SPI_freetuptable(SPI_tuptable);
-    MemoryContextReset(batch);
-    CHECK_FOR_INTERRUPTS();
-  }
-  SPI_cursor_close(portal);
-  MemoryContextDelete(batch);
+  // Owned by the memory context: an error (a longjmp) never skips a C++ destructor here.
+  std::vector<float>* vec = nullptr;
+  PGREC_CXX(vec = new std::vector<float>());
+  pgrec::pg::Owned<std::vector<float>>* vec_owner = pgrec::pg::own(vec, CurrentMemoryContext);
+  for_each_row(portal, [&](HeapTuple tuple, int64 row) {
+    bool null_id, null_vector;
+    const Datum id = SPI_getbinval(tuple, desc, 1, &null_id);
+    const Datum v = SPI_getbinval(tuple, desc, 2, &null_vector);
+    if (null_id || null_vector)
+      ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                      errmsg("the %s query returned a NULL %s in row %lld", what, null_id ? "id" : "vector",
+                             static_cast<long long>(row))));
+    const pgrec::IdRef ref = pgrec::pg::id_from_datum(id, id_type, &id_out);
+    const int dims = read_vector(v, vector_type, &vector_out, vec, what, row);
+    PGREC_CXX(users ? import->add_user(ref, vec->data(), dims) : import->add_item(ref, vec->data(), dims));
+  });
+  pgrec::pg::release(vec_owner);
 }
 
 // Reads the (user, item[, rating]) rows of the seen query; returns how many were kept.
@@ -205,48 +216,25 @@ int64 read_seen(const char* source, bool explicit_ratings, pgrec::FactorImport* 
   FmgrInfo user_out, item_out;
   pgrec::pg::prepare_id_output(user_type, &user_out, CurrentMemoryContext);
   pgrec::pg::prepare_id_output(item_type, &item_out, CurrentMemoryContext);
-  MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "pgrec import batch", ALLOCSET_DEFAULT_SIZES);
   int64 kept = 0;
-  for (;;) {
-    SPI_cursor_fetch(portal, true, 10000);
-    const uint64 n = SPI_processed;
-    if (n == 0) break;
-    MemoryContext outer = MemoryContextSwitchTo(batch);
-    for (uint64 r = 0; r < n; ++r) {
-      HeapTuple tuple = SPI_tuptable->vals[r];
-      bool null_user, null_item, null_value = false;
-      const Datum u = SPI_getbinval(tuple, desc, 1, &null_user);
-      const Datum i = SPI_getbinval(tuple, desc, 2, &null_item);
-      float value = 1.0f;
-      if (has_value) {
-        const char* text = SPI_getvalue(tuple, desc, 3);
-        null_value = text == nullptr;
-        if (!null_value) value = strtof(text, nullptr);
-      }
-      if (null_user || null_item || null_value || !std::isfinite(value)) continue;
-      const pgrec::IdRef user = pgrec::pg::id_from_datum(u, user_type, &user_out);
-      const pgrec::IdRef item = pgrec::pg::id_from_datum(i, item_type, &item_out);
-      bool added = false;
-      PGREC_CXX(added = import->add_seen(user, item, value));
-      kept += added ? 1 : 0;
+  for_each_row(portal, [&](HeapTuple tuple, int64) {
+    bool null_user, null_item, null_value = false;
+    const Datum u = SPI_getbinval(tuple, desc, 1, &null_user);
+    const Datum i = SPI_getbinval(tuple, desc, 2, &null_item);
+    float value = 1.0f;
+    if (has_value) {
+      const char* text = SPI_getvalue(tuple, desc, 3);
+      null_value = text == nullptr;
+      if (!null_value) value = strtof(text, nullptr);
     }
-    MemoryContextSwitchTo(outer);
-    SPI_freetuptable(SPI_tuptable);
-    MemoryContextReset(batch);
-    CHECK_FOR_INTERRUPTS();
-  }
-  SPI_cursor_close(portal);
-  MemoryContextDelete(batch);
+    if (null_user || null_item || null_value || !std::isfinite(value)) return;
+    const pgrec::IdRef user = pgrec::pg::id_from_datum(u, user_type, &user_out);
+    const pgrec::IdRef item = pgrec::pg::id_from_datum(i, item_type, &item_out);
+    bool added = false;
+    PGREC_CXX(added = import->add_seen(user, item, value));
+    kept += added ? 1 : 0;
+  });
   return kept;
-}
-
-// Raises 22023 when a text argument is null or empty; returns it.
-const char* text_argument(FunctionCallInfo fcinfo, int arg, const char* name) {
-  if (PG_ARGISNULL(arg))
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must not be null", name)));
-  const char* s = text_to_cstring(PG_GETARG_TEXT_PP(arg));
-  if (s[0] == '\0') ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must not be empty", name)));
-  return s;
 }
 
 }  // namespace
@@ -270,17 +258,15 @@ Datum pgrec_global_mean(PG_FUNCTION_ARGS) {
 // rec.import_factors(model, users, items, kind, seen, params) -> version
 Datum pgrec_import_factors(PG_FUNCTION_ARGS) {
   using namespace pgrec::pg;
-  const char* name = text_argument(fcinfo, 0, "model");
-  if (strlen(name) > 200)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("model name must have 1 to 200 characters")));
-  const char* users = text_argument(fcinfo, 1, "users");
-  const char* items = text_argument(fcinfo, 2, "items");
-  const char* kind = text_argument(fcinfo, 3, "kind");
+  const char* name = model_name_argument(fcinfo, 0);
+  const char* users = required_text(fcinfo, 1, "users");
+  const char* items = required_text(fcinfo, 2, "items");
+  const char* kind = required_text(fcinfo, 3, "kind");
   if (strcmp(kind, "implicit") != 0 && strcmp(kind, "explicit") != 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("kind must be 'implicit' or 'explicit', not '%s'", kind)));
   const bool explicit_ratings = strcmp(kind, "explicit") == 0;
-  const char* seen = PG_ARGISNULL(4) ? nullptr : text_argument(fcinfo, 4, "seen");
+  const char* seen = PG_ARGISNULL(4) ? nullptr : required_text(fcinfo, 4, "seen");
   const double started = now_seconds();
   SPI_connect();
   std::vector<pgrec::Param>* params = nullptr;

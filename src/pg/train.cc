@@ -44,7 +44,9 @@ namespace {
 
 constexpr int kMaxModelName = 200;
 
-// Returns a required text argument as a C string, or raises 22023 naming it.
+
+}  // namespace
+
 char* required_text(FunctionCallInfo fcinfo, int arg, const char* name) {
   if (PG_ARGISNULL(arg))
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must not be null", name)));
@@ -53,8 +55,6 @@ char* required_text(FunctionCallInfo fcinfo, int arg, const char* name) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must not be empty", name)));
   return s;
 }
-
-}  // namespace
 
 double now_seconds() {
   instr_time t;

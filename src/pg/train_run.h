@@ -11,6 +11,9 @@ namespace pgrec::pg {
 // Raises 22023 unless the algorithm is one pgrec can train, listing the ones it can.
 void check_algorithm(const char* algorithm);
 
+// Returns a required text argument as a C string, or raises 22023 naming it (null or empty).
+char* required_text(FunctionCallInfo fcinfo, int arg, const char* name);
+
 // Returns the model name in argument `arg`, raising 22023 when it is null, empty or too long.
 const char* model_name_argument(FunctionCallInfo fcinfo, int arg);
 
