@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   t0 = Clock::now();
   AlsTrainer t(std::move(data), p, threads);
   CancelToken token;
-  while (t.done() < t.total()) t.step(token);
+  train_to_end(t, token);
   Model m = t.finish("int8", "int8");
   const double train_s = since(t0);
 

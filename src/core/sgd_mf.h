@@ -39,7 +39,9 @@ class SgdMfTrainer : public Trainer {
   // Validation RMSE when a validation fraction is held out, else training RMSE.
   double loss(CancelToken&) const override { return last_loss_; }
   std::int32_t done() const override { return done_; }
-  std::int32_t total() const override { return stopped_ ? done_ : params_.epochs; }
+  std::int32_t total() const override { return params_.epochs; }
+  // Whether the validation error stopped improving for `patience` epochs.
+  bool converged() const override { return stopped_; }
   Model finish(const std::string& user_type, const std::string& item_type) override;
 
  private:

@@ -38,4 +38,9 @@ class Trainer {
   virtual Model finish(const std::string& user_type, const std::string& item_type) = 0;
 };
 
+// Trains to the end outside PostgreSQL (tests, benchmarks): steps until total() or converged().
+inline void train_to_end(Trainer& t, CancelToken& token) {
+  while (t.done() < t.total() && !t.converged()) t.step(token);
+}
+
 }  // namespace pgrec

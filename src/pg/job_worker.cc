@@ -69,6 +69,36 @@ char* column(int n, MemoryContext cxt) {
   return v == nullptr ? nullptr : MemoryContextStrdup(cxt, v);
 }
 
+// A training job's progress sink: the job row (epoch, progress, loss), committed at most five
+// times a second, within epochs too, and always at the end.
+class JobRowSink : public ProgressSink {
+ public:
+  explicit JobRowSink(int64 job) : job_(job) {}
+
+  // Updates the job row after a part when 0.2 s have passed or training ends.
+  void report(TrainState* state, const TrainProgress& p) override {
+    const double now = now_seconds();
+    if (!p.last && now - last_ < 0.2) return;
+    last_ = now;
+    double loss = p.loss;
+    if (p.epoch_done() && std::isnan(loss)) loss = train_loss(state);
+    begin_work();
+    Oid t[4] = {INT4OID, INT4OID, FLOAT4OID, FLOAT8OID};
+    const double done = (p.epoch - 1) + static_cast<double>(p.part + 1) / p.parts;
+    Datum v[4] = {Int32GetDatum(p.epoch_done() ? p.epoch : p.epoch - 1), Int32GetDatum(p.total),
+                  Float4GetDatum(static_cast<float>(done / p.total)), Float8GetDatum(loss)};
+    char nulls[4] = {' ', ' ', ' ', p.epoch_done() ? ' ' : 'n'};
+    update_job(p.epoch_done() ? "UPDATE rec.job_queue SET epoch = $2, epochs = $3, progress = $4, loss = $5 WHERE id = $1"
+                              : "UPDATE rec.job_queue SET epoch = $2, epochs = $3, progress = $4, loss = COALESCE($5, loss) WHERE id = $1",
+               job_, 4, t, v, nulls);
+    commit_work();
+  }
+
+ private:
+  int64 job_;
+  double last_ = 0;
+};
+
 // Runs a training job: read (one transaction), train (progress committed as it goes), store
 // (one transaction). The state is owned by `job_cxt`; `owner` lets the caller free it.
 void run_train_job(int64 job, const char* model, const char* algorithm, const char* params_text,
@@ -89,31 +119,8 @@ void run_train_job(int64 job, const char* model, const char* algorithm, const ch
   train_start(state, used);
   commit_work();
 
-  const int total = state->config.iterations;
-  const std::int32_t parts = train_parts(state);
-  double last_report = 0;
-  for (int it = 1; it <= total && !train_converged(state); ++it) {
-    for (std::int32_t part = 0; part < parts; ++part) {
-      train_step_part(state, part);
-      const bool epoch_done = part == parts - 1;
-      double loss = epoch_done ? train_epoch_end(state, it) : 0.0;
-      const double now = now_seconds();
-      if (!(it == total && epoch_done) && now - last_report < 0.2) continue;
-      // Progress is committed at most five times a second, within epochs too.
-      last_report = now;
-      if (epoch_done && std::isnan(loss)) loss = train_loss(state);
-      begin_work();
-      Oid t[4] = {INT4OID, INT4OID, FLOAT4OID, FLOAT8OID};
-      Datum v[4] = {Int32GetDatum(epoch_done ? it : it - 1), Int32GetDatum(total),
-                    Float4GetDatum(static_cast<float>((it - 1) + static_cast<double>(part + 1) / parts) / static_cast<float>(total)),
-                    Float8GetDatum(loss)};
-      char nulls[4] = {' ', ' ', ' ', epoch_done ? ' ' : 'n'};
-      update_job(epoch_done ? "UPDATE rec.job_queue SET epoch = $2, epochs = $3, progress = $4, loss = $5 WHERE id = $1"
-                            : "UPDATE rec.job_queue SET epoch = $2, epochs = $3, progress = $4, loss = COALESCE($5, loss) WHERE id = $1",
-                 job, 4, t, v, nulls);
-      commit_work();
-    }
-  }
+  JobRowSink sink(job);
+  train_iterate(state, &sink);
   begin_work();
   const int32 version = train_save(state, model, algorithm, spec, now_seconds() - started);
   Oid t[1] = {INT4OID};

@@ -264,6 +264,9 @@ void train_start(TrainState* state, const char* device) {
                     errmsg("could not train on device \"%s\": %s", device, error)));
 }
 
+namespace {
+
+// Runs one part of the current epoch; interrupts are processed afterwards.
 void train_step_part(TrainState* state, std::int32_t part) {
   PGREC_CXX({
     try {
@@ -275,16 +278,40 @@ void train_step_part(TrainState* state, std::int32_t part) {
   CHECK_FOR_INTERRUPTS();
 }
 
-std::int32_t train_parts(TrainState* state) {
-  std::int32_t n = 1;
-  PGREC_CXX(n = state->trainer->parts());
-  return n;
+// Ends epoch `epoch`: records its loss in the training curve (rec.training_curve) when the
+// trainer keeps no curve of its own and its loss is cheap, or ALS's track_loss asks for it;
+// returns that loss, or NaN when it was not computed.
+double train_epoch_end(TrainState* state, std::int32_t epoch) {
+  bool record = false;
+  PGREC_CXX(record = state->trainer->total() > 1 && state->trainer->has_loss() && state->trainer->history_json().empty() &&
+                     (state->trainer->loss_is_cheap() || state->config.als.track_loss));
+  if (!record) return std::nan("");
+  const double loss = train_loss(state);
+  PGREC_CXX(state->curve.emplace_back(epoch, loss));
+  return loss;
 }
 
-bool train_converged(TrainState* state) {
-  bool done = false;
-  PGREC_CXX(done = state->trainer->converged());
-  return done;
+}  // namespace
+
+void train_iterate(TrainState* state, ProgressSink* sink) {
+  std::int32_t total = 0, parts = 1;
+  PGREC_CXX({
+    total = state->trainer->total();
+    parts = state->trainer->parts();
+  });
+  bool converged = false;
+  for (std::int32_t epoch = 1; epoch <= total && !converged; ++epoch) {
+    for (std::int32_t part = 0; part < parts; ++part) {
+      train_step_part(state, part);
+      TrainProgress progress{epoch, total, part, parts, std::nan(""), false};
+      if (progress.epoch_done()) {
+        progress.loss = train_epoch_end(state, epoch);
+        PGREC_CXX(converged = state->trainer->converged());
+        progress.last = epoch == total || converged;
+      }
+      sink->report(state, progress);
+    }
+  }
 }
 
 double train_loss(TrainState* state) {
@@ -306,31 +333,21 @@ void index_large_catalog(Model* m, std::string* params_json, CancelToken& token)
   m->params_json = json;
 }
 
-double train_epoch_end(TrainState* state, std::int32_t epoch) {
-  bool record = false;
-  PGREC_CXX(record = state->config.iterations > 1 && state->trainer->has_loss() && state->trainer->history_json().empty() &&
-                     (state->trainer->loss_is_cheap() || state->config.als.track_loss));
-  if (!record) return std::nan("");
-  const double loss = train_loss(state);
-  PGREC_CXX(state->curve.emplace_back(epoch, loss));
-  return loss;
-}
-
-void train_notice_progress(TrainState* state, std::int32_t epoch, std::int32_t total, double loss, double began,
-                           double* last) {
+void NoticeSink::report(TrainState* state, const TrainProgress& progress) {
+  if (!progress.epoch_done()) return;
   const double now = now_seconds();
-  if (now - *last < guc_progress_interval) return;
-  *last = now;
+  if (now - last_ < guc_progress_interval) return;
+  last_ = now;
   bool has_loss = true;
   PGREC_CXX(has_loss = state->trainer->has_loss());
   if (!has_loss) {
-    ereport(NOTICE, (errmsg("%s trained in %.1f s", state->config.algorithm.c_str(), now - began)));
+    ereport(NOTICE, (errmsg("%s trained in %.1f s", state->config.algorithm.c_str(), now - began_)));
     return;
   }
-  if (std::isnan(loss)) loss = train_loss(state);
-  const double left = (now - began) / epoch * (total - epoch);
+  const double loss = std::isnan(progress.loss) ? train_loss(state) : progress.loss;
+  const double left = (now - began_) / progress.epoch * (progress.total - progress.epoch);
   ereport(NOTICE, (errmsg("%s epoch %d/%d: loss %.4f, %.1f s, about %.1f s left", state->config.algorithm.c_str(),
-                          epoch, total, loss, now - began, left)));
+                          progress.epoch, progress.total, loss, now - began_, left)));
 }
 
 std::int32_t train_save(TrainState* state, const char* model, const char* algorithm,
@@ -437,13 +454,8 @@ Datum pgrec_train(PG_FUNCTION_ARGS) {
   train_prepare(state, algorithm, &spec, params);
   train_start(state, "cpu");
   // Progress NOTICEs every pgrec.progress_interval seconds (2 by default).
-  const double began = now_seconds();
-  double last_notice = started;
-  const std::int32_t parts = train_parts(state);
-  for (int it = 1; it <= state->config.iterations && !train_converged(state); ++it) {
-    for (std::int32_t part = 0; part < parts; ++part) train_step_part(state, part);
-    train_notice_progress(state, it, state->config.iterations, train_epoch_end(state, it), began, &last_notice);
-  }
+  NoticeSink notices(now_seconds());
+  train_iterate(state, &notices);
   const std::int32_t version = train_save(state, model, algorithm, &spec, now_seconds() - started);
   SPI_finish();
   release(owner);

@@ -42,6 +42,12 @@ struct TrainAggState {
   pgrec::CancelToken token{&pgrec::pg::interrupt_pending};
 };
 
+// The aggregate reports no progress: it is one expression in someone's query.
+class SilentSink : public pgrec::pg::ProgressSink {
+ public:
+  void report(pgrec::pg::TrainState*, const pgrec::pg::TrainProgress&) override {}
+};
+
 // Returns the aggregate memory context, or raises if not called as an aggregate.
 MemoryContext aggregate_context(FunctionCallInfo fcinfo) {
   MemoryContext cxt;
@@ -222,38 +228,33 @@ Datum pgrec_train_agg_final(PG_FUNCTION_ARGS) {
   TrainAggState* state = reinterpret_cast<TrainAggState*>(PG_GETARG_POINTER(0));
   if (!state->builder)
     ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("no interactions: rec.train_agg saw no rows")));
-  std::unique_ptr<pgrec::Trainer>* trainer = nullptr;
-  std::string* bytes = nullptr;
-  std::int32_t total = 0;
+  TrainState* train = nullptr;
+  PGREC_CXX(train = new TrainState());
+  Owned<TrainState>* owner = own(train, CurrentMemoryContext);
   const std::uint64_t limit = training_memory_limit();
   PGREC_CXX({
-    pgrec::AlgorithmConfig config = pgrec::parse_algorithm(state->algorithm, state->params, state->builder->explicit_ratings());
+    train->config = pgrec::parse_algorithm(state->algorithm, state->params, state->builder->explicit_ratings());
     pgrec::Interactions data = state->builder->build();
-    pgrec::fit_defaults_to_data(&config, data);
+    pgrec::fit_defaults_to_data(&train->config, data);
     pgrec::TrainingShape shape{data.by_user.rows, data.by_item.rows, data.by_user.nnz(), guc_threads};
     shape.longest_user = pgrec::longest_row(data.by_user);
-    pgrec::require_training_memory(config, shape, limit);
-    trainer = new std::unique_ptr<pgrec::Trainer>(pgrec::make_trainer(config, std::move(data), guc_threads));
-    total = config.iterations;
-    bytes = new std::string(config.params_json);
+    pgrec::require_training_memory(train->config, shape, limit);
+    train->trainer = pgrec::make_trainer(train->config, std::move(data), guc_threads);
   });
-  Owned<std::unique_ptr<pgrec::Trainer>>* trainer_owner = own(trainer, CurrentMemoryContext);
-  Owned<std::string>* bytes_owner = own(bytes, CurrentMemoryContext);
-  for (int it = 0; it < total; ++it) {
-    PGREC_CXX((*trainer)->step(state->token));
-    CHECK_FOR_INTERRUPTS();  // between iterations; the token stops an iteration within it
-  }
+  SilentSink silent;
+  train_iterate(train, &silent);
   PGREC_CXX({
-    pgrec::Model model = (*trainer)->finish(state->user_type, state->item_type);
-    model.params_json = *bytes;
+    pgrec::Model model = train->trainer->finish(state->user_type, state->item_type);
+    train->trainer.reset();
+    model.params_json = train->config.params_json;
     pgrec::check_finite(model);
-    *bytes = pgrec::serialize_model(model);
+    train->bytes = pgrec::serialize_model(model);
   });
-  bytea* out = static_cast<bytea*>(palloc(bytes->size() + VARHDRSZ));
-  SET_VARSIZE(out, bytes->size() + VARHDRSZ);
-  memcpy(VARDATA(out), bytes->data(), bytes->size());
-  release(trainer_owner);
-  release(bytes_owner);
+  const std::string& bytes = train->bytes;
+  bytea* out = static_cast<bytea*>(palloc(bytes.size() + VARHDRSZ));
+  SET_VARSIZE(out, bytes.size() + VARHDRSZ);
+  memcpy(VARDATA(out), bytes.data(), bytes.size());
+  release(owner);
   PG_RETURN_BYTEA_P(out);
 }
 

@@ -40,29 +40,45 @@ const char* resolve_device(const char* requested, const char* algorithm);
 // Hands the data read to a trainer on `device` (a resolve_device result).
 void train_start(TrainState* state, const char* device);
 
-// Runs one part of the current iteration (see Trainer::parts); interrupts (cancel, timeout,
-// termination) are processed afterwards.
-void train_step_part(TrainState* state, std::int32_t part);
+// Where one training run reports its progress: after every part of every epoch.
+struct TrainProgress {
+  std::int32_t epoch;  // 1-based, the epoch the part belongs to
+  std::int32_t total;  // epochs asked for (training may stop earlier: Trainer::converged)
+  std::int32_t part;   // 0-based part of the epoch (Trainer::parts)
+  std::int32_t parts;
+  double loss;         // the epoch's objective when the part ended it and it was computed, else NaN
+  bool last;           // the part ended training (the last epoch, or the trainer converged)
+  bool epoch_done() const { return part == parts - 1; }
+};
 
-// The number of parts an iteration runs in.
-std::int32_t train_parts(TrainState* state);
+// A progress sink: NOTICEs (rec.train), the job row (background jobs) or nothing (rec.train_agg).
+// Runs PostgreSQL code, outside any C++ frame.
+class ProgressSink {
+ public:
+  virtual ~ProgressSink() = default;
+  // Called after each part; may raise (an interrupt, a failed update).
+  virtual void report(TrainState* state, const TrainProgress& progress) = 0;
+};
 
-// Whether the trainer stopped early (no more iterations are needed).
-bool train_converged(TrainState* state);
+// The one training loop: runs the trainer's epochs in parts until its total or until it says it
+// converged, recording the training curve, and reports to `sink` after every part. Interrupts
+// (cancel, timeout, termination) are processed after every part.
+void train_iterate(TrainState* state, ProgressSink* sink);
 
 // Returns the trainer's objective per interaction (for progress reports).
 double train_loss(TrainState* state);
 
-// Ends iteration `epoch`: records its loss in the training curve (rec.training_curve) when the
-// trainer keeps no curve of its own and its loss is cheap, or ALS's track_loss asks for it;
-// returns that loss, or NaN when it was not computed.
-double train_epoch_end(TrainState* state, std::int32_t epoch);
+// Reports progress (NOTICE) every pgrec.progress_interval seconds: rec.train's sink.
+class NoticeSink : public ProgressSink {
+ public:
+  // `began` is when training started (now_seconds()).
+  explicit NoticeSink(double began) : began_(began), last_(began) {}
+  void report(TrainState* state, const TrainProgress& progress) override;
 
-// Reports progress (NOTICE) after iteration `epoch` of `total` when pgrec.progress_interval
-// seconds have passed since `*last` (updated); `began` is when training started, `loss` NaN
-// when not computed yet.
-void train_notice_progress(TrainState* state, std::int32_t epoch, std::int32_t total, double loss, double began,
-                           double* last);
+ private:
+  double began_;
+  double last_;
+};
 
 // Gives a factor model of pgrec.ann_min_items items or more its IVF index, calibrated to
 // pgrec.ann_recall, and records the index in its params (C++ work: call inside PGREC_CXX).

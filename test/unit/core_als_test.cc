@@ -23,7 +23,7 @@ AlsParams implicit_params(int factors, int iterations) {
 Model train(Interactions data, const AlsParams& p, int threads) {
   AlsTrainer t(std::move(data), p, threads);
   CancelToken token;
-  while (t.done() < t.total()) t.step(token);
+  train_to_end(t, token);
   return t.finish("int4", "int4");
 }
 

@@ -137,7 +137,7 @@ TEST(Bpr, LossFallsAndIsDeterministic) {
     CancelToken token;
     t->step(token);
     const double first = t->loss(token);
-    while (t->done() < t->total()) t->step(token);
+    train_to_end(*t, token);
     return std::make_pair(first, t->loss(token));
   };
   const auto a = run(20), b = run(20);
@@ -154,7 +154,7 @@ TEST(Bpr, ValidationNdcgRisesAboveChance) {
   auto t = make_trainer(parse_algorithm("bpr", {synth::num("epochs", 15), validation}, false),
                         synth::planted_implicit(120, 60, 4, 8, 2), 1);
   CancelToken token;
-  while (t->done() < t->total()) t->step(token);
+  train_to_end(*t, token);
   const std::string h = t->history_json();
   // One entry per epoch, each with the loss and the held-out NDCG@10.
   EXPECT_NE(h.find("\"epoch\": 15, \"loss\": "), std::string::npos) << h;

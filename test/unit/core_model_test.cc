@@ -25,7 +25,7 @@ Model small_model(IdKind kind) {
   p.iterations = 2;
   AlsTrainer t(b.build(), p, 1);
   CancelToken token;
-  while (t.done() < t.total()) t.step(token);
+  train_to_end(t, token);
   return t.finish("text", "text");
 }
 

@@ -21,7 +21,7 @@ std::unique_ptr<Trainer> torch_trainer(Interactions data, const AlsParams& p, co
 
 Model run(Trainer& t) {
   CancelToken token;
-  while (t.done() < t.total()) t.step(token);
+  train_to_end(t, token);
   return t.finish("int4", "int4");
 }
 

@@ -31,7 +31,7 @@ Model train(NeuralInput in, const std::string& algorithm, const std::vector<Para
   std::unique_ptr<Trainer> t(pgrec_torch_neural_trainer(&in, &p, "cpu", 1, error, sizeof error));
   EXPECT_NE(t, nullptr) << error;
   CancelToken token;
-  while (t->done() < t->total() && !t->converged()) t->step(token);
+  train_to_end(*t, token);
   EXPECT_NE(t->history_json().find("\"epoch\": 1"), std::string::npos);
   return t->finish("int8", "int8");
 }
