@@ -67,7 +67,7 @@ std::unique_ptr<Trainer> make_trainer(const AlgorithmConfig& c, Interactions dat
   if (c.algorithm == "user_knn" || c.algorithm == "item_knn")
     return std::make_unique<KnnTrainer>(std::move(data), c.knn, threads, c.algorithm == "user_knn");
   if (c.algorithm == "sgd_mf" || c.algorithm == "svdpp") return std::make_unique<SgdMfTrainer>(std::move(data), c.sgd);
-  if (c.algorithm == "bpr") return std::make_unique<BprTrainer>(std::move(data), c.bpr);
+  if (c.algorithm == "bpr") return std::make_unique<BprTrainer>(std::move(data), c.bpr, threads);
   if (c.algorithm == "popularity") return std::make_unique<PopularityTrainer>(std::move(data), c.popularity);
   return std::make_unique<AlsTrainer>(std::move(data), c.als, threads);
 }

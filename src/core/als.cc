@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "kernels.h"
 #include "parallel.h"
 #include "weighting.h"
 
@@ -116,63 +117,53 @@ void AlsTrainer::solve_side(FactorMatrix& X, const FactorMatrix& Y, const Csr& b
   }
   const AlsParams& p = params_;
   const float mean = mean_;
+  // YtY as a row-major array for the kernels (it is symmetric: the same either way).
+  const std::vector<float> yty(YtY.data(), YtY.data() + YtY.size());
   auto solve_rows = [&](std::size_t begin, std::size_t end) {
-    Vec x(f), r(f), dir(f), Ad(f);
-    Mat A(f, f);
+    std::vector<float> a(static_cast<std::size_t>(f * f)), b(static_cast<std::size_t>(f)), scratch(3 * static_cast<std::size_t>(f));
+    std::vector<float> weight, target, rhs(static_cast<std::size_t>(f));
     for (std::size_t row = begin; row < end; ++row) {
-      const std::int64_t lo = by_row.offsets[row], hi = by_row.offsets[row + 1];
-      auto out = X.row(static_cast<Eigen::Index>(row));
-      if (!p.implicit) {
-        // Explicit: (sum y y^T + reg * n * I) x = sum (r - mean) y.
-        A.setZero();
-        r.setZero();
-        for (std::int64_t q = lo; q < hi; ++q) {
-          MapVec y(Y.row(by_row.indices[q]).data(), f);
-          A.selfadjointView<Eigen::Lower>().rankUpdate(y);
-          r += (by_row.values[q] - mean) * y;
-        }
-        A.diagonal().array() += reg * static_cast<float>(hi - lo);
-        out = A.selfadjointView<Eigen::Lower>().ldlt().solve(r).transpose();
+      const std::int64_t lo = by_row.offsets[row], n = by_row.offsets[row + 1] - lo;
+      float* out = X.row(static_cast<Eigen::Index>(row)).data();
+      const std::int32_t* index = by_row.indices.data() + lo;
+      const float* value = by_row.values.data() + lo;
+      if (p.implicit && p.use_cg) {
+        // Implicit, conjugate gradient warm-started from the previous x.
+        kernels::implicit_cg(yty.data(), Y.data(), static_cast<std::int32_t>(f), index, value, n, alpha, p.cg_steps,
+                             out, scratch.data());
         continue;
       }
-      if (!p.use_cg) {
-        // Implicit, exact: (YtY + sum (c-1) y y^T) x = sum c y.
-        A = YtY;
-        r.setZero();
-        for (std::int64_t q = lo; q < hi; ++q) {
-          MapVec y(Y.row(by_row.indices[q]).data(), f);
-          const float c = 1.0f + alpha * by_row.values[q];
-          A.noalias() += (c - 1.0f) * y * y.transpose();
-          r += c * y;
-        }
-        out = A.ldlt().solve(r).transpose();
+      // Exact: the row's normal equations, solved by Cholesky. Explicit: (sum y y^T + reg n I) x =
+      // sum (r - mean) y. Implicit: (YtY + reg I + sum (c - 1) y y^T) x = sum c y.
+      weight.resize(static_cast<std::size_t>(n));
+      target.resize(static_cast<std::size_t>(n));
+      for (std::int64_t q = 0; q < n; ++q) {
+        weight[q] = p.implicit ? alpha * value[q] : 1.0f;
+        target[q] = p.implicit ? 1.0f + alpha * value[q] : value[q] - mean;
+      }
+      if (p.implicit) {
+        std::copy(yty.begin(), yty.end(), a.begin());
+      } else {
+        std::fill(a.begin(), a.end(), 0.0f);
+        for (Eigen::Index c = 0; c < f; ++c) a[static_cast<std::size_t>(c * f + c)] = reg * static_cast<float>(n);
+      }
+      std::fill(b.begin(), b.end(), 0.0f);
+      kernels::add_normal_equations(a.data(), b.data(), Y.data(), static_cast<std::int32_t>(f), index, weight.data(),
+                                    target.data(), n);
+      std::copy(b.begin(), b.end(), rhs.begin());
+      if (kernels::cholesky_solve(a.data(), b.data(), static_cast<std::int32_t>(f))) {
+        std::copy(b.begin(), b.end(), out);
         continue;
       }
-      // Implicit, conjugate gradient warm-started from the previous x.
-      x = out.transpose();
-      r.noalias() = -YtY * x;
-      for (std::int64_t q = lo; q < hi; ++q) {
-        MapVec y(Y.row(by_row.indices[q]).data(), f);
-        const float c = 1.0f + alpha * by_row.values[q];
-        r += (c - (c - 1.0f) * y.dot(x)) * y;
+      // Not positive definite (no regularisation, too few interactions): a pivoting LDLT instead.
+      Mat full = Mat::Zero(f, f);
+      if (p.implicit) full = YtY;
+      for (std::int64_t q = 0; q < n; ++q) {
+        MapVec yq(Y.row(index[q]).data(), f);
+        full.selfadjointView<Eigen::Lower>().rankUpdate(yq, weight[q]);
       }
-      dir = r;
-      float rs_old = r.squaredNorm();
-      for (int step = 0; step < p.cg_steps && rs_old > 1e-20f; ++step) {
-        Ad.noalias() = YtY * dir;
-        for (std::int64_t q = lo; q < hi; ++q) {
-          MapVec y(Y.row(by_row.indices[q]).data(), f);
-          const float c = 1.0f + alpha * by_row.values[q];
-          Ad += ((c - 1.0f) * y.dot(dir)) * y;
-        }
-        const float a = rs_old / dir.dot(Ad);
-        x += a * dir;
-        r -= a * Ad;
-        const float rs_new = r.squaredNorm();
-        dir = r + (rs_new / rs_old) * dir;
-        rs_old = rs_new;
-      }
-      out = x.transpose();
+      if (!p.implicit) full.diagonal().array() += reg * static_cast<float>(n);
+      Eigen::Map<Vec>(out, f) = full.selfadjointView<Eigen::Lower>().ldlt().solve(MapVec(rhs.data(), f));
     }
   };
   parallel_for(static_cast<std::size_t>(X.rows()), 64, threads_, token, solve_rows);

@@ -5,9 +5,12 @@
 #include <cmath>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "als.h"
 #include "errors.h"
+#include "kernels.h"
+#include "parallel.h"
 
 namespace pgrec {
 
@@ -19,6 +22,11 @@ inline std::uint64_t next_random(std::uint64_t& s) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+// A uniform integer in [0, n) from a random word (multiply-high: no division).
+inline std::size_t below(std::uint64_t r, std::size_t n) {
+  return static_cast<std::size_t>((static_cast<unsigned __int128>(r) * n) >> 64);
 }
 
 // A uniform double in [0, 1).
@@ -49,14 +57,16 @@ std::string BprParams::to_json() const {
   return out.str();
 }
 
-BprTrainer::BprTrainer(Interactions data, const BprParams& params) : data_(std::move(data)), params_(params) {
+BprTrainer::BprTrainer(Interactions data, const BprParams& params, int threads)
+    : data_(std::move(data)), params_(params), threads_(threads) {
+  chunk_loss_.assign(kChunks, 0.0);
   std::mt19937_64 rng(params_.seed);
   std::normal_distribution<float> normal(0.0f, 0.1f);
   p_.resize(data_.by_user.rows, params_.factors);
-  q_.resize(data_.by_item.rows, params_.factors);
+  q_.resize(data_.by_item.rows, params_.factors + 1);  // the item bias in the last column
   for (Eigen::Index k = 0; k < p_.size(); ++k) p_.data()[k] = normal(rng);
-  for (Eigen::Index k = 0; k < q_.size(); ++k) q_.data()[k] = normal(rng);
-  bias_.assign(static_cast<std::size_t>(data_.by_item.rows), 0.0f);
+  for (Eigen::Index k = 0; k < q_.rows() * params_.factors; ++k) q_(k / params_.factors, k % params_.factors) = normal(rng);
+  q_.col(params_.factors).setZero();
   entry_user_.resize(data_.by_user.indices.size());
   for (std::int32_t u = 0; u < data_.by_user.rows; ++u)
     for (std::int64_t e = data_.by_user.offsets[u]; e < data_.by_user.offsets[u + 1]; ++e)
@@ -88,7 +98,7 @@ std::int32_t BprTrainer::draw_negative(std::int32_t u, std::uint64_t& state) con
   std::int32_t j = 0;
   for (int attempt = 0; attempt < 10; ++attempt) {
     if (cumulative_.empty()) {
-      j = static_cast<std::int32_t>(next_random(state) % static_cast<std::uint64_t>(n));
+      j = static_cast<std::int32_t>(below(next_random(state), static_cast<std::size_t>(n)));
     } else {
       const double x = unit(state) * cumulative_.back();
       j = static_cast<std::int32_t>(std::upper_bound(cumulative_.begin(), cumulative_.end(), x) - cumulative_.begin());
@@ -103,48 +113,88 @@ void BprTrainer::step(CancelToken& token) {
   for (std::int32_t part = 0; part < kParts; ++part) step_part(part, token);
 }
 
-void BprTrainer::step_part(std::int32_t part, CancelToken& token) {
-  const Eigen::Index f = p_.cols();
+void BprTrainer::run_chunk(std::int32_t part, std::size_t chunk, FactorMatrix& items) {
+  const std::int32_t f = static_cast<std::int32_t>(p_.cols());
   const float lr = static_cast<float>(params_.learning_rate);
   const float reg = static_cast<float>(params_.regularization);
   const std::size_t nnz = entry_user_.size();
-  if (part == 0) {
-    epoch_state_ = params_.seed * 0x2545f4914f6cdd1dULL + static_cast<std::uint64_t>(done_) + 1;
-    epoch_loss_ = 0;
-  }
-  std::uint64_t& state = epoch_state_;
-  double& loss = epoch_loss_;
   const std::size_t first = nnz * static_cast<std::size_t>(part) / kParts;
   const std::size_t last = nnz * static_cast<std::size_t>(part + 1) / kParts;
-  for (std::size_t s = first; s < last; ++s) {
-    if ((s & 4095) == 0) token.check();
-    const std::size_t e = next_random(state) % nnz;
+  std::uint64_t state = params_.seed * 0x2545f4914f6cdd1dULL +
+                        (static_cast<std::uint64_t>(done_) * kParts + static_cast<std::uint64_t>(part)) * kChunks + chunk + 1;
+  double loss = 0;
+  const std::size_t from = first + (last - first) * chunk / kChunks, to = first + (last - first) * (chunk + 1) / kChunks;
+  // Stratified by user: chunk c draws its entries from the c-th slice of the entries (sorted by
+  // user), so every entry stays equally likely, while a thread's user rows and entries stay in its
+  // own cache and threads rarely write the same user row.
+  const std::size_t slice = nnz * chunk / kChunks, slice_n = nnz * (chunk + 1) / kChunks - slice;
+  if (slice_n == 0) return;
+  const auto draw_entry = [&](std::uint64_t& st) { return slice + below(next_random(st), slice_n); };
+  // Entries are drawn two samples ahead and their (user, item) one ahead, each prefetched, so the
+  // random reads of one sample overlap the arithmetic of the one before.
+  std::uint64_t entry_state = state ^ 0x9e3779b97f4a7c15ULL;
+  std::size_t e_next = draw_entry(entry_state), e_after = draw_entry(entry_state);
+  __builtin_prefetch(&entry_user_[e_next]);
+  __builtin_prefetch(&data_.by_user.indices[e_next]);
+  for (std::size_t s = from; s < to; ++s) {
+    const std::size_t e = e_next;
+    e_next = e_after;
+    e_after = draw_entry(entry_state);
+    __builtin_prefetch(&entry_user_[e_after]);
+    __builtin_prefetch(&data_.by_user.indices[e_after]);
+    __builtin_prefetch(p_.row(entry_user_[e_next]).data());
+    __builtin_prefetch(items.row(data_.by_user.indices[e_next]).data());
     if (!held_.empty() && held_[e]) continue;
     const std::int32_t u = entry_user_[e];
     const std::int32_t i = data_.by_user.indices[e];
     const std::int32_t j = draw_negative(u, state);
     if (i == j) continue;
-    float* __restrict__ pu = p_.row(u).data();
-    float* __restrict__ qi = q_.row(i).data();
-    float* __restrict__ qj = q_.row(j).data();
-    float x = bias_[static_cast<std::size_t>(i)] - bias_[static_cast<std::size_t>(j)];
-    for (Eigen::Index c = 0; c < f; ++c) x += pu[c] * (qi[c] - qj[c]);
-    const float g = 1.0f / (1.0f + std::exp(x));  // sigmoid(-x)
-    loss += std::log1p(std::exp(-static_cast<double>(x)));
-    for (Eigen::Index c = 0; c < f; ++c) {
-      const float p = pu[c], a = qi[c], b = qj[c];
-      pu[c] = p + lr * (g * (a - b) - reg * p);
-      qi[c] = a + lr * (g * p - reg * a);
-      qj[c] = b + lr * (-g * p - reg * b);
-    }
-    bias_[static_cast<std::size_t>(i)] += lr * (g - reg * bias_[static_cast<std::size_t>(i)]);
-    bias_[static_cast<std::size_t>(j)] += lr * (-g - reg * bias_[static_cast<std::size_t>(j)]);
+    const float x = kernels::bpr_update(p_.row(u).data(), items.row(i).data(), items.row(j).data(), f, lr, reg);
+    loss += x > -30.0f ? std::log1p(std::exp(-x)) : -x;  // -ln sigmoid(x)
+  }
+  chunk_loss_[chunk] += loss;
+}
+
+void BprTrainer::step_part(std::int32_t part, CancelToken& token) {
+  const std::size_t nnz = entry_user_.size();
+  if (part == 0) std::fill(chunk_loss_.begin(), chunk_loss_.end(), 0.0);
+  const std::size_t threads = static_cast<std::size_t>(std::max(threads_, 1));
+  if (threads == 1 || !bpr_item_replicas(q_.rows(), params_.factors, threads_)) {
+    // Lock-free parallel SGD (Hogwild): the part's samples in kChunks chunks, each with its own
+    // generator seeded by (seed, epoch, part, chunk), so the samples drawn do not depend on the
+    // number of threads; threads update the shared factors without locks.
+    parallel_for(kChunks, 1, threads_, token, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t chunk = begin; chunk < end; ++chunk) run_chunk(part, chunk, q_);
+    });
+  } else {
+    // A small catalog: threads would keep stealing the same item rows' cache lines from each other,
+    // so each thread updates its own copy of the item rows through the part and the copies' changes
+    // are summed at its end. Thread t runs chunks t, t + T, ...: the result depends only on T.
+    replicas_.resize(threads);
+    for (FactorMatrix& r : replicas_) r = q_;
+    const auto owner = std::this_thread::get_id();
+    parallel_for(threads, 1, threads_, token, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t t = begin; t < end; ++t)
+        for (std::size_t chunk = t; chunk < kChunks && !token.cancelled(); chunk += threads) {
+          if (std::this_thread::get_id() == owner) token.poll();
+          run_chunk(part, chunk, replicas_[t]);
+        }
+    });
+    if (token.cancelled()) throw Cancelled();
+    FactorMatrix start = q_;
+    for (const FactorMatrix& r : replicas_) q_ += r - start;
   }
   if (part == kParts - 1) {
+    double loss = 0;
+    for (const double l : chunk_loss_) loss += l;
     last_loss_ = nnz > 0 ? loss / static_cast<double>(nnz) : 0.0;
     ++done_;
     history_.emplace_back(last_loss_, held_entry_.empty() ? std::nan("") : validation_ndcg());
   }
+}
+
+bool bpr_item_replicas(std::int64_t items, std::int32_t factors, int threads) {
+  return threads > 1 && static_cast<double>(items) * (factors + 1) * sizeof(float) <= kBprReplicaBytes;
 }
 
 double BprTrainer::validation_ndcg() const {
@@ -156,7 +206,7 @@ double BprTrainer::validation_ndcg() const {
     const float* pu = p_.row(u).data();
     const auto score = [&](std::int32_t i) {
       const float* qi = q_.row(i).data();
-      float x = bias_[static_cast<std::size_t>(i)];
+      float x = qi[f];
       for (Eigen::Index c = 0; c < f; ++c) x += pu[c] * qi[c];
       return x;
     };
@@ -186,12 +236,10 @@ std::string BprTrainer::history_json() const {
 Model BprTrainer::finish(const std::string& user_type, const std::string& item_type) {
   // The item bias rides in an extra factor column: user [p_u, 1] . item [q_i, b_i].
   const Eigen::Index f = p_.cols();
-  FactorMatrix users(p_.rows(), f + 1), items(q_.rows(), f + 1);
+  FactorMatrix users(p_.rows(), f + 1);
   users.leftCols(f) = p_;
   users.col(f).setOnes();
-  items.leftCols(f) = q_;
-  for (Eigen::Index i = 0; i < q_.rows(); ++i) items(i, f) = bias_[static_cast<std::size_t>(i)];
-  Model m = make_factor_model("bpr", false, std::move(data_), 0.0f, std::move(users), std::move(items), user_type,
+  Model m = make_factor_model("bpr", false, std::move(data_), 0.0f, std::move(users), std::move(q_), user_type,
                               item_type);
   m.fold_in_reg = static_cast<float>(params_.regularization);
   m.fixed_user_columns = 1;

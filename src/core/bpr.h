@@ -27,10 +27,17 @@ struct BprParams {
   std::string to_json() const;
 };
 
-// One epoch per step.
+// Item rows up to this size (all of them, in bytes) are copied per thread while training on
+// several threads (see BprTrainer::step_part); larger catalogs are updated in place, lock-free.
+constexpr double kBprReplicaBytes = 16.0 * 1024 * 1024;
+
+// Whether BPR on `threads` threads gives each thread its own copy of the item rows.
+bool bpr_item_replicas(std::int64_t items, std::int32_t factors, int threads);
+
+// One epoch per step, in parts; `threads` threads sample and update in parallel without locks.
 class BprTrainer : public Trainer {
  public:
-  BprTrainer(Interactions data, const BprParams& params);
+  BprTrainer(Interactions data, const BprParams& params, int threads = 1);
   void step(CancelToken& token) override;
   // An epoch's samples in ten parts.
   std::int32_t parts() const override { return kParts; }
@@ -47,19 +54,23 @@ class BprTrainer : public Trainer {
   // The mean NDCG@10 of the held-out interactions, ranked among every item the user has not
   // trained on.
   double validation_ndcg() const;
+  // Runs chunk `chunk` of part `part` (see step_part), updating the item rows in `items`.
+  void run_chunk(std::int32_t part, std::size_t chunk, FactorMatrix& items);
   // Draws a negative item for user u (one the user has not seen, when one can be found).
   std::int32_t draw_negative(std::int32_t u, std::uint64_t& state) const;
 
   Interactions data_;
   BprParams params_;
-  FactorMatrix p_, q_;
-  std::vector<float> bias_;
+  FactorMatrix p_;
+  FactorMatrix q_;  // item factors, and in the last column the item bias (kept in the row: one cache line fewer per update)
   std::vector<double> cumulative_;  // popularity sampling: cumulative weights
   std::vector<std::int32_t> entry_user_;
+  int threads_;
   static constexpr std::int32_t kParts = 10;
+  static constexpr std::size_t kChunks = 16;  // per part: the unit of work of a thread
+  std::vector<double> chunk_loss_;            // this epoch's loss so far, per chunk
+  std::vector<FactorMatrix> replicas_;        // per thread: its copy of the item rows (small catalogs)
   double last_loss_ = 0;
-  double epoch_loss_ = 0;
-  std::uint64_t epoch_state_ = 0;
   std::int32_t done_ = 0;
   std::vector<char> held_;                        // per entry of data_.by_user: held out for validation
   std::vector<std::int64_t> held_entry_;           // the held-out entry of each validated user

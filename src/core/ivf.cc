@@ -6,6 +6,7 @@
 #include <random>
 
 #include "errors.h"
+#include "kernels.h"
 #include "parallel.h"
 
 namespace pgrec {
@@ -104,12 +105,17 @@ std::vector<Scored> ivf_top_k(const FactorsRef& factors, const IvfIndex& index, 
     const std::size_t upto = std::min<std::size_t>(static_cast<std::size_t>(want), ranked.size());
     for (; scanned < upto; ++scanned) {
       const std::int32_t l = ranked[scanned];
+      const std::size_t from = rows.size();
       for (std::int64_t p = index.offsets[static_cast<std::size_t>(l)]; p < index.offsets[static_cast<std::size_t>(l) + 1]; ++p) {
         const std::int32_t row = index.items[static_cast<std::size_t>(p)];
         if (skip != nullptr && (*skip)[static_cast<std::size_t>(row)]) continue;
         rows.push_back(row);
-        scores.push_back(factors.row(row).dot(query) + offset);
       }
+      // The list's rows scored in one dispatched kernel call.
+      scores.resize(rows.size());
+      kernels::score_listed_rows(factors.data(), rows.data() + from, static_cast<std::int64_t>(rows.size() - from),
+                                 static_cast<std::int32_t>(factors.cols()), query.data(), scores.data() + from);
+      for (std::size_t r = from; r < rows.size(); ++r) scores[r] += offset;
     }
     if (rows.size() >= static_cast<std::size_t>(k) || scanned == ranked.size()) break;
     want *= 2;

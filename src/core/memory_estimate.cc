@@ -1,8 +1,11 @@
 #include "memory_estimate.h"
 
+#include "bpr.h"
+
 #include <algorithm>
 #include <cstdio>
 
+#include "bpr.h"
 #include "errors.h"
 
 namespace pgrec {
@@ -54,6 +57,8 @@ std::uint64_t estimate_training_bytes(const AlgorithmConfig& c, const TrainingSh
     bytes += factor_model_bytes(s, f) + threads * (f * f * kDouble * 3 + f * 16 * kDouble) + (s.users + s.items) * kDouble;
   } else if (a == "bpr") {
     bytes += factor_model_bytes(s, c.bpr.factors + 1) + s.items * kDouble;
+    // Per-thread copies of the item rows (and the copy they are merged against), small catalogs only.
+    if (bpr_item_replicas(s.items, c.bpr.factors, s.threads)) bytes += (threads + 1) * s.items * (c.bpr.factors + 1) * kFloat;
   } else if (a == "sgd_mf" || a == "svdpp") {
     const double f = c.sgd.factors + 2;
     bytes += factor_model_bytes(s, f) + (c.sgd.svdpp ? 2 * s.items * f * kFloat : 0) + s.interactions * kDouble;

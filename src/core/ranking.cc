@@ -7,6 +7,7 @@
 #include "errors.h"
 #include "hybrid.h"
 #include "ivf.h"
+#include "kernels.h"
 #include "neumf.h"
 #include "sequence_model.h"
 
@@ -77,9 +78,10 @@ void score_items(const Model& model, std::int32_t user, float* out) {
   const std::int32_t n = model.n_items();
   switch (model.kind) {
     case ModelKind::Factors: {
-      Eigen::Map<Eigen::VectorXf> scores(out, n);
-      scores.noalias() = model.item_factors * model.user_factors.row(user).transpose();
-      if (model.explicit_ratings) scores.array() += model.global_mean;
+      kernels::score_rows(model.item_factors.data(), n, static_cast<std::int32_t>(model.item_factors.cols()),
+                          model.user_factors.row(user).data(), out);
+      if (model.explicit_ratings)
+        for (std::int32_t i = 0; i < n; ++i) out[i] += model.global_mean;
       return;
     }
     case ModelKind::ItemNeighbors: {

@@ -92,6 +92,19 @@ TEST(Als, ConjugateGradientMatchesExactSolve) {
   EXPECT_LT((a.item_factors - b.item_factors).cwiseAbs().maxCoeff(), 1e-3);
 }
 
+TEST(Als, ExplicitWithoutRegularisationSolvesRowsWithFewRatings) {
+  // No regularisation and users with fewer ratings than factors: the normal equations are
+  // singular, Cholesky refuses them and the pivoting fallback still gives finite factors.
+  AlsParams p;
+  p.implicit = false;
+  p.factors = 12;
+  p.iterations = 3;
+  p.regularization = 0;
+  Model m = train(synth::planted_explicit(60, 40, 0.1, 3, nullptr), p, 2);
+  EXPECT_TRUE(m.user_factors.allFinite());
+  EXPECT_TRUE(m.item_factors.allFinite());
+}
+
 TEST(Als, CancelStopsTraining) {
   static int polls = 0;
   polls = 0;

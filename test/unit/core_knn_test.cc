@@ -131,6 +131,16 @@ TEST(Bpr, LearnsPlantedGroupsWithEitherSampling) {
   }
 }
 
+TEST(Bpr, LockFreeThreadsLearnAsWellAsOne) {
+  // Hogwild with two threads: the same samples, updates interleaved without locks.
+  const std::vector<Param> params = {synth::num("factors", 16), synth::num("epochs", 40)};
+  const Model one = synth::train("bpr", synth::planted_implicit(300, 120, 6, 8, 3), params, 1);
+  const Model two = synth::train("bpr", synth::planted_implicit(300, 120, 6, 8, 3), params, 2);
+  const double a = synth::in_group_rate(one, 6, 10, 300), b = synth::in_group_rate(two, 6, 10, 300);
+  EXPECT_GE(b, 0.9);
+  EXPECT_NEAR(a, b, 0.05);
+}
+
 TEST(Bpr, LossFallsAndIsDeterministic) {
   auto run = [](int epochs) {
     auto t = make_trainer(parse_algorithm("bpr", {synth::num("epochs", epochs)}, false), synth::planted_implicit(100, 50, 4, 6, 2), 1);

@@ -57,10 +57,11 @@ inline Param num(const std::string& key, double v) {
 }
 
 // Trains `algorithm` to the end on `data` with `params` (one thread).
-inline Model train(const std::string& algorithm, Interactions data, const std::vector<Param>& params = {}) {
-  auto t = make_trainer(parse_algorithm(algorithm, params, data.explicit_ratings), std::move(data), 1);
+inline Model train(const std::string& algorithm, Interactions data, const std::vector<Param>& params = {},
+                   int threads = 1) {
+  auto t = make_trainer(parse_algorithm(algorithm, params, data.explicit_ratings), std::move(data), threads);
   CancelToken token;
-  while (t->done() < t->total()) t->step(token);
+  train_to_end(*t, token);
   return t->finish("int4", "int4");
 }
 
