@@ -67,6 +67,13 @@ BprTrainer::BprTrainer(Interactions data, const BprParams& params, int threads)
   for (Eigen::Index k = 0; k < p_.size(); ++k) p_.data()[k] = normal(rng);
   for (Eigen::Index k = 0; k < q_.rows() * params_.factors; ++k) q_(k / params_.factors, k % params_.factors) = normal(rng);
   q_.col(params_.factors).setZero();
+  // Slice c of the users starts at the first user boundary at or after c/kChunks of the entries.
+  const std::vector<std::int64_t>& offsets = data_.by_user.offsets;
+  const std::int64_t nnz = data_.by_user.nnz();
+  slice_start_.resize(kChunks + 1);
+  for (std::size_t c = 0; c <= kChunks; ++c)
+    slice_start_[c] = static_cast<std::size_t>(
+        *std::lower_bound(offsets.begin(), offsets.end(), nnz * static_cast<std::int64_t>(c) / static_cast<std::int64_t>(kChunks)));
   entry_user_.resize(data_.by_user.indices.size());
   for (std::int32_t u = 0; u < data_.by_user.rows; ++u)
     for (std::int64_t e = data_.by_user.offsets[u]; e < data_.by_user.offsets[u + 1]; ++e)
@@ -118,17 +125,17 @@ void BprTrainer::run_chunk(std::int32_t part, std::size_t chunk, FactorMatrix& i
   const float lr = static_cast<float>(params_.learning_rate);
   const float reg = static_cast<float>(params_.regularization);
   const std::size_t nnz = entry_user_.size();
-  const std::size_t first = nnz * static_cast<std::size_t>(part) / kParts;
-  const std::size_t last = nnz * static_cast<std::size_t>(part + 1) / kParts;
+  // Stratified by user: chunk c draws its entries from the c-th slice of the users (their entries,
+  // sorted by user), as many as the slice's share of the part's samples, so every entry stays
+  // equally likely, while a chunk's user rows and entries are its own (no two threads write one
+  // user row) and stay in its thread's cache.
+  const std::size_t slice = slice_start_[chunk], slice_n = slice_start_[chunk + 1] - slice;
+  if (slice_n == 0) return;
+  const std::size_t samples = nnz * static_cast<std::size_t>(part + 1) / kParts - nnz * static_cast<std::size_t>(part) / kParts;
+  const std::size_t from = samples * slice / nnz, to = samples * (slice + slice_n) / nnz;
   std::uint64_t state = params_.seed * 0x2545f4914f6cdd1dULL +
                         (static_cast<std::uint64_t>(done_) * kParts + static_cast<std::uint64_t>(part)) * kChunks + chunk + 1;
   double loss = 0;
-  const std::size_t from = first + (last - first) * chunk / kChunks, to = first + (last - first) * (chunk + 1) / kChunks;
-  // Stratified by user: chunk c draws its entries from the c-th slice of the entries (sorted by
-  // user), so every entry stays equally likely, while a thread's user rows and entries stay in its
-  // own cache and threads rarely write the same user row.
-  const std::size_t slice = nnz * chunk / kChunks, slice_n = nnz * (chunk + 1) / kChunks - slice;
-  if (slice_n == 0) return;
   const auto draw_entry = [&](std::uint64_t& st) { return slice + below(next_random(st), slice_n); };
   // Entries are drawn two samples ahead and their (user, item) one ahead, each prefetched, so the
   // random reads of one sample overlap the arithmetic of the one before.
@@ -169,7 +176,7 @@ void BprTrainer::step_part(std::int32_t part, CancelToken& token) {
   } else {
     // A small catalog: threads would keep stealing the same item rows' cache lines from each other,
     // so each thread updates its own copy of the item rows through the part and the copies' changes
-    // are summed at its end. Thread t runs chunks t, t + T, ...: the result depends only on T.
+    // are summed at its end. Copy t runs chunks t, t + T, ...: the result depends only on T.
     replicas_.resize(threads);
     for (FactorMatrix& r : replicas_) r = q_;
     const auto owner = std::this_thread::get_id();

@@ -69,6 +69,7 @@ class BprTrainer : public Trainer {
   static constexpr std::int32_t kParts = 10;
   static constexpr std::size_t kChunks = 16;  // per part: the unit of work of a thread
   std::vector<double> chunk_loss_;            // this epoch's loss so far, per chunk
+  std::vector<std::size_t> slice_start_;      // kChunks + 1 entry offsets at user boundaries
   std::vector<FactorMatrix> replicas_;        // per thread: its copy of the item rows (small catalogs)
   double last_loss_ = 0;
   std::int32_t done_ = 0;

@@ -39,7 +39,6 @@ struct TrainAggState {
   std::string item_type;
   std::int64_t rows_skipped = 0;
   std::unique_ptr<pgrec::InteractionBuilder> builder;
-  pgrec::CancelToken token{&pgrec::pg::interrupt_pending};
 };
 
 // The aggregate reports no progress: it is one expression in someone's query.

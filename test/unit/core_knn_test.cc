@@ -139,6 +139,11 @@ TEST(Bpr, LockFreeThreadsLearnAsWellAsOne) {
   const double a = synth::in_group_rate(one, 6, 10, 300), b = synth::in_group_rate(two, 6, 10, 300);
   EXPECT_GE(b, 0.9);
   EXPECT_NEAR(a, b, 0.05);
+  // A small catalog trains on per-thread copies of the item rows, and user slices never share a
+  // user: the same thread count gives the same model.
+  const Model again = synth::train("bpr", synth::planted_implicit(300, 120, 6, 8, 3), params, 2);
+  EXPECT_TRUE(two.item_factors == again.item_factors);
+  EXPECT_TRUE(two.user_factors == again.user_factors);
 }
 
 TEST(Bpr, LossFallsAndIsDeterministic) {
