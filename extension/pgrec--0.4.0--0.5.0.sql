@@ -2,6 +2,8 @@
 -- edit the install scripts or the migrations, not this file.
 \echo Use "ALTER EXTENSION pgrec UPDATE TO '0.5.0'" to load this file. \quit
 
+ALTER TABLE rec.model_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+
 DO $pgrec_update$
 DECLARE
     definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.acts_as(role regrole)

@@ -148,8 +148,8 @@ void AlsTrainer::solve_side(FactorMatrix& X, const FactorMatrix& Y, const Csr& b
         for (Eigen::Index c = 0; c < f; ++c) a[static_cast<std::size_t>(c * f + c)] = reg * static_cast<float>(n);
       }
       std::fill(b.begin(), b.end(), 0.0f);
-      kernels::add_normal_equations(a.data(), b.data(), Y.data(), static_cast<std::int32_t>(f), index, weight.data(),
-                                    target.data(), n);
+      kernels::add_normal_equations(a.data(), b.data(), Y.data(), static_cast<std::int32_t>(f), static_cast<std::int32_t>(f),
+                                    index, weight.data(), target.data(), n);
       std::copy(b.begin(), b.end(), rhs.begin());
       if (kernels::cholesky_solve(a.data(), b.data(), static_cast<std::int32_t>(f))) {
         std::copy(b.begin(), b.end(), out);

@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "hybrid.h"
+#include "kernels.h"
 #include "sequence_model.h"
 
 namespace pgrec {
@@ -38,6 +39,40 @@ Eigen::VectorXf bpr_fold_in(const Model& m, const std::vector<std::int32_t>& ite
   return x;
 }
 
+// Builds the user's least-squares system (the same as fold_in_vector's below) with the dispatched
+// kernels and solves it by Cholesky into x[0, free); false when it is not positive definite.
+bool solve_with_kernels(const Model& m, const std::vector<std::int32_t>& items, const std::vector<float>& values,
+                        Eigen::Index free, float* x) {
+  const std::int32_t f = static_cast<std::int32_t>(free);
+  const std::size_t n = items.size();
+  std::vector<float> a(static_cast<std::size_t>(f) * f, 0.0f), weight(n), target(n);
+  if (m.explicit_ratings) {
+    for (std::size_t k = 0; k < n; ++k) {
+      const float fixed = m.fixed_user_columns > 0 ? m.item_factors.row(items[k]).tail(m.fixed_user_columns).sum() : 0.0f;
+      weight[k] = 1.0f;
+      target[k] = (values.empty() ? 1.0f : values[k]) - m.global_mean - fixed;
+    }
+    for (std::int32_t c = 0; c < f; ++c) a[static_cast<std::size_t>(c) * f + c] = m.fold_in_reg * static_cast<float>(std::max<std::size_t>(n, 1));
+  } else {
+    if (!m.item_gram_ready) {
+      const auto y = m.item_factors.leftCols(free);
+      m.item_gram = y.transpose() * y;
+      m.item_gram_ready = true;
+    }
+    std::copy(m.item_gram.data(), m.item_gram.data() + a.size(), a.begin());  // symmetric: either layout
+    for (std::int32_t c = 0; c < f; ++c) a[static_cast<std::size_t>(c) * f + c] += m.fold_in_reg;
+    for (std::size_t k = 0; k < n; ++k) {
+      const float c = 1.0f + m.fold_in_alpha * (values.empty() ? 1.0f : values[k]);
+      weight[k] = c - 1.0f;
+      target[k] = c;
+    }
+  }
+  std::fill(x, x + f, 0.0f);
+  kernels::add_normal_equations(a.data(), x, m.item_factors.data(), f, static_cast<std::int32_t>(m.item_factors.cols()),
+                                items.data(), weight.data(), target.data(), static_cast<std::int64_t>(n));
+  return kernels::cholesky_solve(a.data(), x, f);
+}
+
 }  // namespace
 
 Eigen::VectorXf fold_in_vector(const Model& m, const std::vector<std::int32_t>& items,
@@ -45,6 +80,9 @@ Eigen::VectorXf fold_in_vector(const Model& m, const std::vector<std::int32_t>& 
   if (m.algorithm == "bpr") return bpr_fold_in(m, items);
   const Eigen::Index all = m.item_factors.cols();
   const Eigen::Index free = all - m.fixed_user_columns;
+  Eigen::VectorXf x(all);
+  x.tail(m.fixed_user_columns).setOnes();
+  if (solve_with_kernels(m, items, values, free, x.data())) return x;
   const auto y = m.item_factors.leftCols(free);
   Eigen::MatrixXf a(free, free);
   Eigen::VectorXf b = Eigen::VectorXf::Zero(free);
@@ -74,9 +112,8 @@ Eigen::VectorXf fold_in_vector(const Model& m, const std::vector<std::int32_t>& 
     }
     a.diagonal().array() += m.fold_in_reg;
   }
-  Eigen::VectorXf x(all);
+  // Not (numerically) positive definite: a pivoting LDLT.
   x.head(free) = a.ldlt().solve(b);
-  x.tail(m.fixed_user_columns).setOnes();
   return x;
 }
 
@@ -86,9 +123,10 @@ void fold_in_scores(const Model& m, const std::vector<std::int32_t>& items, cons
   std::fill(out, out + n, 0.0f);
   switch (m.kind) {
     case ModelKind::Factors: {
-      Eigen::Map<Eigen::VectorXf> s(out, n);
-      s.noalias() = m.item_factors * fold_in_vector(m, items, values);
-      if (m.explicit_ratings) s.array() += m.global_mean;
+      const Eigen::VectorXf x = fold_in_vector(m, items, values);
+      kernels::score_rows(m.item_factors.data(), n, static_cast<std::int32_t>(m.item_factors.cols()), x.data(), out);
+      if (m.explicit_ratings)
+        for (std::int32_t i = 0; i < n; ++i) out[i] += m.global_mean;
       return;
     }
     case ModelKind::ItemNeighbors: {

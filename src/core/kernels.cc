@@ -81,8 +81,8 @@ void score_listed_rows(const float* rows, const std::int32_t* index, std::int64_
 }
 
 PGREC_CLONES
-void add_normal_equations(float* a, float* b, const float* y, std::int32_t f, const std::int32_t* index,
-                          const float* weight, const float* target, std::int64_t n) {
+void add_normal_equations(float* a, float* b, const float* y, std::int32_t f, std::int32_t stride,
+                          const std::int32_t* index, const float* weight, const float* target, std::int64_t n) {
   // Row i of the triangle is updated from column i rounded down to a multiple of 16, so the
   // vector loop has no peeled start (the entries left of the diagonal are never read).
   std::int64_t k = 0;
@@ -91,7 +91,7 @@ void add_normal_equations(float* a, float* b, const float* y, std::int32_t f, co
     const float* __restrict__ v[8];
     float w[8];
     for (int m = 0; m < 8; ++m) {
-      v[m] = y + static_cast<std::int64_t>(index[k + m]) * f;
+      v[m] = y + static_cast<std::int64_t>(index[k + m]) * stride;
       w[m] = weight[k + m];
     }
     for (std::int32_t i = 0; i < f; ++i) {
@@ -106,7 +106,7 @@ void add_normal_equations(float* a, float* b, const float* y, std::int32_t f, co
     for (int m = 0; m < 8; ++m) axpy_inline(target[k + m], v[m], b, f);
   }
   for (; k < n; ++k) {
-    const float* __restrict__ y0 = y + static_cast<std::int64_t>(index[k]) * f;
+    const float* __restrict__ y0 = y + static_cast<std::int64_t>(index[k]) * stride;
     for (std::int32_t i = 0; i < f; ++i) {
       const float c0 = weight[k] * y0[i];
       float* __restrict__ row = a + static_cast<std::int64_t>(i) * f;

@@ -22,9 +22,10 @@ void score_listed_rows(const float* rows, const std::int32_t* index, std::int64_
 
 // Adds one row's least-squares terms over its n interactions: the upper triangle of the
 // row-major f x f matrix `a` gains sum_k weight[k] y_k y_k^T and `b` gains sum_k target[k] y_k,
-// where y_k is row index[k] of the row-major matrix `y` (f columns).
-void add_normal_equations(float* a, float* b, const float* y, std::int32_t f, const std::int32_t* index,
-                          const float* weight, const float* target, std::int64_t n);
+// where y_k is the first f floats of row index[k] of the row-major matrix `y` (`stride` floats
+// per row, at least f).
+void add_normal_equations(float* a, float* b, const float* y, std::int32_t f, std::int32_t stride,
+                          const std::int32_t* index, const float* weight, const float* target, std::int64_t n);
 
 // Solves a x = b in place (x overwrites b) for a symmetric positive definite a given by its upper
 // triangle (row-major f x f; overwritten by its Cholesky factor U, a = U^T U). Returns false, leaving b

@@ -64,7 +64,7 @@ TEST(Kernels, NormalEquationsAndCholeskyMatchEigen) {
       // a starts as reg I; the kernel adds the weighted gram to its upper triangle.
       std::vector<float> a(static_cast<std::size_t>(f * f), 0.0f), b(f, 0.0f);
       for (std::int32_t c = 0; c < f; ++c) a[c * f + c] = 0.7f;
-      kernels::add_normal_equations(a.data(), b.data(), y.data(), f, index.data(), weight.data(), target.data(), n);
+      kernels::add_normal_equations(a.data(), b.data(), y.data(), f, f, index.data(), weight.data(), target.data(), n);
       Eigen::MatrixXd ref = 0.7 * Eigen::MatrixXd::Identity(f, f);
       Eigen::VectorXd rhs = Eigen::VectorXd::Zero(f);
       for (std::int64_t k = 0; k < n; ++k) {
@@ -80,6 +80,26 @@ TEST(Kernels, NormalEquationsAndCholeskyMatchEigen) {
       ASSERT_TRUE(kernels::cholesky_solve(a.data(), b.data(), f));
       const Eigen::VectorXd x = ref.ldlt().solve(rhs);
       for (std::int32_t i = 0; i < f; ++i) EXPECT_NEAR(b[i], x[i], 2e-3 * (1 + std::abs(x[i]))) << "f " << f << " n " << n;
+    }
+  }
+}
+
+TEST(Kernels, NormalEquationsReadTheFirstColumnsOfWiderRows) {
+  // Rows of 7 floats of which the first 5 are the factors (a model with fixed user columns).
+  const std::int32_t f = 5, stride = 7;
+  const std::vector<float> y = random_values(10 * stride, 21);
+  const std::int32_t index[3] = {9, 2, 4};
+  const float weight[3] = {1, 2, 3}, target[3] = {0.5f, -1, 2};
+  std::vector<float> a(f * f, 0.0f), b(f, 0.0f);
+  kernels::add_normal_equations(a.data(), b.data(), y.data(), f, stride, index, weight, target, 3);
+  for (std::int32_t i = 0; i < f; ++i) {
+    double bi = 0;
+    for (int k = 0; k < 3; ++k) bi += target[k] * y[index[k] * stride + i];
+    EXPECT_NEAR(b[i], bi, 1e-5);
+    for (std::int32_t j = i; j < f; ++j) {
+      double aij = 0;
+      for (int k = 0; k < 3; ++k) aij += weight[k] * y[index[k] * stride + i] * y[index[k] * stride + j];
+      EXPECT_NEAR(a[i * f + j], aij, 1e-5);
     }
   }
 }
