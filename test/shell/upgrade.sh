@@ -30,7 +30,7 @@ SELECT 'relation ' || c.relname || ' ' || c.relkind::text || ' rls ' || c.relrow
 UNION ALL
 SELECT 'column ' || c.relname || '.' || a.attname || ' #' || a.attnum || ' ' || format_type(a.atttypid, a.atttypmod) ||
        ' notnull ' || a.attnotnull || ' default ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') ||
-       ' acl ' || coalesce(a.attacl::text, '') || ' storage ' || a.attstorage
+       ' acl ' || coalesce(a.attacl::text, '') || ' storage ' || a.attstorage::text
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE c.relnamespace = 'rec'::regnamespace AND c.relkind IN ('r', 'v') AND a.attnum > 0 AND NOT a.attisdropped
