@@ -1,7 +1,5 @@
 #include "memory_estimate.h"
 
-#include "bpr.h"
-
 #include <algorithm>
 #include <cstdio>
 
