@@ -121,7 +121,7 @@ void AlsTrainer::solve_side(FactorMatrix& X, const FactorMatrix& Y, const Csr& b
   const std::vector<float> yty(YtY.data(), YtY.data() + YtY.size());
   auto solve_rows = [&](std::size_t begin, std::size_t end) {
     std::vector<float> a(static_cast<std::size_t>(f * f)), b(static_cast<std::size_t>(f)), scratch(3 * static_cast<std::size_t>(f));
-    std::vector<float> weight, target, rhs(static_cast<std::size_t>(f));
+    std::vector<float> weight, target;
     for (std::size_t row = begin; row < end; ++row) {
       const std::int64_t lo = by_row.offsets[row], n = by_row.offsets[row + 1] - lo;
       float* out = X.row(static_cast<Eigen::Index>(row)).data();
@@ -141,29 +141,18 @@ void AlsTrainer::solve_side(FactorMatrix& X, const FactorMatrix& Y, const Csr& b
         weight[q] = p.implicit ? alpha * value[q] : 1.0f;
         target[q] = p.implicit ? 1.0f + alpha * value[q] : value[q] - mean;
       }
-      if (p.implicit) {
-        std::copy(yty.begin(), yty.end(), a.begin());
-      } else {
-        std::fill(a.begin(), a.end(), 0.0f);
-        for (Eigen::Index c = 0; c < f; ++c) a[static_cast<std::size_t>(c * f + c)] = reg * static_cast<float>(n);
-      }
-      std::fill(b.begin(), b.end(), 0.0f);
-      kernels::add_normal_equations(a.data(), b.data(), Y.data(), static_cast<std::int32_t>(f), static_cast<std::int32_t>(f),
-                                    index, weight.data(), target.data(), n);
-      std::copy(b.begin(), b.end(), rhs.begin());
-      if (kernels::cholesky_solve(a.data(), b.data(), static_cast<std::int32_t>(f))) {
-        std::copy(b.begin(), b.end(), out);
-        continue;
-      }
-      // Not positive definite (no regularisation, too few interactions): a pivoting LDLT instead.
-      Mat full = Mat::Zero(f, f);
-      if (p.implicit) full = YtY;
-      for (std::int64_t q = 0; q < n; ++q) {
-        MapVec yq(Y.row(index[q]).data(), f);
-        full.selfadjointView<Eigen::Lower>().rankUpdate(yq, weight[q]);
-      }
-      if (!p.implicit) full.diagonal().array() += reg * static_cast<float>(n);
-      Eigen::Map<Vec>(out, f) = full.selfadjointView<Eigen::Lower>().ldlt().solve(MapVec(rhs.data(), f));
+      const auto build = [&](float* sa, float* sb) {
+        if (p.implicit) {
+          std::copy(yty.begin(), yty.end(), sa);
+        } else {
+          std::fill(sa, sa + f * f, 0.0f);
+          for (Eigen::Index c = 0; c < f; ++c) sa[c * f + c] = reg * static_cast<float>(n);
+        }
+        std::fill(sb, sb + f, 0.0f);
+        kernels::add_normal_equations(sa, sb, Y.data(), static_cast<std::int32_t>(f), static_cast<std::int32_t>(f), index,
+                                      weight.data(), target.data(), n);
+      };
+      solve_row_system(build, a.data(), b.data(), static_cast<std::int32_t>(f), out);
     }
   };
   parallel_for(static_cast<std::size_t>(X.rows()), 64, threads_, token, solve_rows);
@@ -213,6 +202,12 @@ double AlsTrainer::loss(CancelToken& token) const {
   total += params_.regularization *
            (static_cast<double>(users_.squaredNorm()) + static_cast<double>(items_.squaredNorm()));
   return total / static_cast<double>(m.nnz());
+}
+
+void ldlt_solve_upper(const float* a, const float* b, std::int32_t f, float* x) {
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMajor> m(a, f, f);
+  Eigen::Map<Vec>(x, f) = m.selfadjointView<Eigen::Upper>().ldlt().solve(MapVec(b, f));
 }
 
 Model make_factor_model(const std::string& algorithm, bool explicit_ratings, Interactions&& data, float mean,

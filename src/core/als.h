@@ -1,11 +1,13 @@
 // Alternating least squares: implicit (Hu-Koren-Volinsky, conjugate gradient) and explicit.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "cancel.h"
 #include "interactions.h"
+#include "kernels.h"
 #include "model.h"
 #include "params.h"
 #include "trainer.h"
@@ -56,6 +58,23 @@ Model make_factor_model(const std::string& algorithm, bool explicit_ratings, Int
 // The same for ALS, with its fold-in settings.
 Model make_als_model(Interactions&& data, const AlsParams& params, float mean, FactorMatrix users,
                      FactorMatrix items, const std::string& user_type, const std::string& item_type);
+
+// Solves a x = b by a pivoting LDLT, for `a` given by its upper triangle (row-major f x f).
+void ldlt_solve_upper(const float* a, const float* b, std::int32_t f, float* x);
+
+// Solves one row's least-squares system into x: `build(a, b)` writes the upper triangle of the
+// row-major f x f `a` and the right-hand side b (f floats); Cholesky solves it in place, and a
+// system Cholesky refuses (not numerically positive definite) is built again for a pivoting LDLT.
+template <typename Build>
+void solve_row_system(const Build& build, float* a, float* b, std::int32_t f, float* x) {
+  build(a, b);
+  if (kernels::cholesky_solve(a, b, f)) {
+    std::copy(b, b + f, x);
+    return;
+  }
+  build(a, b);
+  ldlt_solve_upper(a, b, f, x);
+}
 
 // Trains ALS one iteration at a time on the CPU (Eigen, pgrec.threads threads).
 class AlsTrainer : public Trainer {

@@ -1,12 +1,12 @@
 #include "fold_in.h"
 
-#include <Eigen/Cholesky>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <random>
 
+#include "als.h"
 #include "errors.h"
 #include "hybrid.h"
 #include "kernels.h"
@@ -39,81 +39,49 @@ Eigen::VectorXf bpr_fold_in(const Model& m, const std::vector<std::int32_t>& ite
   return x;
 }
 
-// Builds the user's least-squares system (the same as fold_in_vector's below) with the dispatched
-// kernels and solves it by Cholesky into x[0, free); false when it is not positive definite.
-bool solve_with_kernels(const Model& m, const std::vector<std::int32_t>& items, const std::vector<float>& values,
-                        Eigen::Index free, float* x) {
-  const std::int32_t f = static_cast<std::int32_t>(free);
-  const std::size_t n = items.size();
-  std::vector<float> a(static_cast<std::size_t>(f) * f, 0.0f), weight(n), target(n);
-  if (m.explicit_ratings) {
-    for (std::size_t k = 0; k < n; ++k) {
-      const float fixed = m.fixed_user_columns > 0 ? m.item_factors.row(items[k]).tail(m.fixed_user_columns).sum() : 0.0f;
-      weight[k] = 1.0f;
-      target[k] = (values.empty() ? 1.0f : values[k]) - m.global_mean - fixed;
-    }
-    for (std::int32_t c = 0; c < f; ++c) a[static_cast<std::size_t>(c) * f + c] = m.fold_in_reg * static_cast<float>(std::max<std::size_t>(n, 1));
-  } else {
-    if (!m.item_gram_ready) {
-      const auto y = m.item_factors.leftCols(free);
-      m.item_gram = y.transpose() * y;
-      m.item_gram_ready = true;
-    }
-    std::copy(m.item_gram.data(), m.item_gram.data() + a.size(), a.begin());  // symmetric: either layout
-    for (std::int32_t c = 0; c < f; ++c) a[static_cast<std::size_t>(c) * f + c] += m.fold_in_reg;
-    for (std::size_t k = 0; k < n; ++k) {
-      const float c = 1.0f + m.fold_in_alpha * (values.empty() ? 1.0f : values[k]);
-      weight[k] = c - 1.0f;
-      target[k] = c;
-    }
-  }
-  std::fill(x, x + f, 0.0f);
-  kernels::add_normal_equations(a.data(), x, m.item_factors.data(), f, static_cast<std::int32_t>(m.item_factors.cols()),
-                                items.data(), weight.data(), target.data(), static_cast<std::int64_t>(n));
-  return kernels::cholesky_solve(a.data(), x, f);
-}
-
 }  // namespace
 
 Eigen::VectorXf fold_in_vector(const Model& m, const std::vector<std::int32_t>& items,
                                const std::vector<float>& values) {
   if (m.algorithm == "bpr") return bpr_fold_in(m, items);
   const Eigen::Index all = m.item_factors.cols();
-  const Eigen::Index free = all - m.fixed_user_columns;
+  const std::int32_t f = static_cast<std::int32_t>(all - m.fixed_user_columns);
+  const std::size_t n = items.size();
+  // Explicit: (sum y y^T + reg * n * I) x = sum (r - mean - fixed part) y.
+  // Implicit: (Y^T Y + sum (c - 1) y y^T + reg I) x = sum c y, c = 1 + alpha * value.
+  std::vector<float> weight(n), target(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const float v = values.empty() ? 1.0f : values[k];
+    if (m.explicit_ratings) {
+      const float fixed = m.fixed_user_columns > 0 ? m.item_factors.row(items[k]).tail(m.fixed_user_columns).sum() : 0.0f;
+      weight[k] = 1.0f;
+      target[k] = v - m.global_mean - fixed;
+    } else {
+      weight[k] = m.fold_in_alpha * v;
+      target[k] = 1.0f + m.fold_in_alpha * v;
+    }
+  }
+  if (!m.explicit_ratings && !m.item_gram_ready) {
+    const auto y = m.item_factors.leftCols(f);
+    m.item_gram = y.transpose() * y;
+    m.item_gram_ready = true;
+  }
+  const auto build = [&](float* a, float* b) {
+    if (m.explicit_ratings) {
+      std::fill(a, a + static_cast<std::size_t>(f) * f, 0.0f);
+      for (std::int32_t c = 0; c < f; ++c) a[static_cast<std::size_t>(c) * f + c] = m.fold_in_reg * static_cast<float>(std::max<std::size_t>(n, 1));
+    } else {
+      std::copy(m.item_gram.data(), m.item_gram.data() + static_cast<std::size_t>(f) * f, a);  // symmetric: either layout
+      for (std::int32_t c = 0; c < f; ++c) a[static_cast<std::size_t>(c) * f + c] += m.fold_in_reg;
+    }
+    std::fill(b, b + f, 0.0f);
+    kernels::add_normal_equations(a, b, m.item_factors.data(), f, static_cast<std::int32_t>(all), items.data(),
+                                  weight.data(), target.data(), static_cast<std::int64_t>(n));
+  };
+  std::vector<float> a(static_cast<std::size_t>(f) * f), b(static_cast<std::size_t>(f));
   Eigen::VectorXf x(all);
   x.tail(m.fixed_user_columns).setOnes();
-  if (solve_with_kernels(m, items, values, free, x.data())) return x;
-  const auto y = m.item_factors.leftCols(free);
-  Eigen::MatrixXf a(free, free);
-  Eigen::VectorXf b = Eigen::VectorXf::Zero(free);
-  if (m.explicit_ratings) {
-    // (sum y y^T + reg * n * I) x = sum (r - mean - fixed part) y
-    a.setZero();
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      const auto row = y.row(items[k]);
-      const float fixed = m.fixed_user_columns > 0 ? m.item_factors.row(items[k]).tail(m.fixed_user_columns).sum() : 0.0f;
-      const float r = values.empty() ? 1.0f : values[k];
-      a.noalias() += row.transpose() * row;
-      b += (r - m.global_mean - fixed) * row.transpose();
-    }
-    a.diagonal().array() += m.fold_in_reg * static_cast<float>(std::max<std::size_t>(items.size(), 1));
-  } else {
-    // (Y^T Y + sum (c - 1) y y^T + reg I) x = sum c y, c = 1 + alpha * value
-    if (!m.item_gram_ready) {
-      m.item_gram = y.transpose() * y;
-      m.item_gram_ready = true;
-    }
-    a = m.item_gram;
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      const auto row = y.row(items[k]);
-      const float c = 1.0f + m.fold_in_alpha * (values.empty() ? 1.0f : values[k]);
-      a.noalias() += (c - 1.0f) * row.transpose() * row;
-      b += c * row.transpose();
-    }
-    a.diagonal().array() += m.fold_in_reg;
-  }
-  // Not (numerically) positive definite: a pivoting LDLT.
-  x.head(free) = a.ldlt().solve(b);
+  solve_row_system(build, a.data(), b.data(), f, x.data());
   return x;
 }
 

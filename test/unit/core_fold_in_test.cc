@@ -71,3 +71,15 @@ TEST(FoldIn, ExplicitModelsPredictTheGivenRatings) {
   EXPECT_LT(std::sqrt(se / items.size()), 0.8);
   EXPECT_THROW(recommend_for_items(m, items, {1.0f}, 5, true), Error);
 }
+
+TEST(FoldIn, ASingularSystemFallsBackToAPivotingSolve) {
+  // Explicit ALS without regularisation: one rated item gives a rank-one system that Cholesky
+  // refuses; the pivoting LDLT still returns a finite vector that fits the given rating.
+  const Model m = synth::train("als", synth::planted_explicit(100, 40, 0.5, 7, nullptr),
+                               {synth::num("factors", 8), synth::num("regularization", 0)});
+  const std::vector<std::int32_t> items = {5};
+  const std::vector<float> values = {4.0f};
+  const Eigen::VectorXf x = fold_in_vector(m, items, values);
+  ASSERT_TRUE(x.allFinite());
+  EXPECT_NEAR(m.item_factors.row(5).dot(x) + m.global_mean, 4.0, 1e-2);
+}
