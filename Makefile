@@ -17,7 +17,8 @@ PG_CONFIG ?= pg_config
 # release.flags: the optimisation and assert flags CMake uses too (asserts off).
 PG_CXXFLAGS = -std=c++17 $(shell cat $(srcdir)/release.flags) -fPIC -Wall -Wno-register -Wno-missing-field-initializers \
 	-I$(srcdir)/src/core -I$(srcdir)/src/pg -I/usr/include/eigen3
-SHLIB_LINK = -lstdc++ -lpthread
+# OpenBLAS (a dependency of LibTorch in Debian): LAPACK for EASE's dense inverse.
+SHLIB_LINK = -lstdc++ -lpthread -l:libopenblas.so.0
 
 # PGXS builds LLVM bitcode for JIT and has no .cc rule for it.
 override with_llvm = no

@@ -6,51 +6,129 @@ namespace pgrec {
 
 namespace {
 
-const char* const kAlgorithms[] = {"als",     "bpr",   "gru4rec", "item_knn",  "neumf", "popularity",
-                                   "sasrec",  "sgd_mf", "svdpp",  "two_tower", "user_knn"};
+// The LibTorch families' parameters (one reader for all of them).
+void parse_neural(AlgorithmConfig* c, const std::vector<Param>& params, bool) {
+  c->neural = NeuralParams::parse(c->algorithm, params);
+  c->params_json = c->neural.to_json();
+  c->iterations = c->neural.epochs;
+}
+
+// A neural configuration's width: its embedding (or hidden layer) size.
+double neural_width(const AlgorithmConfig& c) { return c.neural.factors; }
+
+const AlgorithmSpec kAlgorithms[] = {
+    {"als",
+     [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
+       c->als = AlsParams::parse(p, r);
+       c->params_json = c->als.to_json();
+       c->iterations = c->als.iterations;
+     },
+     [](const AlgorithmConfig& c, Interactions d, int t) -> std::unique_ptr<Trainer> {
+       return std::make_unique<AlsTrainer>(std::move(d), c.als, t);
+     },
+     [](const AlgorithmConfig& c) -> double { return c.als.factors; }, true, false, false},
+    {"autorec",
+     [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
+       if (!r) invalid_parameter("autorec reconstructs ratings: give the rating column (value_col)");
+       parse_neural(c, p, r);
+     },
+     nullptr, neural_width, true, false, false},
+    {"bpr",
+     [](AlgorithmConfig* c, const std::vector<Param>& p, bool) {
+       c->bpr = BprParams::parse(p);
+       c->params_json = c->bpr.to_json();
+       c->iterations = c->bpr.epochs;
+     },
+     [](const AlgorithmConfig& c, Interactions d, int t) -> std::unique_ptr<Trainer> {
+       return std::make_unique<BprTrainer>(std::move(d), c.bpr, t);
+     },
+     [](const AlgorithmConfig& c) -> double { return c.bpr.factors; }, false, true, false},
+    {"ease",
+     [](AlgorithmConfig* c, const std::vector<Param>& p, bool) {
+       c->ease = EaseParams::parse(p);
+       c->params_json = c->ease.to_json();
+     },
+     [](const AlgorithmConfig& c, Interactions d, int t) -> std::unique_ptr<Trainer> {
+       return std::make_unique<EaseTrainer>(std::move(d), c.ease, t);
+     },
+     [](const AlgorithmConfig& c) -> double { return c.ease.neighbors; }, false, false, true},
+    {"gru4rec", parse_neural, nullptr, neural_width, true, false, false},
+    {"item_knn",
+     [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
+       c->knn = KnnParams::parse(p, r, "item_knn");
+       c->params_json = c->knn.to_json();
+     },
+     [](const AlgorithmConfig& c, Interactions d, int t) -> std::unique_ptr<Trainer> {
+       return std::make_unique<KnnTrainer>(std::move(d), c.knn, t, false);
+     },
+     [](const AlgorithmConfig& c) -> double { return c.knn.neighbors; }, false, false, false},
+    {"lightgcn", parse_neural, nullptr, neural_width, true, true, false},
+    {"multvae", parse_neural, nullptr, neural_width, true, false, true},
+    {"neumf", parse_neural, nullptr, neural_width, true, false, false},
+    {"popularity",
+     [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
+       c->popularity = PopularityParams::parse(p, r);
+       c->params_json = c->popularity.to_json();
+     },
+     [](const AlgorithmConfig& c, Interactions d, int) -> std::unique_ptr<Trainer> {
+       return std::make_unique<PopularityTrainer>(std::move(d), c.popularity);
+     },
+     [](const AlgorithmConfig&) -> double { return 1; }, false, false, false},
+    {"sasrec", parse_neural, nullptr, neural_width, true, false, false},
+    {"sgd_mf",
+     [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
+       c->sgd = SgdMfParams::parse(p, r, false);
+       c->params_json = c->sgd.to_json();
+       c->iterations = c->sgd.epochs;
+     },
+     [](const AlgorithmConfig& c, Interactions d, int) -> std::unique_ptr<Trainer> {
+       return std::make_unique<SgdMfTrainer>(std::move(d), c.sgd);
+     },
+     [](const AlgorithmConfig& c) -> double { return c.sgd.factors; }, false, false, false},
+    {"svdpp",
+     [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
+       c->sgd = SgdMfParams::parse(p, r, true);
+       c->params_json = c->sgd.to_json();
+       c->iterations = c->sgd.epochs;
+     },
+     [](const AlgorithmConfig& c, Interactions d, int) -> std::unique_ptr<Trainer> {
+       return std::make_unique<SgdMfTrainer>(std::move(d), c.sgd);
+     },
+     [](const AlgorithmConfig& c) -> double { return c.sgd.factors; }, false, false, false},
+    {"two_tower", parse_neural, nullptr, neural_width, true, false, false},
+    {"user_knn",
+     [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
+       c->knn = KnnParams::parse(p, r, "user_knn");
+       c->params_json = c->knn.to_json();
+     },
+     [](const AlgorithmConfig& c, Interactions d, int t) -> std::unique_ptr<Trainer> {
+       return std::make_unique<KnnTrainer>(std::move(d), c.knn, t, true);
+     },
+     [](const AlgorithmConfig& c) -> double { return c.knn.neighbors; }, false, false, false},
+};
 
 }  // namespace
 
+const AlgorithmSpec* find_algorithm(const std::string& name) {
+  for (const AlgorithmSpec& a : kAlgorithms)
+    if (name == a.name) return &a;
+  return nullptr;
+}
+
 std::string algorithm_list() {
   std::string all;
-  for (const char* a : kAlgorithms) all += (all.empty() ? "" : ", ") + std::string(a);
+  for (const AlgorithmSpec& a : kAlgorithms) all += (all.empty() ? "" : ", ") + std::string(a.name);
   return all;
 }
 
-bool is_algorithm(const std::string& name) {
-  for (const char* a : kAlgorithms)
-    if (name == a) return true;
-  return false;
-}
+bool is_algorithm(const std::string& name) { return find_algorithm(name) != nullptr; }
 
 AlgorithmConfig parse_algorithm(const std::string& name, const std::vector<Param>& params, bool has_ratings) {
+  const AlgorithmSpec* spec = find_algorithm(name);
+  if (spec == nullptr) invalid_parameter("unknown algorithm \"" + name + "\"; available: " + algorithm_list());
   AlgorithmConfig c;
   c.algorithm = name;
-  if (name == "als") {
-    c.als = AlsParams::parse(params, has_ratings);
-    c.params_json = c.als.to_json();
-    c.iterations = c.als.iterations;
-  } else if (name == "item_knn" || name == "user_knn") {
-    c.knn = KnnParams::parse(params, has_ratings, name.c_str());
-    c.params_json = c.knn.to_json();
-  } else if (name == "popularity") {
-    c.popularity = PopularityParams::parse(params, has_ratings);
-    c.params_json = c.popularity.to_json();
-  } else if (name == "bpr") {
-    c.bpr = BprParams::parse(params);
-    c.params_json = c.bpr.to_json();
-    c.iterations = c.bpr.epochs;
-  } else if (name == "sgd_mf" || name == "svdpp") {
-    c.sgd = SgdMfParams::parse(params, has_ratings, name == "svdpp");
-    c.params_json = c.sgd.to_json();
-    c.iterations = c.sgd.epochs;
-  } else if (is_neural_algorithm(name)) {
-    c.neural = NeuralParams::parse(name, params);
-    c.params_json = c.neural.to_json();
-    c.iterations = c.neural.epochs;
-  } else {
-    invalid_parameter("unknown algorithm \"" + name + "\"; available: " + algorithm_list());
-  }
+  spec->parse(&c, params, has_ratings);
   return c;
 }
 
@@ -61,15 +139,12 @@ void fit_defaults_to_data(AlgorithmConfig* c, const Interactions& data) {
 }
 
 std::unique_ptr<Trainer> make_trainer(const AlgorithmConfig& c, Interactions data, int threads) {
-  if (is_neural(c))
+  const AlgorithmSpec* spec = find_algorithm(c.algorithm);
+  if (spec == nullptr) invalid_parameter("unknown algorithm \"" + c.algorithm + "\"");
+  if (spec->make == nullptr)
     throw Error(ErrorKind::NotSupported,
                 c.algorithm + " trains with LibTorch, through rec.train or rec.train_async on a source");
-  if (c.algorithm == "user_knn" || c.algorithm == "item_knn")
-    return std::make_unique<KnnTrainer>(std::move(data), c.knn, threads, c.algorithm == "user_knn");
-  if (c.algorithm == "sgd_mf" || c.algorithm == "svdpp") return std::make_unique<SgdMfTrainer>(std::move(data), c.sgd);
-  if (c.algorithm == "bpr") return std::make_unique<BprTrainer>(std::move(data), c.bpr, threads);
-  if (c.algorithm == "popularity") return std::make_unique<PopularityTrainer>(std::move(data), c.popularity);
-  return std::make_unique<AlsTrainer>(std::move(data), c.als, threads);
+  return spec->make(c, std::move(data), threads);
 }
 
 }  // namespace pgrec

@@ -6,6 +6,7 @@
 
 #include "als.h"
 #include "bpr.h"
+#include "ease.h"
 #include "knn.h"
 #include "neural_params.h"
 #include "popularity.h"
@@ -20,10 +21,30 @@ struct AlgorithmConfig {
   PopularityParams popularity;
   SgdMfParams sgd;
   BprParams bpr;
+  EaseParams ease;
   NeuralParams neural;       // neumf, two_tower, gru4rec, sasrec (trained by the LibTorch module)
   std::string params_json;   // the effective parameters, defaults included
   std::int32_t iterations = 1;
 };
+
+// One algorithm rec.train knows: its parameters, its trainer, and what serving needs to know of it.
+// Adding an algorithm is one entry in algorithms.cc (and its trainer's file).
+struct AlgorithmSpec {
+  const char* name;
+  // Reads and checks the parameters into the configuration's member for this algorithm, setting
+  // params_json and iterations; 22023 on anything wrong.
+  void (*parse)(AlgorithmConfig* config, const std::vector<Param>& params, bool has_ratings);
+  // Creates the CPU trainer; null for the LibTorch families (trained by the LibTorch module).
+  std::unique_ptr<Trainer> (*make)(const AlgorithmConfig& config, Interactions data, int threads);
+  // The width of the model per user or item (factors, neighbours), for out-of-memory messages.
+  double (*width)(const AlgorithmConfig& config);
+  bool gpu;              // trains on a LibTorch device when one is asked for (ALS and the LibTorch families)
+  bool ranking_fold_in;  // a factor model learnt with a pairwise ranking loss: fold-in takes BPR steps
+  bool binary_input;     // reads interactions as 0/1: fold-in ignores the given values
+};
+
+// The algorithm called `name`, or null.
+const AlgorithmSpec* find_algorithm(const std::string& name);
 
 // The algorithm names, comma-separated, for messages.
 std::string algorithm_list();

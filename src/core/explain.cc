@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "algorithms.h"
 #include "errors.h"
 #include "hybrid.h"
 
@@ -51,10 +52,14 @@ Explanation explain(const Model& m, std::int32_t user, std::int32_t item, std::i
     case ModelKind::Hybrid:
       break;
   }
+  if (!m.net.empty())
+    throw Error(ErrorKind::NotSupported,
+                m.algorithm + " user vectors come from a non-linear encoder of the user's items: scores are not a sum over them");
   const Eigen::Index free = m.item_factors.cols() - m.fixed_user_columns;
   const auto y = m.item_factors.leftCols(free);
   const Eigen::VectorXf yi = y.row(item).transpose();
-  if (m.algorithm == "bpr") {
+  const AlgorithmSpec* spec = find_algorithm(m.algorithm);
+  if (spec != nullptr && spec->ranking_fold_in) {
     const float ni = yi.norm();
     for (std::size_t k = 0; k < items.size(); ++k) {
       const Eigen::VectorXf yj = y.row(items[k]).transpose();

@@ -6,7 +6,9 @@
 #include <limits>
 #include <random>
 
+#include "algorithms.h"
 #include "als.h"
+#include "encoder.h"
 #include "errors.h"
 #include "hybrid.h"
 #include "kernels.h"
@@ -43,7 +45,9 @@ Eigen::VectorXf bpr_fold_in(const Model& m, const std::vector<std::int32_t>& ite
 
 Eigen::VectorXf fold_in_vector(const Model& m, const std::vector<std::int32_t>& items,
                                const std::vector<float>& values) {
-  if (m.algorithm == "bpr") return bpr_fold_in(m, items);
+  if (!m.net.empty()) return encode_items(m, items);  // an encoder computes user vectors (multvae)
+  const AlgorithmSpec* spec = find_algorithm(m.algorithm);
+  if (spec != nullptr && spec->ranking_fold_in) return bpr_fold_in(m, items);
   const Eigen::Index all = m.item_factors.cols();
   const std::int32_t f = static_cast<std::int32_t>(all - m.fixed_user_columns);
   const std::size_t n = items.size();
@@ -99,8 +103,10 @@ void fold_in_scores(const Model& m, const std::vector<std::int32_t>& items, cons
     }
     case ModelKind::ItemNeighbors: {
       const Csr& nb = m.neighbors;
+      const AlgorithmSpec* spec = find_algorithm(m.algorithm);
+      const bool binary = values.empty() || (spec != nullptr && spec->binary_input);
       for (std::size_t g = 0; g < items.size(); ++g) {
-        const float w = values.empty() ? 1.0f : values[g];
+        const float w = binary ? 1.0f : values[g];
         for (std::int64_t q = nb.offsets[items[g]]; q < nb.offsets[items[g] + 1]; ++q) out[nb.indices[q]] += w * nb.values[q];
       }
       return;

@@ -64,6 +64,11 @@ std::uint64_t estimate_training_bytes(const AlgorithmConfig& c, const TrainingSh
     const double rows = a == "item_knn" ? static_cast<double>(s.items) : static_cast<double>(s.users);
     // The neighbour graph (kept twice: built and stored), a dense accumulator per thread.
     bytes += 2 * rows * std::min<double>(c.knn.neighbors, rows) * (kFloat + kFloat) + threads * rows * kDouble * 2;
+  } else if (a == "ease") {
+    // The dense Gram matrix inverted in place, each thread's row of B, and B kept (built and stored).
+    const double n = static_cast<double>(s.items);
+    const double kept = c.ease.neighbors > 0 ? std::min<double>(c.ease.neighbors, n) : n;
+    bytes += n * n * kFloat + threads * n * 8 + 2 * n * kept * (kFloat + kFloat);
   } else if (a == "popularity") {
     bytes += s.items * kDouble * 2;
   } else if (is_neural(c)) {

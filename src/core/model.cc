@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "byte_io.h"
+#include "encoder.h"
 #include "neumf.h"
 #include "sequence_model.h"
 
@@ -15,10 +16,14 @@ namespace {
 constexpr char kMagic[8] = {'P', 'G', 'R', 'E', 'C', 'M', 'D', 'L'};
 constexpr std::size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
 constexpr std::uint32_t kFlagIvf = 1;  // an IVF index follows the popularity array
-constexpr std::uint32_t kFlagNet = 2;  // a network follows (Sequence and NeuralMf models)
+constexpr std::uint32_t kFlagNet = 2;  // a network follows (Sequence and NeuralMf models; multvae's encoder)
 
 // Whether a model of this kind keeps a network.
 bool has_net(ModelKind kind) { return kind == ModelKind::Sequence || kind == ModelKind::NeuralMf; }
+
+// Whether a model of `kind` may carry a network: the kinds that need one, and factor models whose
+// user vectors an encoder computes (multvae).
+bool may_have_net(ModelKind kind) { return has_net(kind) || kind == ModelKind::Factors; }
 
 // Whether a model of this kind keeps item factors (and user factors: all but Sequence).
 bool has_item_factors(ModelKind kind) {
@@ -213,6 +218,7 @@ void Model::prepare() {
   seen_by_item_ready = false;
   if (kind == ModelKind::NeuralMf) neumf_prepare(*this);
   if (kind == ModelKind::Sequence) check_sequence_net(*this);
+  if (kind == ModelKind::Factors && !net.empty()) check_encoder(*this);
 }
 
 void check_finite(const Model& m) {
@@ -239,7 +245,7 @@ std::string serialize_model(const Model& m) {
   ByteWriter w;
   w.put_bytes(kMagic, sizeof kMagic);
   w.put<std::uint32_t>(kModelFormatVersion);
-  w.put<std::uint32_t>((m.ivf.empty() ? 0 : kFlagIvf) | (has_net(m.kind) ? kFlagNet : 0));
+  w.put<std::uint32_t>((m.ivf.empty() ? 0 : kFlagIvf) | (has_net(m.kind) || !m.net.empty() ? kFlagNet : 0));
   w.put<std::uint64_t>(0);  // payload size, patched below
   w.put<std::uint64_t>(0);  // checksum, patched below
 
@@ -267,7 +273,7 @@ std::string serialize_model(const Model& m) {
     w.put_array(m.ivf.items.data(), m.ivf.items.size());
     w.put<std::int32_t>(m.ivf.probes);
   }
-  if (has_net(m.kind)) put_net(w, m.net);
+  if (has_net(m.kind) || !m.net.empty()) put_net(w, m.net);
   if (m.kind == ModelKind::Hybrid) {
     w.put<std::uint8_t>(static_cast<std::uint8_t>(m.mix));
     w.put<std::uint32_t>(static_cast<std::uint32_t>(m.parts.size()));
@@ -377,7 +383,7 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid, const st
     if (m.kind != ModelKind::Factors) ByteReader::corrupt("ivf index on a model without factors");
     m.ivf = read_ivf(r, n_items, m.item_factors.cols(), keep);
   }
-  if (((flags & kFlagNet) != 0) != has_net(m.kind)) ByteReader::corrupt("network section");
+  if ((flags & kFlagNet) != 0 ? !may_have_net(m.kind) : has_net(m.kind)) ByteReader::corrupt("network section");
   if (flags & kFlagNet) m.net = get_net(r, n_users, n_items);
   if (m.kind == ModelKind::Hybrid) read_parts(r, m);
   if (!r.at_end()) ByteReader::corrupt("trailing bytes");

@@ -9,7 +9,8 @@
 namespace pgrec {
 
 bool is_neural_algorithm(const std::string& name) {
-  return name == "neumf" || name == "two_tower" || name == "gru4rec" || name == "sasrec";
+  return name == "neumf" || name == "two_tower" || name == "gru4rec" || name == "sasrec" || name == "autorec" ||
+         name == "multvae" || name == "lightgcn";
 }
 
 std::string json_string(const std::string& s) {
@@ -34,17 +35,19 @@ NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector
   NeuralParams p;
   p.algorithm = algorithm;
   const bool seq = p.sequential();
-  p.factors = static_cast<std::int32_t>(r.integer("factors", algorithm == "neumf" ? 32 : 64, 1, 1024));
+  const std::int64_t width = algorithm == "neumf" ? 32 : algorithm == "autorec" ? 500 : algorithm == "multvae" ? 200 : 64;
+  p.factors = static_cast<std::int32_t>(r.integer("factors", width, 1, 4096));
   p.patience = static_cast<std::int32_t>(r.integer("patience", 5, 0, 10000));
   p.validation = r.boolean("validation", true);
   // With early stopping the validation score decides when to stop (the cap is only a cap: SASRec's
   // validation NDCG still rose at epoch 40 on ml-latest-small); without it, a fixed count.
   const bool early_stopping = p.validation && p.patience > 0;
   p.epochs = static_cast<std::int32_t>(r.integer("epochs", early_stopping ? kEarlyStoppingEpochs : seq ? 40 : 20, 1, 10000));
-  p.batch_size = static_cast<std::int32_t>(r.integer("batch_size", seq ? 64 : 256, 1, 65536));
-  p.learning_rate = r.real("learning_rate", 1e-3, 1e-9, 10.0);
+  const std::int64_t batch = seq ? 64 : algorithm == "lightgcn" ? 2048 : algorithm == "autorec" ? 32 : 256;
+  p.batch_size = static_cast<std::int32_t>(r.integer("batch_size", batch, 1, 65536));
+  p.learning_rate = r.real("learning_rate", algorithm == "lightgcn" ? 5e-3 : 1e-3, 1e-9, 10.0);
   p.weight_decay = r.real("weight_decay", 0.0, 0.0, 10.0);
-  p.dropout = r.real("dropout", seq ? 0.2 : 0.0, 0.0, 0.9);
+  p.dropout = r.real("dropout", seq ? 0.2 : algorithm == "multvae" ? 0.5 : 0.0, 0.0, 0.9);
   p.seed = static_cast<std::uint64_t>(r.integer("seed", 42, 0, INT64_MAX));
   if (seq) {
     p.time_col = r.text("time_col");
@@ -69,6 +72,15 @@ NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector
     p.item_features = r.text("item_features");
     p.user_features = r.text("user_features");
     p.id_dropout = r.real("id_dropout", 0.5, 0.0, 1.0);
+  } else if (algorithm == "autorec") {
+    p.regularization = r.real("regularization", 1.0, 0.0, 1e6);
+  } else if (algorithm == "multvae") {
+    p.hidden = static_cast<std::int32_t>(r.integer("hidden", 600, 1, 65536));
+    p.beta_cap = r.real("beta_cap", 0.2, 0.0, 10.0);
+    p.anneal_steps = static_cast<std::int32_t>(r.integer("anneal_steps", 20000, 1, 100000000));
+  } else if (algorithm == "lightgcn") {
+    p.layers = static_cast<std::int32_t>(r.integer("layers", 3, 0, 8));
+    p.regularization = r.real("regularization", 1e-4, 0.0, 10.0);
   } else {
     invalid_parameter("unknown neural algorithm \"" + algorithm + "\"");
   }
@@ -95,6 +107,12 @@ std::string NeuralParams::to_json() const {
     out << ", \"mlp_factors\": " << mlp_factors << ", \"mlp_layers\": " << mlp_layers
         << ", \"negatives\": " << negatives;
     if (!init_from.empty()) out << ", \"init_from\": " << json_string(init_from);
+  } else if (algorithm == "autorec") {
+    out << ", \"regularization\": " << regularization;
+  } else if (algorithm == "multvae") {
+    out << ", \"hidden\": " << hidden << ", \"beta_cap\": " << beta_cap << ", \"anneal_steps\": " << anneal_steps;
+  } else if (algorithm == "lightgcn") {
+    out << ", \"layers\": " << layers << ", \"regularization\": " << regularization;
   } else {
     if (!item_features.empty()) out << ", \"item_features\": " << json_string(item_features);
     if (!user_features.empty()) out << ", \"user_features\": " << json_string(user_features);

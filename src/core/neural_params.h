@@ -1,4 +1,5 @@
-// The parameters of the LibTorch families (neumf, two_tower, gru4rec, sasrec): read, checked
+// The parameters of the LibTorch families (neumf, two_tower, gru4rec, sasrec, autorec, multvae,
+// lightgcn): read, checked
 // and written back as JSON in the core, so that every layer agrees on them.
 #pragma once
 #include <cstdint>
@@ -13,7 +14,7 @@ namespace pgrec {
 constexpr std::int32_t kEarlyStoppingEpochs = 200;
 
 struct NeuralParams {
-  std::string algorithm;           // neumf | two_tower | gru4rec | sasrec
+  std::string algorithm;           // neumf | two_tower | gru4rec | sasrec | autorec | multvae | lightgcn
   std::int32_t factors = 64;       // embedding width (neumf: the GMF branch)
   std::int32_t epochs = 30;
   std::int32_t batch_size = 128;
@@ -39,6 +40,12 @@ struct NeuralParams {
   std::string item_features;       // a query: item id, then feature columns
   std::string user_features;       // a query: user id, then feature columns
   double id_dropout = 0.5;         // chance a training item is seen by its features alone
+  // autorec, multvae, lightgcn.
+  double regularization = 0;       // autorec: L2 on the weights; lightgcn: L2 on a batch's embeddings
+  std::int32_t hidden = 600;       // multvae: the encoder's hidden layer
+  double beta_cap = 0.2;           // multvae: the KL weight's ceiling
+  std::int32_t anneal_steps = 20000;  // multvae: updates over which the KL weight rises to the cap
+  std::int32_t layers = 3;         // lightgcn: propagation layers
 
   bool sequential() const { return algorithm == "sasrec" || algorithm == "gru4rec"; }
   // Whether a sequential model over n_items trains with the sampled loss ("auto": when the full

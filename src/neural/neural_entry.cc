@@ -25,6 +25,12 @@ pgrec::Trainer* pgrec_torch_neural_trainer(pgrec::NeuralInput* input, const pgre
       t = pgrec::neural::make_neumf_trainer(std::move(*input), *params, dev);
     else if (params->algorithm == "two_tower")
       t = pgrec::neural::make_two_tower_trainer(std::move(*input), *params, dev);
+    else if (params->algorithm == "autorec")
+      t = pgrec::neural::make_autorec_trainer(std::move(*input), *params, dev);
+    else if (params->algorithm == "multvae")
+      t = pgrec::neural::make_multvae_trainer(std::move(*input), *params, dev);
+    else if (params->algorithm == "lightgcn")
+      t = pgrec::neural::make_lightgcn_trainer(std::move(*input), *params, dev);
     else
       throw std::runtime_error("unknown neural algorithm " + params->algorithm);
     return t.release();

@@ -105,8 +105,9 @@ void NeuralTrainer::step(CancelToken& token) {
   ++done_;
   history_.push_back({done_, last_loss_, score});
   if (std::isnan(score)) return;
-  if (score > best_score_) {
-    best_score_ = score;
+  const double better = lower_is_better() ? -score : score;
+  if (best_epoch_ == 0 || better > best_score_) {
+    best_score_ = better;
     best_epoch_ = done_;
     torch::NoGradGuard no_grad;
     best_.clear();
@@ -123,7 +124,7 @@ std::string NeuralTrainer::history_json() const {
   for (std::size_t k = 0; k < history_.size(); ++k) {
     const Epoch& e = history_[k];
     out << (k > 0 ? ", " : "") << "{\"epoch\": " << e.epoch << ", \"loss\": " << e.loss;
-    if (!std::isnan(e.score)) out << ", \"ndcg@10\": " << e.score;
+    if (!std::isnan(e.score)) out << ", \"" << score_name() << "\": " << e.score;
     out << (e.epoch == best_epoch_ ? ", \"best\": true" : "") << "}";
   }
   out << "]";

@@ -107,6 +107,9 @@ class NeuralTrainer : public Trainer {
   virtual double validate(CancelToken& token) = 0;
   // Whether a validation set exists (some user had two interactions and validation is on).
   virtual bool has_validation() const = 0;
+  // The validation metric's name, and whether lower is better (an error, as RMSE) rather than higher.
+  virtual const char* score_name() const { return "ndcg@10"; }
+  virtual bool lower_is_better() const { return false; }
   // The network whose weights are trained.
   virtual torch::nn::Module& network() = 0;
   // Builds the served model from the trained network.

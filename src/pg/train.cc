@@ -26,11 +26,8 @@ namespace {
 
 // Rethrows an allocation failure as 53200 saying roughly how much training needs.
 [[noreturn]] void out_of_memory(const TrainState* state) {
-  const double factors = state->config.algorithm == "als"      ? state->config.als.factors
-                         : state->config.algorithm == "bpr"    ? state->config.bpr.factors
-                         : state->config.algorithm == "item_knn" ? state->config.knn.neighbors
-                         : state->config.algorithm == "popularity" ? 1
-                         : is_neural(state->config) ? state->config.neural.factors : state->config.sgd.factors;
+  const pgrec::AlgorithmSpec* spec = pgrec::find_algorithm(state->config.algorithm);
+  const double factors = spec != nullptr ? spec->width(state->config) : 1;
   const double model_mb = (state->n_users + static_cast<double>(state->n_items)) * factors * 4 / 1048576.0;
   const double data_mb = static_cast<double>(state->n_interactions) * 24 / 1048576.0;
   char message[256];
@@ -160,7 +157,8 @@ void train_prepare(TrainState* state, const char* algorithm, const SourceSpec* s
 
 const char* resolve_device(const char* requested, const char* algorithm) {
   if (strcmp(requested, "cpu") == 0) return "cpu";
-  const bool gpu_capable = strcmp(algorithm, "als") == 0 || is_neural_algorithm(algorithm);
+  const pgrec::AlgorithmSpec* spec = pgrec::find_algorithm(algorithm);
+  const bool gpu_capable = spec != nullptr && spec->gpu;
   if (strcmp(requested, "auto") == 0 && !gpu_capable) return "cpu";
   const char* why = "";
   const TorchModule* torch = torch_module(&why);
