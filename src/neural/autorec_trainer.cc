@@ -1,6 +1,6 @@
 // I-AutoRec (Sedhain et al. 2015): each item's ratings over the users pass through one sigmoid
 // hidden layer and are reconstructed; the loss is the squared error on the observed ratings plus
-// L2 on the weights. Served as a factor model: an item's code [h_i, 1] against a user's output
+// L2 on the weights (optionally denoising: a share of the inputs dropped). Served as a factor model: an item's code [h_i, 1] against a user's output
 // row [W_u, b_u] gives the reconstructed rating, so top-k, IVF and fold-in are the factor path's.
 #include <algorithm>
 #include <cmath>
@@ -57,6 +57,13 @@ class AutoRecTrainer : public NeuralTrainer {
     valid_items_ = index_tensor(vi, device_);
     valid_ratings_ = torch::from_blob(vr.data(), {static_cast<std::int64_t>(vr.size())}).clone().to(device_);
     net_ = std::make_shared<AutoRecNet>(users, params_.factors);
+    // Each user's output starts at their mean training rating (the global mean for users without one).
+    {
+      torch::NoGradGuard no_grad;
+      const Tensor count = mask_.sum(0);
+      const double global = ratings_.sum().item<double>() / observed_;
+      net_->decode->bias.copy_(torch::where(count > 0, ratings_.sum(0) / count.clamp_min(1), torch::full_like(count, global)).cpu());
+    }
     net_->to(device_);
     make_optimizer();
   }
@@ -76,7 +83,9 @@ class AutoRecTrainer : public NeuralTrainer {
                                                                  order.begin() + static_cast<std::ptrdiff_t>(last)),
                                       device_);
       const Tensor r = ratings_.index_select(0, ids), m = mask_.index_select(0, ids);
-      const Tensor out = net_->decode->forward(net_->code(r));
+      // Denoising: `dropout` of the observed inputs hidden, all of them still reconstructed.
+      const Tensor in = params_.dropout > 0 ? r * torch::bernoulli(torch::full_like(r, 1.0 - params_.dropout)) : r;
+      const Tensor out = net_->decode->forward(net_->code(in));
       const Tensor err = ((out - r) * m).pow(2).sum();
       // The batch's share of the L2 term (the whole objective's over one epoch).
       const double share = static_cast<double>(last - first) / static_cast<double>(items);

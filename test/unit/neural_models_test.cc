@@ -2,9 +2,12 @@
 // every check below scores with the core's Eigen inference, not with torch.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <random>
 
+#include "errors.h"
+#include "explain.h"
 #include "fold_in.h"
 #include "model.h"
 #include "planted.h"
@@ -33,6 +36,7 @@ Model train(NeuralInput in, const std::string& algorithm, const std::vector<Para
   CancelToken token;
   train_to_end(*t, token);
   EXPECT_NE(t->history_json().find("\"epoch\": 1"), std::string::npos);
+  if (getenv("SHOW_HISTORY")) printf("%s\n", t->history_json().c_str());
   return t->finish("int8", "int8");
 }
 
@@ -201,4 +205,90 @@ TEST(NeuralTwoTower, RecommendsNewItemByItsFeatures) {
     EXPECT_EQ(e.kind(), ErrorKind::DataException);
     EXPECT_NE(std::string(e.what()).find("id 7"), std::string::npos);
   }
+}
+
+// Users of group u % 3 take 8 random items of group i % 3 (60 items).
+NeuralInput three_groups(unsigned seed) {
+  InteractionBuilder b(IdKind::Int, IdKind::Int, false);
+  std::mt19937 rng(seed);
+  for (int u = 0; u < 150; ++u)
+    for (int n = 0; n < 8; ++n) b.add(IdRef::of(u), IdRef::of((rng() % 20) * 3 + u % 3), 1.0f);
+  NeuralInput in;
+  in.data = b.build();
+  return in;
+}
+
+// The share of every user's top 5 (training items excluded) that is of the user's group.
+double own_group_rate(const Model& m) {
+  int own = 0, total = 0;
+  for (std::int32_t u = 0; u < static_cast<std::int32_t>(m.users.size()); ++u)
+    for (const Scored& s : recommend(m, u, 5, true)) {
+      own += m.items.int_at(s.index) % 3 == m.users.int_at(u) % 3;
+      ++total;
+    }
+  return total > 0 ? static_cast<double>(own) / total : 0.0;
+}
+
+TEST(NeuralMultVae, RanksOwnGroupAndFoldsInAsTrained) {
+  const Model m = train(three_groups(5), "multvae", {synth::num("factors", 8), synth::num("hidden", 32), synth::num("epochs", 60),
+                                                     synth::num("learning_rate", 0.01), synth::num("batch_size", 32),
+                                                     synth::num("anneal_steps", 200)});
+  EXPECT_EQ(m.kind, ModelKind::Factors);
+  EXPECT_FALSE(m.net.empty());
+  EXPECT_GE(own_group_rate(m), 0.9);
+  // A known user's items through the encoder give the scores stored at training time.
+  std::vector<float> trained(static_cast<std::size_t>(m.n_items())), folded(trained.size());
+  for (std::int32_t u = 0; u < 30; ++u) {
+    std::vector<std::int32_t> items(m.seen.indices.begin() + m.seen.offsets[u], m.seen.indices.begin() + m.seen.offsets[u + 1]);
+    score_items(m, u, trained.data());
+    fold_in_scores(m, items, std::vector<float>(items.size(), 4.0f), folded.data());
+    for (std::size_t j = 0; j < trained.size(); ++j) EXPECT_NEAR(folded[j], trained[j], 1e-3 * (1 + std::fabs(trained[j])));
+  }
+  expect_same_after_reload(m);
+  try {
+    explain(m, 0, 0, 3);
+    FAIL() << "multvae explained";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::NotSupported);
+  }
+}
+
+TEST(NeuralLightGcn, RanksOwnGroupFirst) {
+  const Model m = train(three_groups(7), "lightgcn", {synth::num("factors", 16), synth::num("epochs", 40),
+                                                      synth::num("learning_rate", 0.02), synth::num("batch_size", 256)});
+  EXPECT_EQ(m.kind, ModelKind::Factors);
+  EXPECT_GE(own_group_rate(m), 0.9);
+  // A new user folded in from items of group 1 gets group-1 items.
+  std::vector<std::int32_t> given;
+  for (int k = 0; k < 5; ++k) given.push_back(m.items.find(IdRef::of(3 * k + 1)));
+  int own = 0;
+  for (const Scored& s : recommend_for_items(m, given, {}, 5, true, nullptr)) own += m.items.int_at(s.index) % 3 == 1;
+  EXPECT_GE(own, 4);
+  expect_same_after_reload(m);
+}
+
+TEST(NeuralAutoRec, PredictsHeldOutRatingsBetterThanTheMean) {
+  std::vector<std::tuple<int, int, float>> held;
+  NeuralInput in;
+  in.data = synth::planted_explicit(150, 60, 0.5, 3, &held);
+  double mean = 0;
+  for (std::int32_t u = 0; u < in.data.by_user.rows; ++u)
+    for (std::int64_t p = in.data.by_user.offsets[u]; p < in.data.by_user.offsets[u + 1]; ++p) mean += in.data.by_user.values[p];
+  mean /= static_cast<double>(in.data.by_user.nnz());
+  const Model m = train(std::move(in), "autorec", {synth::num("factors", 32), synth::num("epochs", 80), synth::num("learning_rate", 0.01),
+                                                   synth::num("regularization", 1), synth::num("patience", 10)});
+  EXPECT_EQ(m.kind, ModelKind::Factors);
+  EXPECT_TRUE(m.explicit_ratings);
+  double err = 0, base = 0;
+  int n = 0;
+  for (const auto& [u, i, r] : held) {
+    const auto mu = m.users.find(IdRef::of(u)), mi = m.items.find(IdRef::of(i));
+    if (mu < 0 || mi < 0) continue;
+    err += std::pow(predict(m, mu, mi) - r, 2);
+    base += std::pow(mean - r, 2);
+    ++n;
+  }
+  ASSERT_GT(n, 50);
+  EXPECT_LT(std::sqrt(err / n), 0.8 * std::sqrt(base / n));
+  expect_same_after_reload(m);
 }
