@@ -5,7 +5,10 @@ FROM (VALUES ('popularity (count)', 'popularity', '{}'),
              ('item_knn, cosine, 100 neighbours', 'item_knn', '{}'),
              ('user_knn, cosine, 100 neighbours', 'user_knn', '{}'),
              ('bpr, 64 f, 50 epochs, uniform negatives', 'bpr', '{}'),
-             ('als implicit, 64 f, 15 it', 'als', '{"factors": 64, "iterations": 15}')) v(label, algorithm, params);
+             ('als implicit, 64 f, 15 it', 'als', '{"factors": 64, "iterations": 15}'),
+             ('ease, λ 250, 1000 entries of B per item', 'ease', '{}'),
+             ('multvae, 600 → 200, β cap 0.2, early stopping', 'multvae', '{}'),
+             ('lightgcn, 64 f, 3 layers, early stopping', 'lightgcn', '{}')) v(label, algorithm, params);
 -- A z-score hybrid of three of them, equal weights (not tuned); its time is all four steps.
 SELECT bench.seconds($q$SELECT rec.train('bh_als', 'ua_base', 'user_id', 'item_id', params => '{"factors": 64, "iterations": 15}'),
                                rec.train('bh_bpr', 'ua_base', 'user_id', 'item_id', algorithm => 'bpr'),

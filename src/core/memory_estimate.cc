@@ -36,6 +36,19 @@ double neural_bytes(const NeuralParams& p, const TrainingShape& s) {
   } else if (p.algorithm == "neumf") {
     params = (s.users + items) * (d + p.mlp_factors) + 8.0 * p.mlp_factors * p.mlp_factors;
     activations = batch * (1 + p.negatives) * (d + 4 * p.mlp_factors) * 4 * kFloat;
+  } else if (p.algorithm == "autorec") {
+    // The dense items x users ratings and mask; a batch of item vectors through both layers.
+    const double users = static_cast<double>(s.users);
+    params = 2 * users * d + users + d;
+    activations = 2 * items * users * kFloat + batch * (users * 6 + d * 3) * kFloat;
+  } else if (p.algorithm == "multvae") {
+    // Encoder items x hidden, decoder factors x items; a batch of dense item vectors and logits.
+    params = items * (p.hidden + d + 1) + p.hidden * 2 * d;
+    activations = batch * items * 6 * kFloat + batch * p.hidden * 4 * kFloat;
+  } else if (p.algorithm == "lightgcn") {
+    // The graph (two entries per interaction), every node's embedding per layer, forward and backward.
+    params = (s.users + items) * d;
+    activations = 2.0 * s.interactions * 24 + (s.users + items) * d * (p.layers + 2) * 2 * kFloat;
   } else {  // two_tower: a softmax over the items of a batch's users
     params = (s.users + items) * d + 16 * d * d;
     activations = batch * (items + 8 * d) * 3 * kFloat;
