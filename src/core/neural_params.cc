@@ -37,17 +37,18 @@ NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector
   const bool seq = p.sequential();
   const std::int64_t width = algorithm == "neumf" ? 32 : algorithm == "autorec" ? 500 : algorithm == "multvae" ? 200 : 64;
   p.factors = static_cast<std::int32_t>(r.integer("factors", width, 1, 4096));
-  p.patience = static_cast<std::int32_t>(r.integer("patience", 5, 0, 10000));
+  // AutoRec's full-batch steps are noisy on the held-out ratings: it waits longer.
+  p.patience = static_cast<std::int32_t>(r.integer("patience", algorithm == "autorec" ? 20 : 5, 0, 10000));
   p.validation = r.boolean("validation", true);
   // With early stopping the validation score decides when to stop (the cap is only a cap: SASRec's
   // validation NDCG still rose at epoch 40 on ml-latest-small); without it, a fixed count.
   const bool early_stopping = p.validation && p.patience > 0;
   p.epochs = static_cast<std::int32_t>(r.integer("epochs", early_stopping ? kEarlyStoppingEpochs : seq ? 40 : 20, 1, 10000));
-  const std::int64_t batch = seq ? 64 : algorithm == "lightgcn" ? 2048 : algorithm == "autorec" ? 32 : 256;
+  const std::int64_t batch = seq ? 64 : algorithm == "lightgcn" || algorithm == "autorec" ? 2048 : 256;
   p.batch_size = static_cast<std::int32_t>(r.integer("batch_size", batch, 1, 65536));
-  p.learning_rate = r.real("learning_rate", algorithm == "lightgcn" ? 5e-3 : 1e-3, 1e-9, 10.0);
+  p.learning_rate = r.real("learning_rate", algorithm == "lightgcn" ? 5e-3 : algorithm == "autorec" ? 1e-2 : 1e-3, 1e-9, 10.0);
   p.weight_decay = r.real("weight_decay", 0.0, 0.0, 10.0);
-  p.dropout = r.real("dropout", seq ? 0.2 : algorithm == "multvae" ? 0.5 : 0.0, 0.0, 0.9);
+  p.dropout = r.real("dropout", seq ? 0.2 : algorithm == "multvae" ? 0.5 : algorithm == "autorec" ? 0.1 : 0.0, 0.0, 0.9);
   p.seed = static_cast<std::uint64_t>(r.integer("seed", 42, 0, INT64_MAX));
   if (seq) {
     p.time_col = r.text("time_col");
@@ -73,7 +74,7 @@ NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector
     p.user_features = r.text("user_features");
     p.id_dropout = r.real("id_dropout", 0.5, 0.0, 1.0);
   } else if (algorithm == "autorec") {
-    p.regularization = r.real("regularization", 1.0, 0.0, 1e6);
+    p.regularization = r.real("regularization", 100.0, 0.0, 1e6);
   } else if (algorithm == "multvae") {
     p.hidden = static_cast<std::int32_t>(r.integer("hidden", 600, 1, 65536));
     p.beta_cap = r.real("beta_cap", 0.2, 0.0, 10.0);

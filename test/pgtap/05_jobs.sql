@@ -2,7 +2,7 @@
 -- and respect the submitting role. Not wrapped in a transaction: workers see committed rows only.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(48);
+SELECT plan(54);
 
 DROP TABLE IF EXISTS job_src, job_secret, job_alice;
 CREATE TABLE job_src AS
@@ -105,6 +105,16 @@ SELECT is((SELECT device_used FROM rec.jobs WHERE job = :job), 'cpu', 'on the CP
 SELECT rec.train_async('jk', 'job_src', 'user_id', 'item_id', algorithm => 'item_knn', device => 'torch-cpu') AS job \gset
 SELECT is(rec.wait(:job, '60 s'), 'failed', 'item_knn on a LibTorch device fails');
 SELECT is((SELECT error_code FROM rec.jobs WHERE job = :job), '0A000', 'with 0A000');
+SELECT rec.train_async('je', 'job_src', 'user_id', 'item_id', algorithm => 'ease') AS job \gset
+SELECT is(rec.wait(:job, '60 s'), 'succeeded', 'an ease job succeeds');
+SELECT is((SELECT count(*) FROM rec.recommend('je', (SELECT min(user_id) FROM job_src), 5)), 5::bigint, 'and serves');
+SELECT rec.train_async('je', 'job_src', 'user_id', 'item_id', algorithm => 'ease', device => 'torch-cpu') AS job \gset
+SELECT is(rec.wait(:job, '60 s'), 'failed', 'ease on a LibTorch device fails');
+SELECT is((SELECT error_code FROM rec.jobs WHERE job = :job), '0A000', 'with 0A000');
+SELECT rec.train_async('jv', 'job_src', 'user_id', 'item_id', algorithm => 'multvae',
+                       params => '{"epochs": 3, "hidden": 16, "factors": 4}') AS job \gset
+SELECT is(rec.wait(:job, '120 s'), 'succeeded', 'a multvae job succeeds');
+SELECT is((SELECT count(*) FROM rec.training_curve('jv')), 3::bigint, 'with its training curve');
 
 -- rec.tune as a background job.
 SELECT rec.tune_async('jtuned', 'job_src', 'user_id', 'item_id', grid => '{"factors": [2, 4]}',
@@ -158,7 +168,7 @@ SELECT is(rec.wait(:root_job, '30 s'), 'succeeded', 'the other role''s job was u
 SELECT cmp_ok((SELECT count(DISTINCT submitted_by) FROM rec.jobs), '>=', 2::bigint, 'a superuser sees every job');
 
 \o /dev/null
-SELECT rec.drop_model(m) FROM unnest(ARRAY['jm', 'jt', 'jk', 'jtuned', 'alice_ok', 'root_job']) m;
+SELECT rec.drop_model(m) FROM unnest(ARRAY['jm', 'jt', 'jk', 'je', 'jv', 'jtuned', 'alice_ok', 'root_job']) m;
 \o
 DROP TABLE job_src, job_secret, job_alice;
 DROP ROLE pgrec_alice;

@@ -52,6 +52,15 @@ answers() {
     GROUP BY m, u ORDER BY m, u"
 }
 
+# The families added in 0.5.0 (EASE's item neighbourhoods; multvae's factors with their encoder,
+# fold-in included), compared before and after a restore by the same build.
+answers_new() {
+  psql -X -q -At -h "$1" -p "$2" -d pgrec_dump -c "
+    SELECT m, u, string_agg(r.item_id || ':' || round(r.score::numeric, 5), ' ' ORDER BY r.rank)
+    FROM unnest(ARRAY['d_ease', 'd_vae']) m, generate_series(1, 10) u, rec.recommend(m, u, 10, fold_in => u > 5) r
+    GROUP BY m, u ORDER BY m, u"
+}
+
 # Dumps that an older major wrote, with what they recommended there (.cross/pgN.pgc, pgN.answers).
 older=()
 for f in "$REPO"/.cross/pg*.pgc; do
@@ -59,7 +68,7 @@ for f in "$REPO"/.cross/pg*.pgc; do
   major=$(basename "$f" .pgc); major=${major#pg}
   [ "$major" -lt "$PG_MAJOR" ] && older+=("$major")
 done
-echo "1..$((10 + 2 * ${#older[@]}))"
+echo "1..$((11 + 2 * ${#older[@]}))"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS pgrec_dump" -c "CREATE DATABASE pgrec_dump" >/dev/null
 sql "CREATE EXTENSION pgrec" >/dev/null
 sql "CREATE TABLE clicks AS SELECT u AS user_id, (u * 31 + k * 17) % 500 AS item_id FROM generate_series(1, 2000) u, generate_series(1, 12) k" >/dev/null
@@ -68,12 +77,15 @@ for statement in "SELECT rec.train('d_als', 'clicks', 'user_id', 'item_id', para
                  "SELECT rec.train('d_als', 'clicks', 'user_id', 'item_id', params => '{\"factors\": 8, \"iterations\": 5}')" \
                  "SELECT rec.deploy('d_als', 1)" \
                  "SELECT rec.train('d_h', 'hybrid', '{\"models\": {\"d_als\": 0.6, \"d_knn\": 0.4}}')" \
-                 "SELECT rec.grant_model('d_als', 'public')"; do
+                 "SELECT rec.grant_model('d_als', 'public')" \
+                 "SELECT rec.train('d_ease', 'clicks', 'user_id', 'item_id', algorithm => 'ease')" \
+                 "SELECT rec.train('d_vae', 'clicks', 'user_id', 'item_id', algorithm => 'multvae', params => '{\"epochs\": 3, \"hidden\": 32, \"factors\": 8}')"; do
   sql "$statement" >/dev/null || echo "# failed: $statement" >&2
 done
 answers "$PRIMARY_HOST" "$PGREC_PORT" > "$work/before"
 [ "$(wc -l < "$work/before")" = 60 ] || echo "# expected 60 answers before the dump, got $(wc -l < "$work/before")" >&2
 sql "SELECT count(*) FROM rec.model_versions" > "$work/versions_before"
+answers_new "$PRIMARY_HOST" "$PGREC_PORT" > "$work/before_new"
 
 # 1-4. pg_dump, then restore into a fresh cluster.
 pg_dump -Fc -d pgrec_dump -f "$work/dump.pgc"
@@ -95,6 +107,9 @@ check "every model version is back" same "$work/versions_before" "$work/versions
 answers "$work/restore_run" "$RESTORE_PORT" > "$work/restored"
 check "recommend gives identical results after the restore (60 lists)" \
   bash -c "[ \$(wc -l < '$work/restored') = 60 ] && diff -u '$work/before' '$work/restored' >&2"
+answers_new "$work/restore_run" "$RESTORE_PORT" > "$work/restored_new"
+check "ease and multvae (fold-in too) recommend the same after the restore (20 lists)" \
+  bash -c "[ \$(wc -l < '$work/restored_new') = 20 ] && diff -u '$work/before_new' '$work/restored_new' >&2"
 check "the deployment, owner and grant came back too" test "$(psql -X -q -At -h "$work/restore_run" -p "$RESTORE_PORT" \
   -d pgrec_dump -c "SELECT version || ' ' || owner || ' ' || (SELECT string_agg(CASE WHEN grantee::text IN ('public', '-') THEN 'public' ELSE grantee::text END, ',') FROM rec.model_grants)
                     FROM rec.models WHERE model = 'd_als'")" = "1 $PGUSER public"

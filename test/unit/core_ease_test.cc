@@ -68,6 +68,7 @@ TEST(Ease, MatchesTheClosedFormOnATinyMatrix) {
       EXPECT_NEAR(explain(m, mu, mj, 7).total, want(j), 1e-5);
     }
   }
+  synth::write_fuzz_seed(m, "model_ease");
 }
 
 TEST(Ease, RecoversPlantedGroups) {

@@ -1,6 +1,9 @@
 // Small synthetic data with planted structure for the core's unit tests.
 #pragma once
+#include <cstdio>
+#include <cstdlib>
 #include <random>
+#include <string>
 
 #include "algorithms.h"
 #include "interactions.h"
@@ -77,6 +80,18 @@ inline double in_group_rate(const Model& m, int groups, std::int32_t k, std::int
     }
   }
   return total > 0 ? static_cast<double>(hits) / total : 0.0;
+}
+
+// With PGREC_WRITE_FUZZ_SEEDS=DIR, writes the model's bytes to DIR/NAME: how test/fuzz/corpus
+// gets a seed of each model kind.
+inline void write_fuzz_seed(const Model& m, const std::string& name) {
+  const char* dir = std::getenv("PGREC_WRITE_FUZZ_SEEDS");
+  if (dir == nullptr) return;
+  const std::string bytes = serialize_model(m);
+  std::FILE* f = std::fopen((std::string(dir) + "/" + name).c_str(), "wb");
+  if (f == nullptr) return;
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
 }
 
 }  // namespace pgrec::synth
