@@ -10,9 +10,8 @@
 #include "als.h"
 #include "encoder.h"
 #include "errors.h"
-#include "hybrid.h"
 #include "kernels.h"
-#include "sequence_model.h"
+#include "model_kind.h"
 
 namespace pgrec {
 
@@ -91,71 +90,7 @@ Eigen::VectorXf fold_in_vector(const Model& m, const std::vector<std::int32_t>& 
 
 void fold_in_scores(const Model& m, const std::vector<std::int32_t>& items, const std::vector<float>& values,
                     float* out) {
-  const std::int32_t n = m.n_items();
-  std::fill(out, out + n, 0.0f);
-  switch (m.kind) {
-    case ModelKind::Factors: {
-      const Eigen::VectorXf x = fold_in_vector(m, items, values);
-      kernels::score_rows(m.item_factors.data(), n, static_cast<std::int32_t>(m.item_factors.cols()), x.data(), out);
-      if (m.explicit_ratings)
-        for (std::int32_t i = 0; i < n; ++i) out[i] += m.global_mean;
-      return;
-    }
-    case ModelKind::ItemNeighbors: {
-      const Csr& nb = m.neighbors;
-      const AlgorithmSpec* spec = find_algorithm(m.algorithm);
-      const bool binary = values.empty() || (spec != nullptr && spec->binary_input);
-      for (std::size_t g = 0; g < items.size(); ++g) {
-        const float w = binary ? 1.0f : values[g];
-        for (std::int64_t q = nb.offsets[items[g]]; q < nb.offsets[items[g] + 1]; ++q) out[nb.indices[q]] += w * nb.values[q];
-      }
-      return;
-    }
-    case ModelKind::ItemScores:
-      std::copy(m.item_scores.begin(), m.item_scores.end(), out);
-      return;
-    case ModelKind::UserNeighbors: {
-      // Cosine of the given items against every user, the top ones as neighbours, then as usual.
-      if (!m.seen_by_item_ready) {
-        m.seen_by_item = m.seen.transpose();
-        m.seen_by_item_ready = true;
-      }
-      const std::int32_t n_users = m.seen.rows;
-      std::vector<double> dot(static_cast<std::size_t>(n_users), 0.0);
-      double given_norm = 0;
-      for (std::size_t g = 0; g < items.size(); ++g) {
-        const float w = values.empty() ? 1.0f : values[g];
-        given_norm += static_cast<double>(w) * w;
-        const Csr& by_item = m.seen_by_item;
-        for (std::int64_t q = by_item.offsets[items[g]]; q < by_item.offsets[items[g] + 1]; ++q)
-          dot[static_cast<std::size_t>(by_item.indices[q])] += static_cast<double>(w) * by_item.values[q];
-      }
-      std::vector<float> sim(static_cast<std::size_t>(n_users), std::numeric_limits<float>::quiet_NaN());
-      std::int32_t keep = 1;
-      for (std::int32_t v = 0; v < n_users; ++v) {
-        keep = std::max<std::int32_t>(keep, static_cast<std::int32_t>(m.neighbors.offsets[v + 1] - m.neighbors.offsets[v]));
-        if (dot[static_cast<std::size_t>(v)] <= 0) continue;
-        double norm = 0;
-        for (std::int64_t p = m.seen.offsets[v]; p < m.seen.offsets[v + 1]; ++p) norm += static_cast<double>(m.seen.values[p]) * m.seen.values[p];
-        sim[static_cast<std::size_t>(v)] = static_cast<float>(dot[static_cast<std::size_t>(v)] / std::sqrt(norm * given_norm));
-      }
-      for (const Scored& nbr : top_k(sim.data(), n_users, keep))
-        for (std::int64_t p = m.seen.offsets[nbr.index]; p < m.seen.offsets[nbr.index + 1]; ++p)
-          out[m.seen.indices[p]] += nbr.score * m.seen.values[p];
-      return;
-    }
-    case ModelKind::Hybrid:
-      hybrid_fold_in_scores(m, items, values, out);
-      return;
-    case ModelKind::Sequence:
-      // The given items are the sequence, oldest first.
-      sequence_scores(m, items.data(), items.size(), out);
-      return;
-    case ModelKind::NeuralMf:
-      throw Error(ErrorKind::NotSupported,
-                  "neumf learns an embedding per user and cannot score a list of items; use sasrec or gru4rec for "
-                  "users known only by their items");
-  }
+  kind_ops(m.kind).fold_in(m, items, values, out);
 }
 
 std::vector<Scored> recommend_for_items(const Model& m, const std::vector<std::int32_t>& items,

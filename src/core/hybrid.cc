@@ -6,6 +6,7 @@
 
 #include "errors.h"
 #include "fold_in.h"
+#include "model_kind.h"
 #include "ranking.h"
 
 namespace pgrec {
@@ -90,6 +91,18 @@ Csr merge_seen(const Model& hybrid, const std::vector<std::vector<std::int32_t>>
     seen.offsets.push_back(static_cast<std::int64_t>(seen.indices.size()));
   }
   return seen;
+}
+
+// Runs a part's operation; false when the part's kind does not support it (it is left out).
+template <typename Operation>
+bool supported(Operation&& op) {
+  try {
+    op();
+    return true;
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::NotSupported) throw;
+    return false;
+  }
 }
 
 // The part's index of a hybrid item, or -1.
@@ -216,9 +229,9 @@ void hybrid_similarities(const Model& h, std::int32_t item, float* out) {
   bool any = false;
   for (const HybridPart& part : h.parts) {
     const std::int32_t pi = part_item(part, item);
-    if (pi < 0 || part.model->kind == ModelKind::ItemScores || part.model->kind == ModelKind::UserNeighbors) continue;
+    if (pi < 0) continue;
     buffer.resize(static_cast<std::size_t>(part.model->n_items()));
-    item_similarities(*part.model, pi, buffer.data());
+    if (!supported([&] { item_similarities(*part.model, pi, buffer.data()); })) continue;
     mixer.add(part, buffer.data(), false);
     any = true;
   }
@@ -231,11 +244,9 @@ Explanation hybrid_explain(const Model& h, std::int32_t user, std::int32_t item,
   double weight = 0;
   for (const HybridPart& part : h.parts) {
     const std::int32_t pu = part.user_index[static_cast<std::size_t>(user)], pi = part_item(part, item);
-    const ModelKind kind = part.model->kind;
-    if (pu < 0 || pi < 0 || kind == ModelKind::ItemScores || kind == ModelKind::UserNeighbors ||
-        kind == ModelKind::Sequence || kind == ModelKind::NeuralMf)
-      continue;
-    const Explanation e = explain(*part.model, pu, pi, std::numeric_limits<std::int32_t>::max());
+    if (pu < 0 || pi < 0) continue;
+    Explanation e;
+    if (!supported([&] { e = explain(*part.model, pu, pi, std::numeric_limits<std::int32_t>::max()); })) continue;
     double scale = 0;
     for (const Scored& s : e.top) scale += std::abs(s.score);
     weight += part.weight;
@@ -256,5 +267,10 @@ Explanation hybrid_explain(const Model& h, std::int32_t user, std::int32_t item,
   }
   return top_contributions(items, contrib, n);
 }
+
+// Hybrids score, predict, fold in, compare items and explain by mixing their parts'.
+const KindOps kHybridKind = {false, false, NeighborRows::None, false, NetUse::None, nullptr, hybrid_score_items,
+                             hybrid_score_items, hybrid_predict, hybrid_fold_in_scores, hybrid_similarities, nullptr,
+                             hybrid_explain};
 
 }  // namespace pgrec

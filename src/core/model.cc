@@ -5,9 +5,7 @@
 #include <utility>
 
 #include "byte_io.h"
-#include "encoder.h"
-#include "neumf.h"
-#include "sequence_model.h"
+#include "model_kind.h"
 
 namespace pgrec {
 
@@ -18,17 +16,12 @@ constexpr std::size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
 constexpr std::uint32_t kFlagIvf = 1;  // an IVF index follows the popularity array
 constexpr std::uint32_t kFlagNet = 2;  // a network follows (Sequence and NeuralMf models; multvae's encoder)
 
-// Whether a model of this kind keeps a network.
-bool has_net(ModelKind kind) { return kind == ModelKind::Sequence || kind == ModelKind::NeuralMf; }
+// Whether a model of this kind must keep a network.
+bool has_net(ModelKind kind) { return kind_ops(kind).net == NetUse::Required; }
 
 // Whether a model of `kind` may carry a network: the kinds that need one, and factor models whose
 // user vectors an encoder computes (multvae).
-bool may_have_net(ModelKind kind) { return has_net(kind) || kind == ModelKind::Factors; }
-
-// Whether a model of this kind keeps item factors (and user factors: all but Sequence).
-bool has_item_factors(ModelKind kind) {
-  return kind == ModelKind::Factors || kind == ModelKind::Sequence || kind == ModelKind::NeuralMf;
-}
+bool may_have_net(ModelKind kind) { return kind_ops(kind).net != NetUse::None; }
 
 // Writes an id map: kind, then the ids.
 void put_ids(ByteWriter& w, const IdMap& ids) {
@@ -216,9 +209,8 @@ void Model::prepare() {
   item_norms_ready = false;
   item_gram_ready = false;
   seen_by_item_ready = false;
-  if (kind == ModelKind::NeuralMf) neumf_prepare(*this);
-  if (kind == ModelKind::Sequence) check_sequence_net(*this);
-  if (kind == ModelKind::Factors && !net.empty()) check_encoder(*this);
+  const KindOps& ops = kind_ops(kind);
+  if (ops.prepare != nullptr) ops.prepare(*this);
 }
 
 void check_finite(const Model& m) {
@@ -370,13 +362,13 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid, const st
   m.fixed_user_columns = r.get<std::int32_t>();
   const auto n_users = static_cast<std::int64_t>(m.users.size());
   const auto n_items = static_cast<std::int64_t>(m.items.size());
-  const bool user_factors = m.kind == ModelKind::Factors || m.kind == ModelKind::NeuralMf;
-  m.user_factors = get_factors(r, user_factors ? n_users : 0, -1, keep);
-  m.item_factors = get_factors(r, has_item_factors(m.kind) ? n_items : 0, m.user_factors.cols(), keep);
+  const KindOps& ops = kind_ops(m.kind);
+  m.user_factors = get_factors(r, ops.user_factors ? n_users : 0, -1, keep);
+  m.item_factors = get_factors(r, ops.item_factors ? n_items : 0, m.user_factors.cols(), keep);
   m.seen = get_csr(r, n_users, n_items, keep);
-  const std::int64_t nb = m.kind == ModelKind::ItemNeighbors ? n_items : m.kind == ModelKind::UserNeighbors ? n_users : 0;
+  const std::int64_t nb = ops.neighbors == NeighborRows::Items ? n_items : ops.neighbors == NeighborRows::Users ? n_users : 0;
   m.neighbors = get_csr(r, nb, nb, keep);
-  m.item_scores = r.get_array<float>(m.kind == ModelKind::ItemScores ? static_cast<std::uint64_t>(n_items) : 0);
+  m.item_scores = r.get_array<float>(ops.item_scores ? static_cast<std::uint64_t>(n_items) : 0);
   if (m.fixed_user_columns < 0 || m.fixed_user_columns > m.item_factors.cols()) ByteReader::corrupt("fixed columns");
   m.popularity = get_array_in_place<float>(r, n_items, keep);
   if (flags & kFlagIvf) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "errors.h"
+#include "model_kind.h"
 
 namespace pgrec {
 
@@ -92,5 +93,22 @@ float neumf_predict(const Model& m, std::int32_t user, std::int32_t item) {
   const float l = logits(m, p, item, 1)(0);
   return 1.0f / (1.0f + std::exp(-l));
 }
+
+namespace {
+
+void neumf_fold_in(const Model&, const std::vector<std::int32_t>&, const std::vector<float>&, float*) {
+  not_supported("neumf learns an embedding per user and cannot score a list of items; use sasrec or gru4rec for "
+                "users known only by their items");
+}
+
+Explanation neumf_explain(const Model&, std::int32_t, std::int32_t, std::int32_t) {
+  not_supported("neumf scores pass through a non-linear network: they are not a sum over the user's items");
+}
+
+}  // namespace
+
+// Similar items: the cosine of both branches' item embeddings.
+const KindOps kNeuralMfKind = {true, true, NeighborRows::None, false, NetUse::Required, neumf_prepare, neumf_scores,
+                               neumf_scores, neumf_predict, neumf_fold_in, cosine_similarities, nullptr, neumf_explain};
 
 }  // namespace pgrec

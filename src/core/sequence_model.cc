@@ -4,6 +4,7 @@
 #include <string>
 
 #include "errors.h"
+#include "model_kind.h"
 
 namespace pgrec {
 
@@ -113,6 +114,39 @@ void sequence_scores(const Model& m, const std::int32_t* items, std::size_t n, f
   Eigen::Map<Eigen::VectorXf> scores(out, m.n_items());
   scores.noalias() = m.item_factors * sequence_state(m, items, n);
 }
+
+namespace {
+
+// A known user's scores from the sequence stored with the model (the last max_len items at training).
+void stored_sequence_scores(const Model& m, std::int32_t user, float* out) {
+  const Csr& seq = m.net.sequences;
+  const std::int64_t lo = seq.offsets[user], hi = seq.offsets[user + 1];
+  sequence_scores(m, seq.indices.data() + lo, static_cast<std::size_t>(hi - lo), out);
+}
+
+float sequence_predict(const Model& m, std::int32_t user, std::int32_t item) {
+  const Csr& seq = m.net.sequences;
+  const std::int64_t lo = seq.offsets[user], hi = seq.offsets[user + 1];
+  return m.item_factors.row(item).dot(sequence_state(m, seq.indices.data() + lo, static_cast<std::size_t>(hi - lo)));
+}
+
+// The given items are the sequence, oldest first.
+void sequence_fold_in(const Model& m, const std::vector<std::int32_t>& items, const std::vector<float>&, float* out) {
+  sequence_scores(m, items.data(), items.size(), out);
+}
+
+void sequence_prepare(Model& m) { check_sequence_net(m); }
+
+Explanation sequence_explain(const Model& m, std::int32_t, std::int32_t, std::int32_t) {
+  not_supported(m.algorithm + " scores come from the order of the user's recent items through attention or a "
+                "recurrent state, not from a sum over single items");
+}
+
+}  // namespace
+
+const KindOps kSequenceKind = {false, true, NeighborRows::None, false, NetUse::Required, sequence_prepare,
+                               stored_sequence_scores, stored_sequence_scores, sequence_predict, sequence_fold_in,
+                               cosine_similarities, nullptr, sequence_explain};
 
 void check_sequence_net(const Model& m) {
   if (m.n_items() == 0 || m.net.max_len < 1) bad_data("model data is corrupt (empty sequential model)");
