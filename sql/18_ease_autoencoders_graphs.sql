@@ -36,7 +36,7 @@ SELECT rec.train('g_ease_bad', 'groups4_i', 'user_id', 'item_id', algorithm => '
 
 -- Mult-VAE: the encoder runs on the user's items; fold-in is the same encoder.
 SELECT rec.train('g_vae', 'groups4_i', 'user_id', 'item_id', algorithm => 'multvae',
-                 params => '{"factors": 8, "hidden": 32, "epochs": 40, "learning_rate": 0.01, "batch_size": 32, "anneal_steps": 200}') AS version;
+                 params => '{"factors": 8, "hidden": 32, "epochs": 40, "learning_rate": 0.01, "batch_size": 32, "anneal_epochs": 5}') AS version;
 SELECT count(*) FILTER (WHERE (r.item_id - 1) % 4 = u % 4)::float / count(*) >= 0.9 AS own_group
 FROM generate_series(1, 240) u, rec.recommend('g_vae', u, 5) r;
 SELECT count(DISTINCT u) AS users, max(abs(a.score - b.score)) < 1e-4 AS same_scores

@@ -37,8 +37,8 @@ NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector
   const bool seq = p.sequential();
   const std::int64_t width = algorithm == "neumf" ? 32 : algorithm == "autorec" ? 500 : algorithm == "multvae" ? 200 : 64;
   p.factors = static_cast<std::int32_t>(r.integer("factors", width, 1, 4096));
-  // AutoRec's full-batch steps are noisy on the held-out ratings: it waits longer.
-  p.patience = static_cast<std::int32_t>(r.integer("patience", algorithm == "autorec" ? 20 : 5, 0, 10000));
+  // AutoRec's full-batch steps and Mult-VAE's sampled codes make their validation noisy: they wait longer.
+  p.patience = static_cast<std::int32_t>(r.integer("patience", algorithm == "autorec" ? 20 : algorithm == "multvae" ? 10 : 5, 0, 10000));
   p.validation = r.boolean("validation", true);
   // With early stopping the validation score decides when to stop (the cap is only a cap: SASRec's
   // validation NDCG still rose at epoch 40 on ml-latest-small); without it, a fixed count.
@@ -46,7 +46,10 @@ NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector
   p.epochs = static_cast<std::int32_t>(r.integer("epochs", early_stopping ? kEarlyStoppingEpochs : seq ? 40 : 20, 1, 10000));
   const std::int64_t batch = seq ? 64 : algorithm == "lightgcn" || algorithm == "autorec" ? 2048 : 256;
   p.batch_size = static_cast<std::int32_t>(r.integer("batch_size", batch, 1, 65536));
-  p.learning_rate = r.real("learning_rate", algorithm == "lightgcn" ? 5e-3 : algorithm == "autorec" ? 1e-2 : 1e-3, 1e-9, 10.0);
+  const double rate = algorithm == "lightgcn" || algorithm == "multvae" ? (algorithm == "multvae" ? 3e-3 : 5e-3)
+                      : algorithm == "autorec"                          ? 1e-2
+                                                                        : 1e-3;
+  p.learning_rate = r.real("learning_rate", rate, 1e-9, 10.0);
   p.weight_decay = r.real("weight_decay", 0.0, 0.0, 10.0);
   p.dropout = r.real("dropout", seq ? 0.2 : algorithm == "multvae" ? 0.5 : algorithm == "autorec" ? 0.1 : 0.0, 0.0, 0.9);
   p.seed = static_cast<std::uint64_t>(r.integer("seed", 42, 0, INT64_MAX));
@@ -78,7 +81,7 @@ NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector
   } else if (algorithm == "multvae") {
     p.hidden = static_cast<std::int32_t>(r.integer("hidden", 600, 1, 65536));
     p.beta_cap = r.real("beta_cap", 0.2, 0.0, 10.0);
-    p.anneal_steps = static_cast<std::int32_t>(r.integer("anneal_steps", 20000, 1, 100000000));
+    p.anneal_epochs = static_cast<std::int32_t>(r.integer("anneal_epochs", 10, 1, 100000));
   } else if (algorithm == "lightgcn") {
     p.layers = static_cast<std::int32_t>(r.integer("layers", 3, 0, 8));
     p.regularization = r.real("regularization", 1e-4, 0.0, 10.0);
@@ -111,7 +114,7 @@ std::string NeuralParams::to_json() const {
   } else if (algorithm == "autorec") {
     out << ", \"regularization\": " << regularization;
   } else if (algorithm == "multvae") {
-    out << ", \"hidden\": " << hidden << ", \"beta_cap\": " << beta_cap << ", \"anneal_steps\": " << anneal_steps;
+    out << ", \"hidden\": " << hidden << ", \"beta_cap\": " << beta_cap << ", \"anneal_epochs\": " << anneal_epochs;
   } else if (algorithm == "lightgcn") {
     out << ", \"layers\": " << layers << ", \"regularization\": " << regularization;
   } else {

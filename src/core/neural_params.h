@@ -44,7 +44,7 @@ struct NeuralParams {
   double regularization = 0;       // autorec: L2 on the weights; lightgcn: L2 on a batch's embeddings
   std::int32_t hidden = 600;       // multvae: the encoder's hidden layer
   double beta_cap = 0.2;           // multvae: the KL weight's ceiling
-  std::int32_t anneal_steps = 20000;  // multvae: updates over which the KL weight rises to the cap
+  std::int32_t anneal_epochs = 10;  // multvae: epochs over which the KL weight rises to the cap
   std::int32_t layers = 3;         // lightgcn: propagation layers
 
   bool sequential() const { return algorithm == "sasrec" || algorithm == "gru4rec"; }

@@ -1,6 +1,6 @@
 // Mult-VAE (Liang et al. 2018): a user's items as an L2-normalised 0/1 vector, dropped out, pass
 // through a tanh encoder to a Gaussian (μ, σ); a sample of it is decoded into logits over every
-// item; the loss is the multinomial log-likelihood plus β·KL, β rising to a cap. The decoder is
+// item; the loss is the multinomial log-likelihood plus β·KL, β rising to a cap over the first epochs. The decoder is
 // linear, so the served model is a factor model ([μ_u, 1] · [W_i, b_i]) that keeps its encoder:
 // fold-in runs the encoder on the given items (encoder.h).
 #include <algorithm>
@@ -47,6 +47,14 @@ class MultVaeTrainer : public NeuralTrainer {
     for (std::int32_t u = 0; u < by_user.rows; ++u)
       if (!rows_[static_cast<std::size_t>(u)].empty()) active_.push_back(u);
     net_ = std::make_shared<MultVaeNet>(by_user.cols, params_.hidden, params_.factors, params_.dropout);
+    // The decoder's bias starts at log popularity: the first epoch starts from the popularity ranking.
+    {
+      torch::NoGradGuard no_grad;
+      std::vector<float> log_count(static_cast<std::size_t>(by_user.cols), 0.0f);
+      for (std::int32_t i : split_.items) log_count[static_cast<std::size_t>(i)] += 1.0f;
+      for (float& c : log_count) c = std::log(c + 1.0f);
+      net_->decode->bias.copy_(torch::from_blob(log_count.data(), {by_user.cols}).clone());
+    }
     net_->to(device_);
     make_optimizer();
   }
@@ -81,7 +89,9 @@ class MultVaeTrainer : public NeuralTrainer {
       const Tensor z = mu + torch::randn_like(mu) * torch::exp(0.5 * logvar);
       const Tensor nll = -(torch::log_softmax(net_->decode->forward(z), 1) * x).sum(1).mean();
       const Tensor kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)).mean();
-      const double beta = std::min(params_.beta_cap, static_cast<double>(updates_) / params_.anneal_steps);
+      // β rises linearly to its cap over the first `anneal_epochs` epochs.
+      const double per_epoch = std::ceil(static_cast<double>(order.size()) / static_cast<double>(batch));
+      const double beta = params_.beta_cap * std::min(1.0, static_cast<double>(updates_) / (params_.anneal_epochs * per_epoch));
       ++updates_;
       total += descend(nll + beta * kl, static_cast<std::int64_t>(last - first));
     }

@@ -232,7 +232,7 @@ double own_group_rate(const Model& m) {
 TEST(NeuralMultVae, RanksOwnGroupAndFoldsInAsTrained) {
   const Model m = train(three_groups(5), "multvae", {synth::num("factors", 8), synth::num("hidden", 32), synth::num("epochs", 60),
                                                      synth::num("learning_rate", 0.01), synth::num("batch_size", 32),
-                                                     synth::num("anneal_steps", 200)});
+                                                     synth::num("anneal_epochs", 5)});
   EXPECT_EQ(m.kind, ModelKind::Factors);
   EXPECT_FALSE(m.net.empty());
   EXPECT_GE(own_group_rate(m), 0.9);
