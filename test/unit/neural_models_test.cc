@@ -36,7 +36,6 @@ Model train(NeuralInput in, const std::string& algorithm, const std::vector<Para
   CancelToken token;
   train_to_end(*t, token);
   EXPECT_NE(t->history_json().find("\"epoch\": 1"), std::string::npos);
-  if (getenv("SHOW_HISTORY")) printf("%s\n", t->history_json().c_str());
   return t->finish("int8", "int8");
 }
 
