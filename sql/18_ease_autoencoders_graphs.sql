@@ -52,6 +52,15 @@ SELECT count(*) > 0 AS has_curve FROM rec.training_curve('g_vae');
 SELECT * FROM rec.explain('g_vae', 1, 3);
 \set VERBOSITY default
 
+-- A z-score hybrid of EASE and Mult-VAE serves, folds in and explains (through EASE, the part
+-- whose scores are sums over the user's items).
+SELECT rec.train('g_mix', 'hybrid', '{"models": {"g_ease": 1, "g_vae": 1}}') AS version;
+SELECT count(*) FILTER (WHERE (r.item_id - 1) % 4 = u % 4)::float / count(*) >= 0.9 AS own_group
+FROM generate_series(1, 240) u, rec.recommend('g_mix', u, 5) r;
+SELECT bool_and((item_id - 1) % 4 = 2) AS new_user_in_group
+FROM rec.recommend_for_items('g_mix', ARRAY[3, 7, 11], k => 5);
+SELECT count(*) > 0 AS explained FROM rec.explain('g_mix', 1, (SELECT item_id FROM rec.recommend('g_mix', 1, 1)));
+
 -- LightGCN: propagated embeddings served as a factor model.
 SELECT rec.train('g_gcn', 'groups4_i', 'user_id', 'item_id', algorithm => 'lightgcn',
                  params => '{"factors": 16, "epochs": 30, "learning_rate": 0.02, "batch_size": 256}') AS version;
@@ -67,5 +76,5 @@ SELECT rec.train('g_ar', 'groups4', 'user_id', 'item_id', 'rating', algorithm =>
                  params => '{"factors": 16, "epochs": 30, "learning_rate": 0.01}') AS version;
 SELECT avg(abs(rec.predict('g_ar', user_id, item_id) - rating)) < 0.6 AS close_to_ratings FROM groups4;
 
-SELECT rec.drop_model(m) FROM unnest(ARRAY['g_ease', 'g_vae', 'g_gcn', 'g_ar']) m;
+SELECT rec.drop_model(m) FROM unnest(ARRAY['g_mix', 'g_ease', 'g_vae', 'g_gcn', 'g_ar']) m;
 DROP TABLE groups4, groups4_i;

@@ -20,17 +20,21 @@ void score_against(const Model& m, const float* x, float* out) {
     for (std::int32_t i = 0; i < n; ++i) out[i] += m.global_mean;
 }
 
+// Checks the encoder of a factor model that has one.
 void factors_prepare(Model& m) {
   if (!m.net.empty()) check_encoder(m);
 }
 
+// Every item against the user's stored vector.
 void factors_score(const Model& m, std::int32_t user, float* out) { score_against(m, m.user_factors.row(user).data(), out); }
 
+// One dot product (plus the global mean of explicit models).
 float factors_predict(const Model& m, std::int32_t user, std::int32_t item) {
   const float dot = m.user_factors.row(user).dot(m.item_factors.row(item));
   return m.explicit_ratings ? dot + m.global_mean : dot;
 }
 
+// Every item against a user vector folded in from the given items.
 void factors_fold_in(const Model& m, const std::vector<std::int32_t>& items, const std::vector<float>& values, float* out) {
   const Eigen::VectorXf x = fold_in_vector(m, items, values);
   score_against(m, x.data(), out);

@@ -45,6 +45,7 @@ void weighted_means(const Model& m, const std::vector<double>& num, const std::v
     out[i] = den[i] > 0 ? static_cast<float>(num[i] / den[i]) : m.global_mean;
 }
 
+// Item neighbours' predicted ratings: explicit models the weighted mean of the user's ratings.
 void item_ratings(const Model& m, std::int32_t user, float* out) {
   if (!m.explicit_ratings) return item_score(m, user, out);
   const auto n = static_cast<std::size_t>(m.n_items());
@@ -61,6 +62,7 @@ void item_ratings(const Model& m, std::int32_t user, float* out) {
   weighted_means(m, num, den, out);
 }
 
+// User neighbours' predicted ratings: explicit models the weighted mean of the neighbours' ratings.
 void user_ratings(const Model& m, std::int32_t user, float* out) {
   if (!m.explicit_ratings) return user_score(m, user, out);
   const auto n = static_cast<std::size_t>(m.n_items());
@@ -78,6 +80,7 @@ void user_ratings(const Model& m, std::int32_t user, float* out) {
   weighted_means(m, num, den, out);
 }
 
+// One item's score (explicit: predicted rating) from the user's items.
 float item_predict(const Model& m, std::int32_t user, std::int32_t item) {
   // Implicit: the ranking score. Explicit: the similarity-weighted mean of the user's ratings.
   double num = 0, den = 0;
@@ -90,6 +93,7 @@ float item_predict(const Model& m, std::int32_t user, std::int32_t item) {
   return den > 0 ? static_cast<float>(num / den) : m.global_mean;
 }
 
+// One item's score (explicit: predicted rating) from the user's neighbours.
 float user_predict(const Model& m, std::int32_t user, std::int32_t item) {
   // Implicit: the ranking score. Explicit: the similarity-weighted mean of the neighbours' ratings.
   double num = 0, den = 0;
@@ -165,6 +169,7 @@ std::vector<Scored> item_similar_top(const Model& m, std::int32_t item, std::int
   return best;
 }
 
+// User neighbourhoods say nothing about items' similarity.
 void user_similar(const Model& m, std::int32_t, float*) {
   not_supported(m.algorithm + " models have no notion of similar items");
 }
@@ -179,6 +184,7 @@ Explanation item_explain(const Model& m, std::int32_t user, std::int32_t item, s
   return top_contributions(items, contrib, n);
 }
 
+// User neighbourhoods score from other users, not from the user's items.
 Explanation user_explain(const Model&, std::int32_t, std::int32_t, std::int32_t) {
   not_supported("user_knn scores come from similar users, not from the user's own items");
 }

@@ -96,11 +96,13 @@ float neumf_predict(const Model& m, std::int32_t user, std::int32_t item) {
 
 namespace {
 
+// NeuMF has a learnt embedding per user and no way to make one from items.
 void neumf_fold_in(const Model&, const std::vector<std::int32_t>&, const std::vector<float>&, float*) {
   not_supported("neumf learns an embedding per user and cannot score a list of items; use sasrec or gru4rec for "
                 "users known only by their items");
 }
 
+// The MLP branch is not a sum over the user's items.
 Explanation neumf_explain(const Model&, std::int32_t, std::int32_t, std::int32_t) {
   not_supported("neumf scores pass through a non-linear network: they are not a sum over the user's items");
 }

@@ -124,6 +124,7 @@ void stored_sequence_scores(const Model& m, std::int32_t user, float* out) {
   sequence_scores(m, seq.indices.data() + lo, static_cast<std::size_t>(hi - lo), out);
 }
 
+// One item against the state of the user's stored sequence.
 float sequence_predict(const Model& m, std::int32_t user, std::int32_t item) {
   const Csr& seq = m.net.sequences;
   const std::int64_t lo = seq.offsets[user], hi = seq.offsets[user + 1];
@@ -135,8 +136,10 @@ void sequence_fold_in(const Model& m, const std::vector<std::int32_t>& items, co
   sequence_scores(m, items.data(), items.size(), out);
 }
 
+// Checks the network and the stored sequences.
 void sequence_prepare(Model& m) { check_sequence_net(m); }
 
+// Attention and recurrent states are not sums over single items.
 Explanation sequence_explain(const Model& m, std::int32_t, std::int32_t, std::int32_t) {
   not_supported(m.algorithm + " scores come from the order of the user's recent items through attention or a "
                 "recurrent state, not from a sum over single items");
