@@ -27,16 +27,12 @@ struct EaseParams {
 // entries as the model's item neighbourhoods.
 Csr ease_weights(const Csr& by_item, const Csr& by_user, const EaseParams& params, int threads, CancelToken& token);
 
-// Trains EASE in one step: no objective to report.
-class EaseTrainer : public Trainer {
+// Trains EASE in one closed-form step.
+class EaseTrainer : public OneStepTrainer {
  public:
   EaseTrainer(Interactions data, const EaseParams& params, int threads)
       : data_(std::move(data)), params_(params), threads_(threads) {}
-  bool has_loss() const override { return false; }
   void step(CancelToken& token) override;
-  double loss(CancelToken&) const override { return 0.0; }
-  std::int32_t done() const override { return done_; }
-  std::int32_t total() const override { return 1; }
   Model finish(const std::string& user_type, const std::string& item_type) override;
 
  private:
@@ -44,7 +40,6 @@ class EaseTrainer : public Trainer {
   EaseParams params_;
   int threads_;
   Csr weights_;
-  std::int32_t done_ = 0;
 };
 
 }  // namespace pgrec

@@ -29,17 +29,12 @@ Csr neighbor_graph(const Csr& by_row, const Csr& by_other, bool explicit_ratings
 
 // Computes each item's (item_knn) or each user's (user_knn) top neighbours in one step. A
 // user_knn score for an item is the sum over the neighbours who have it of similarity x value.
-class KnnTrainer : public Trainer {
+class KnnTrainer : public OneStepTrainer {
  public:
-  // One pass that counts: no objective to report.
-  bool has_loss() const override { return false; }
   KnnTrainer(Interactions data, const KnnParams& params, int threads, bool users)
       : data_(std::move(data)), params_(params), threads_(threads), users_(users) {}
 
   void step(CancelToken& token) override;
-  double loss(CancelToken&) const override { return 0.0; }
-  std::int32_t done() const override { return done_; }
-  std::int32_t total() const override { return 1; }
   Model finish(const std::string& user_type, const std::string& item_type) override;
 
  private:
@@ -48,7 +43,6 @@ class KnnTrainer : public Trainer {
   int threads_;
   bool users_;  // user_knn rather than item_knn
   Csr neighbors_;
-  std::int32_t done_ = 0;
 };
 
 }  // namespace pgrec

@@ -4,13 +4,15 @@
 #include <cstdio>
 #include <sstream>
 
+#include "algorithms.h"
 #include "errors.h"
 
 namespace pgrec {
 
 bool is_neural_algorithm(const std::string& name) {
-  return name == "neumf" || name == "two_tower" || name == "gru4rec" || name == "sasrec" || name == "autorec" ||
-         name == "multvae" || name == "lightgcn";
+  // The registry knows: an algorithm without a CPU trainer is one of the LibTorch families.
+  const AlgorithmSpec* spec = find_algorithm(name);
+  return spec != nullptr && spec->make == nullptr;
 }
 
 std::string json_string(const std::string& s) {

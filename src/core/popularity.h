@@ -21,23 +21,17 @@ struct PopularityParams {
 };
 
 // Scores items in one step.
-class PopularityTrainer : public Trainer {
+class PopularityTrainer : public OneStepTrainer {
  public:
-  // One pass that counts: no objective to report.
-  bool has_loss() const override { return false; }
   PopularityTrainer(Interactions data, const PopularityParams& params)
       : data_(std::move(data)), params_(params) {}
   void step(CancelToken& token) override;
-  double loss(CancelToken&) const override { return 0.0; }
-  std::int32_t done() const override { return done_; }
-  std::int32_t total() const override { return 1; }
   Model finish(const std::string& user_type, const std::string& item_type) override;
 
  private:
   Interactions data_;
   PopularityParams params_;
   std::vector<float> scores_;
-  std::int32_t done_ = 0;
 };
 
 }  // namespace pgrec

@@ -38,6 +38,19 @@ class Trainer {
   virtual Model finish(const std::string& user_type, const std::string& item_type) = 0;
 };
 
+// A trainer that is done in one counting or closed-form step (neighbours, popularity, EASE): no
+// objective to report; step() sets done_ to 1.
+class OneStepTrainer : public Trainer {
+ public:
+  bool has_loss() const override { return false; }
+  double loss(CancelToken&) const override { return 0.0; }
+  std::int32_t done() const override { return done_; }
+  std::int32_t total() const override { return 1; }
+
+ protected:
+  std::int32_t done_ = 0;
+};
+
 // Trains to the end outside PostgreSQL (tests, benchmarks): steps until total() or converged().
 inline void train_to_end(Trainer& t, CancelToken& token) {
   while (t.done() < t.total() && !t.converged()) t.step(token);

@@ -73,28 +73,22 @@ class AutoRecTrainer : public NeuralTrainer {
     const std::int64_t items = ratings_.size(0);
     std::vector<std::int64_t> order(static_cast<std::size_t>(items));
     std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng_);
-    const auto batch = static_cast<std::size_t>(params_.batch_size);
     double total = 0;
-    for (std::size_t first = 0; first < order.size(); first += batch) {
-      token.check();
-      const std::size_t last = std::min(order.size(), first + batch);
-      const Tensor ids = index_tensor(std::vector<std::int64_t>(order.begin() + static_cast<std::ptrdiff_t>(first),
-                                                                 order.begin() + static_cast<std::ptrdiff_t>(last)),
-                                      device_);
+    for_each_batch(order, token, [&](auto first, auto last) {
+      const Tensor ids = index_tensor(std::vector<std::int64_t>(first, last), device_);
       const Tensor r = ratings_.index_select(0, ids), m = mask_.index_select(0, ids);
       // Denoising: `dropout` of the observed inputs hidden, all of them still reconstructed.
       const Tensor in = params_.dropout > 0 ? r * torch::bernoulli(torch::full_like(r, 1.0 - params_.dropout)) : r;
       const Tensor out = net_->decode->forward(net_->code(in));
       const Tensor err = ((out - r) * m).pow(2).sum();
       // The batch's share of the L2 term (the whole objective's over one epoch).
-      const double share = static_cast<double>(last - first) / static_cast<double>(items);
+      const double share = static_cast<double>(ids.size(0)) / static_cast<double>(items);
       const Tensor l2 = (net_->encode->weight.pow(2).sum() + net_->decode->weight.pow(2).sum()) *
                         (0.5 * params_.regularization * share);
       const double n = std::max(1.0, m.sum().item<double>());
       const Tensor loss = (err + l2) / n;
       total += descend(loss, 1) * n;
-    }
+    });
     return total / observed_;
   }
 

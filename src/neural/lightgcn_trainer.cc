@@ -68,22 +68,18 @@ class LightGcnTrainer : public NeuralTrainer {
     const Csr& by_user = in_.data.by_user;
     std::vector<std::size_t> order(split_.users.size());
     std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng_);
     std::uniform_int_distribution<std::int32_t> pick(0, by_user.cols - 1);
-    const auto batch = static_cast<std::size_t>(params_.batch_size);
     double total = 0;
-    for (std::size_t first = 0; first < order.size(); first += batch) {
-      token.check();
-      const std::size_t last = std::min(order.size(), first + batch);
+    for_each_batch(order, token, [&](auto first, auto last) {
       std::vector<std::int64_t> u, pos, neg;
-      for (std::size_t k = first; k < last; ++k) {
-        const std::int32_t user = split_.users[order[k]];
+      for (auto k = first; k != last; ++k) {
+        const std::int32_t user = split_.users[*k];
         const auto seen_first = by_user.indices.begin() + by_user.offsets[user];
         const auto seen_last = by_user.indices.begin() + by_user.offsets[user + 1];
         std::int32_t j = pick(rng_);
         for (int tries = 0; tries < 10 && std::binary_search(seen_first, seen_last, j); ++tries) j = pick(rng_);
         u.push_back(user);
-        pos.push_back(users_ + split_.items[order[k]]);
+        pos.push_back(users_ + split_.items[*k]);
         neg.push_back(users_ + j);
       }
       const Tensor tu = index_tensor(u, device_), tp = index_tensor(pos, device_), tn = index_tensor(neg, device_);
@@ -96,7 +92,7 @@ class LightGcnTrainer : public NeuralTrainer {
       const auto b = static_cast<double>(last - first);
       const Tensor loss = -torch::nn::functional::logsigmoid(diff).mean() + l2 / b;
       total += descend(loss, static_cast<std::int64_t>(last - first));
-    }
+    });
     return order.empty() ? 0.0 : total / static_cast<double>(order.size());
   }
 

@@ -76,14 +76,10 @@ class MultVaeTrainer : public NeuralTrainer {
 
   double train_epoch(CancelToken& token) override {
     std::vector<std::int32_t> order = active_;
-    std::shuffle(order.begin(), order.end(), rng_);
     const auto batch = static_cast<std::size_t>(params_.batch_size);
     double total = 0;
-    for (std::size_t first = 0; first < order.size(); first += batch) {
-      token.check();
-      const std::size_t last = std::min(order.size(), first + batch);
-      const Tensor x = batch_of(std::vector<std::int64_t>(order.begin() + static_cast<std::ptrdiff_t>(first),
-                                                          order.begin() + static_cast<std::ptrdiff_t>(last)));
+    for_each_batch(order, token, [&](auto first, auto last) {
+      const Tensor x = batch_of(std::vector<std::int64_t>(first, last));
       const Tensor h = net_->hidden(x);
       const Tensor mu = net_->mean->forward(h), logvar = net_->logvar->forward(h);
       const Tensor z = mu + torch::randn_like(mu) * torch::exp(0.5 * logvar);
@@ -94,7 +90,7 @@ class MultVaeTrainer : public NeuralTrainer {
       const double beta = params_.beta_cap * std::min(1.0, static_cast<double>(updates_) / (params_.anneal_epochs * per_epoch));
       ++updates_;
       total += descend(nll + beta * kl, static_cast<std::int64_t>(last - first));
-    }
+    });
     return order.empty() ? 0.0 : total / static_cast<double>(order.size());
   }
 

@@ -115,6 +115,19 @@ class NeuralTrainer : public Trainer {
   // Builds the served model from the trained network.
   virtual Model export_model() = 0;
 
+  // Shuffles `order` with the trainer's generator, then calls step(first, last) on each run of
+  // batch_size entries (iterators into `order`), checking the token before each.
+  template <typename T, typename Step>
+  void for_each_batch(std::vector<T>& order, CancelToken& token, Step&& step) {
+    std::shuffle(order.begin(), order.end(), rng_);
+    const auto batch = static_cast<std::size_t>(params_.batch_size);
+    for (std::size_t first = 0; first < order.size(); first += batch) {
+      token.check();
+      const auto begin = order.begin() + static_cast<std::ptrdiff_t>(first);
+      step(begin, begin + static_cast<std::ptrdiff_t>(std::min(batch, order.size() - first)));
+    }
+  }
+
   // Creates the optimiser once the network's parameters exist.
   void make_optimizer();
   // One Adam step on a batch's mean `loss` over `n` examples; returns the loss summed over them.
