@@ -1612,6 +1612,508 @@ REVOKE ALL ON FUNCTION rec._train_agg_step(internal, text, "any", "any"),
 GRANT SELECT ON SEQUENCE rec.model_versions_id_seq, rec.deployments_id_seq, rec.job_queue_id_seq TO pg_database_owner;
 
 DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.model_history(model text)
+RETURNS TABLE (version integer, algorithm text, created_at timestamptz, created_by name,
+               train_seconds double precision, n_users integer, n_items integer, n_interactions bigint,
+               rows_read bigint, params jsonb, warm_start jsonb, gate jsonb, deployed boolean,
+               serving boolean, first_deployed_at timestamptz, metrics jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF model IS NULL THEN
+        RAISE EXCEPTION 'model must not be null' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = model_history.model) THEN
+        RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM rec.model_versions v WHERE v.model = model_history.model) THEN
+        RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+    SELECT v.version, v.algorithm, v.created_at, v.created_by, v.train_seconds, v.n_users, v.n_items,
+           v.n_interactions, v.rows_read, v.params, v.metrics->'warm_start', v.metrics->'gate',
+           d.first IS NOT NULL, v.id = s.version_id, d.first, v.metrics
+      FROM rec.model_versions v
+      LEFT JOIN (SELECT dd.version_id, min(dd.deployed_at) AS first FROM rec.deployments dd
+                  WHERE dd.model = model_history.model GROUP BY dd.version_id) d ON d.version_id = v.id
+      LEFT JOIN (SELECT dd.version_id FROM rec.deployments dd WHERE dd.model = model_history.model
+                  ORDER BY dd.id DESC LIMIT 1) s ON true
+     WHERE v.model = model_history.model
+     ORDER BY v.version DESC;
+END;
+$$$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.model_history(text)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.model_history(text) IS
+  'every version of a model, newest first: training time, data size, parameters, gate metrics, who trained it, whether it served';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.drift(model text,
+                          OUT version integer, OUT trained_at timestamptz, OUT rows_at_training bigint,
+                          OUT rows_now bigint, OUT new_rows bigint, OUT new_users bigint, OUT new_items bigint,
+                          OUT unknown_user_share double precision, OUT unknown_item_share double precision,
+                          OUT unknown_share double precision, OUT top1_share_at_training double precision,
+                          OUT top1_share_now double precision)
+AS 'MODULE_PATHNAME', 'pgrec_drift'
+LANGUAGE C VOLATILE$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.drift(text, version integer, trained_at timestamptz, rows_at_training bigint, rows_now bigint, new_rows bigint, new_users bigint, new_items bigint, unknown_user_share double precision, unknown_item_share double precision, unknown_share double precision, top1_share_at_training double precision, top1_share_now double precision)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.drift(text) IS
+  'how the model''s source changed since the serving version was trained: new rows, unknown users and items, popularity shift';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.update_items(model text, source text, user_col text DEFAULT NULL, item_col text DEFAULT NULL,
+                                 rating_col text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pgrec_update_items'
+LANGUAGE C VOLATILE PARALLEL UNSAFE$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.update_items(text, text, text, text, text)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.update_items(text, text, text, text, text) IS
+  'solves the vectors of new or changed items against the fixed user factors and deploys the result as a new version';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec._source_rows(version_id bigint, as_role oid)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pgrec_source_rows'
+LANGUAGE C VOLATILE STRICT$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec._source_rows(bigint, oid)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+CREATE TABLE rec.model_schedules (
+    model        text PRIMARY KEY REFERENCES rec.model_owners (model) ON DELETE CASCADE,
+    owner        regrole NOT NULL DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user)),
+    every        interval NOT NULL CHECK (every > '0'::interval),
+    min_new_rows bigint CHECK (min_new_rows > 0),
+    gate         jsonb,
+    params       jsonb NOT NULL DEFAULT '{}',
+    device       text NOT NULL DEFAULT 'cpu',
+    next_run     timestamptz NOT NULL,
+    last_run     timestamptz,
+    last_job     bigint,
+    runs         integer NOT NULL DEFAULT 0,
+    failed_at    timestamptz,
+    error        text,
+    created_at   timestamptz NOT NULL DEFAULT now()
+);
+
+SELECT pg_catalog.pg_extension_config_dump('rec.model_schedules', '');
+
+ALTER TABLE rec.model_schedules ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS users_read ON rec.model_schedules;
+CREATE POLICY users_read ON rec.model_schedules FOR SELECT USING (
+    EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = model_schedules.model
+               AND rec.acts_as(o.owner))
+    OR EXISTS (SELECT 1 FROM rec.model_grants g WHERE g.model = model_schedules.model
+               AND (g.grantee::pg_catalog.oid = 0 OR rec.acts_as(g.grantee))));
+
+DROP POLICY IF EXISTS owner_writes ON rec.model_schedules;
+CREATE POLICY owner_writes ON rec.model_schedules FOR ALL
+    USING (EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = model_schedules.model
+               AND rec.acts_as(o.owner)))
+    WITH CHECK (owner = pg_catalog.to_regrole(pg_catalog.quote_ident(current_user))
+                AND EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = model_schedules.model
+                               AND rec.acts_as(o.owner)));
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON rec.model_schedules TO PUBLIC;
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE VIEW rec.schedules WITH (security_invoker = true) AS
+SELECT s.model, (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = s.owner) AS owner,
+       s.every, s.min_new_rows, s.gate, s.params, s.device,
+       CASE WHEN s.failed_at IS NOT NULL THEN 'failed'
+            WHEN j.state IN ('queued', 'running', 'cancelling') THEN 'running'
+            ELSE 'active' END AS state,
+       s.next_run, s.last_run, s.last_job, j.state AS last_outcome, j.version AS last_version,
+       (v.metrics #>> '{gate,deployed}')::boolean AS last_deployed,
+       v.metrics #>> '{gate,reason}' AS last_gate_reason,
+       coalesce(s.error, j.error) AS last_error, s.failed_at, s.runs
+FROM rec.model_schedules s
+LEFT JOIN rec.job_queue j ON j.id = s.last_job
+LEFT JOIN rec.model_versions v ON v.model = s.model AND v.version = j.version$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP VIEW rec.schedules$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+GRANT SELECT ON rec.schedules TO PUBLIC;
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.schedule(model text, every interval, min_new_rows bigint DEFAULT NULL,
+                             gate jsonb DEFAULT NULL, params jsonb DEFAULT NULL, device text DEFAULT NULL,
+                             start_at timestamptz DEFAULT NULL)
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_owner regrole;
+    v rec.model_versions;
+    warm constant text[] := ARRAY['als', 'bpr', 'sgd_mf', 'svdpp'];
+    first_run timestamptz;
+    bad text;
+BEGIN
+    IF model IS NULL THEN
+        RAISE EXCEPTION 'model must not be null' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('pgrec:' || model));
+    v_owner := (SELECT mo.owner FROM rec.model_owners mo WHERE mo.model = schedule.model);
+    IF v_owner IS NULL THEN
+        RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT rec.acts_as(v_owner) THEN
+        RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
+              DETAIL = 'Only its owner and members of that role may schedule it.';
+    END IF;
+    IF every IS NULL OR every <= '0'::interval THEN
+        RAISE EXCEPTION 'every must be a positive interval, not %', coalesce(every::text, 'NULL')
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF min_new_rows IS NOT NULL AND min_new_rows < 1 THEN
+        RAISE EXCEPTION 'min_new_rows must be at least 1, not %', min_new_rows USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF gate IS NOT NULL AND jsonb_typeof(gate) <> 'object' THEN
+        RAISE EXCEPTION 'gate must be a JSON object, like ''{"metric": "ndcg", "tolerance": 0.01}'''
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT k INTO bad FROM jsonb_object_keys(coalesce(gate, '{}')) k
+     WHERE k NOT IN ('metric', 'k', 'test_fraction', 'tolerance', 'time_col', 'seed') LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unknown gate parameter "%"', bad USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Gate parameters: metric, k, test_fraction, tolerance, time_col, seed.';
+    END IF;
+    IF params IS NOT NULL AND jsonb_typeof(params) <> 'object' THEN
+        RAISE EXCEPTION 'params must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF device IS NOT NULL AND device !~ '^(auto|cpu|torch-cpu|cuda(:[0-9]{1,4})?)$' THEN
+        RAISE EXCEPTION 'unknown device "%"', device USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Devices: auto, cpu, cuda, cuda:N, torch-cpu.';
+    END IF;
+    IF NOT coalesce((SELECT r.rolcanlogin FROM pg_roles r WHERE r.oid = to_regrole(quote_ident(current_user))), false) THEN
+        RAISE EXCEPTION 'role % cannot log in, and a scheduled job runs as the role that scheduled it', quote_ident(current_user)
+              USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    IF current_setting('shared_preload_libraries') !~ '(^|[\s,"])pgrec($|[\s,"])' THEN
+        RAISE EXCEPTION 'scheduled training needs pgrec in shared_preload_libraries'
+              USING ERRCODE = 'object_not_in_prerequisite_state',
+                    HINT = 'Add shared_preload_libraries = ''pgrec'' to postgresql.conf and restart.';
+    END IF;
+    SELECT mv.* INTO v FROM rec.deployments d JOIN rec.model_versions mv ON mv.id = d.version_id
+     WHERE d.model = schedule.model ORDER BY d.id DESC LIMIT 1;
+    IF v.source IN ('(rec.train_agg)', '(rec.import_factors)', '(rec.hybrid)') OR v.algorithm = 'hybrid' THEN
+        RAISE EXCEPTION 'model "%" was built by %, not trained on a source: it cannot be retrained on a schedule',
+              model, trim(both '()' from v.source) USING ERRCODE = 'feature_not_supported',
+              HINT = 'Schedule the models it is made of.';
+    END IF;
+    first_run := coalesce(start_at, v.created_at + every);
+    INSERT INTO rec.model_schedules AS s (model, owner, every, min_new_rows, gate, params, device, next_run)
+    VALUES (schedule.model, to_regrole(quote_ident(current_user)), every, min_new_rows, gate,
+            coalesce(params, CASE WHEN v.algorithm = ANY (warm) THEN '{"warm_start": true}'::jsonb ELSE '{}'::jsonb END),
+            coalesce(device, CASE WHEN v.algorithm = ANY (warm) THEN 'cpu' ELSE current_setting('pgrec.device') END),
+            first_run)
+    ON CONFLICT ON CONSTRAINT model_schedules_pkey DO UPDATE
+       SET owner = EXCLUDED.owner, every = EXCLUDED.every, min_new_rows = EXCLUDED.min_new_rows,
+           gate = EXCLUDED.gate, params = EXCLUDED.params, device = EXCLUDED.device,
+           next_run = EXCLUDED.next_run, failed_at = NULL, error = NULL;
+    RETURN first_run;
+END;
+$$$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.schedule(text, interval, bigint, jsonb, jsonb, text, timestamptz)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.schedule(text, interval, bigint, jsonb, jsonb, text, timestamptz) IS
+  'retrains a model as a background job every interval (or once min_new_rows rows arrived), optionally behind a gate';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.unschedule(model text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_owner regrole;
+BEGIN
+    v_owner := (SELECT mo.owner FROM rec.model_owners mo WHERE mo.model = unschedule.model);
+    IF v_owner IS NULL THEN
+        RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT rec.acts_as(v_owner) THEN
+        RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege',
+              DETAIL = 'Only its owner and members of that role may unschedule it.';
+    END IF;
+    DELETE FROM rec.model_schedules s WHERE s.model = unschedule.model;
+    RETURN FOUND;
+END;
+$$$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.unschedule(text)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.unschedule(text) IS 'removes a model''s retraining schedule';
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec._run_schedules()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s rec.model_schedules;
+    v rec.model_versions;
+    j record;
+    r record;
+    due boolean;
+    job bigint;
+    submitted integer := 0;
+    fail text;
+BEGIN
+    FOR s IN SELECT * FROM rec.model_schedules ms WHERE ms.failed_at IS NULL ORDER BY ms.next_run
+             FOR UPDATE SKIP LOCKED LOOP
+        BEGIN
+            fail := NULL;
+            SELECT q.state, q.error_code, q.error INTO j FROM rec.job_queue q WHERE q.id = s.last_job;
+            CONTINUE WHEN FOUND AND j.state IN ('queued', 'running', 'cancelling');
+            SELECT ro.rolname, ro.rolcanlogin INTO r FROM pg_roles ro WHERE ro.oid = s.owner;
+            IF FOUND AND j.state = 'failed' AND j.error_code IN ('42501', '42P01', '42703', '42704', '28000', '3F000') THEN
+                fail := format('job %s failed: %s', s.last_job, j.error);
+            ELSIF NOT FOUND THEN
+                fail := 'the role that scheduled it no longer exists';
+            ELSIF NOT r.rolcanlogin THEN
+                fail := format('role %s cannot log in, and a scheduled job runs as the role that scheduled it', quote_ident(r.rolname));
+            ELSIF NOT pg_has_role(s.owner, (SELECT o.owner FROM rec.model_owners o WHERE o.model = s.model), 'MEMBER') THEN
+                fail := format('role %s no longer acts as the owner of model "%s"', quote_ident(r.rolname), s.model);
+            END IF;
+            SELECT mv.* INTO v FROM rec.deployments d JOIN rec.model_versions mv ON mv.id = d.version_id
+             WHERE d.model = s.model ORDER BY d.id DESC LIMIT 1;
+            IF fail IS NULL AND v.id IS NULL THEN
+                fail := 'no version of the model serves';
+            END IF;
+            IF fail IS NOT NULL THEN
+                UPDATE rec.model_schedules ms SET failed_at = now(), error = fail WHERE ms.model = s.model;
+                CONTINUE;
+            END IF;
+            due := s.next_run <= now();
+            IF NOT due AND s.min_new_rows IS NOT NULL THEN
+                due := rec._source_rows(v.id, s.owner)
+                       - coalesce((v.metrics #>> '{gate,source_rows}')::bigint, v.rows_read) >= s.min_new_rows;
+            END IF;
+            CONTINUE WHEN NOT due;
+            -- The job row's role is the schedule's: the queue's trigger starts the worker as it.
+            INSERT INTO rec.job_queue (model, algorithm, params, source, user_col, item_col, rating_col, device,
+                                       args, submitted_by, submitted_by_name)
+            VALUES (s.model, v.algorithm,
+                    (v.params - 'ann_lists' - 'ann_probes') || s.params
+                      || CASE WHEN s.gate IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('gate', s.gate) END,
+                    v.source, v.user_col, v.item_col, v.rating_col, s.device,
+                    jsonb_build_object('search_path', v.search_path, 'schedule', true), s.owner, r.rolname)
+            RETURNING id INTO job;
+            UPDATE rec.model_schedules ms SET last_job = job, last_run = now(), next_run = now() + s.every,
+                   runs = ms.runs + 1, error = NULL
+             WHERE ms.model = s.model;
+            submitted := submitted + 1;
+        EXCEPTION WHEN OTHERS THEN
+            UPDATE rec.model_schedules ms SET failed_at = now(), error = SQLERRM WHERE ms.model = s.model;
+        END;
+    END LOOP;
+    RETURN submitted;
+END;
+$$$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec._run_schedules()$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+CREATE TABLE rec.served (
+    id         bigserial PRIMARY KEY,
+    model      text NOT NULL REFERENCES rec.model_owners (model) ON DELETE CASCADE,
+    version    integer NOT NULL,
+    user_id    text NOT NULL,
+    items      text[] NOT NULL,
+    served_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    served_by  oid NOT NULL DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user))::oid
+);
+
+CREATE INDEX ON rec.served (model, served_at);
+
+SELECT pg_catalog.pg_extension_config_dump('rec.served', '');
+
+SELECT pg_catalog.pg_extension_config_dump('rec.served_id_seq', '');
+
+ALTER TABLE rec.served ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS users_read ON rec.served;
+CREATE POLICY users_read ON rec.served FOR SELECT USING (
+    EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = served.model
+               AND rec.acts_as(o.owner))
+    OR EXISTS (SELECT 1 FROM rec.model_grants g WHERE g.model = served.model
+               AND (g.grantee::pg_catalog.oid = 0 OR rec.acts_as(g.grantee))));
+
+DROP POLICY IF EXISTS users_log ON rec.served;
+CREATE POLICY users_log ON rec.served FOR INSERT WITH CHECK (
+    served_by = pg_catalog.to_regrole(pg_catalog.quote_ident(current_user))::oid
+    AND (EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = served.model AND rec.acts_as(o.owner))
+         OR EXISTS (SELECT 1 FROM rec.model_grants g WHERE g.model = served.model
+                    AND (g.grantee::pg_catalog.oid = 0 OR rec.acts_as(g.grantee)))));
+
+DROP POLICY IF EXISTS owner_deletes ON rec.served;
+CREATE POLICY owner_deletes ON rec.served FOR DELETE USING (
+    EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = served.model AND rec.acts_as(o.owner)));
+
+GRANT SELECT, INSERT, DELETE ON rec.served TO PUBLIC;
+
+GRANT USAGE ON SEQUENCE rec.served_id_seq TO PUBLIC;
+
+DO $pgrec_update$
+DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.online_metrics(model text, source text, within interval DEFAULT '1 day',
+                                   time_col text DEFAULT NULL, user_col text DEFAULT NULL,
+                                   item_col text DEFAULT NULL, since timestamptz DEFAULT NULL)
+RETURNS TABLE (version integer, lists bigint, users bigint, k double precision, hits bigint,
+               hit_rate double precision, "precision" double precision, coverage double precision)
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    caller_path text := pg_catalog.current_setting('search_path');
+    v rec.model_versions;
+    u_col text;
+    i_col text;
+    t_col text;
+    t_type text;
+    src text;
+    t_expr text;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF model IS NULL OR source IS NULL THEN
+        RAISE EXCEPTION 'model and source must not be null' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF within IS NULL OR within <= '0'::interval THEN
+        RAISE EXCEPTION 'within must be a positive interval' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT mv.* INTO v FROM rec.deployments d JOIN rec.model_versions mv ON mv.id = d.version_id
+     WHERE d.model = online_metrics.model ORDER BY d.id DESC LIMIT 1;
+    IF v.id IS NULL AND EXISTS (SELECT 1 FROM rec.model_owners o WHERE o.model = online_metrics.model) THEN
+        RAISE EXCEPTION 'permission denied for model "%"', model USING ERRCODE = 'insufficient_privilege';
+    ELSIF v.id IS NULL THEN
+        RAISE EXCEPTION 'model "%" does not exist', model USING ERRCODE = 'undefined_object';
+    END IF;
+    u_col := coalesce(user_col, v.user_col);
+    i_col := coalesce(item_col, v.item_col);
+    t_col := coalesce(time_col, v.params ->> 'time_col');
+    IF t_col IS NULL THEN
+        RAISE EXCEPTION 'online_metrics needs time_col: the source column that says when each interaction happened'
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM pg_catalog.set_config('search_path', caller_path, true);
+    src := CASE WHEN source ~* '^[\s(]*(select|with|values|table)\M' THEN '(' || source || E'\n)'
+                ELSE rec.qualify_source(source) END;
+    EXECUTE format('SELECT pg_catalog.format_type(pg_catalog.pg_typeof(s.%I)::pg_catalog.oid, NULL) FROM %s AS s LIMIT 1',
+                   t_col, src) INTO t_type;
+    t_expr := CASE WHEN t_type IN ('smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision')
+                   THEN format('pg_catalog.to_timestamp(s.%I::pg_catalog.float8)', t_col)
+                   ELSE format('s.%I::pg_catalog.timestamptz', t_col) END;
+    RETURN QUERY EXECUTE format(
+        'WITH lists AS (SELECT sv.id, sv.version, sv.user_id, sv.items, sv.served_at FROM rec.served sv '
+        '                WHERE sv.model OPERATOR(pg_catalog.=) $1 AND ($2::pg_catalog.timestamptz IS NULL OR sv.served_at OPERATOR(pg_catalog.>=) $2)), '
+        '     hit AS (SELECT l.id, pg_catalog.count(DISTINCT s.%2$I::pg_catalog.text) AS n FROM lists l JOIN %3$s AS s '
+        '               ON s.%1$I::pg_catalog.text OPERATOR(pg_catalog.=) l.user_id '
+        '              AND s.%2$I::pg_catalog.text OPERATOR(pg_catalog.=) ANY (l.items) '
+        '              AND %4$s OPERATOR(pg_catalog.>) l.served_at AND %4$s OPERATOR(pg_catalog.<=) (l.served_at OPERATOR(pg_catalog.+) $3) '
+        '            GROUP BY l.id) '
+        'SELECT l.version, pg_catalog.count(*), pg_catalog.count(DISTINCT l.user_id), '
+        '       pg_catalog.avg(pg_catalog.cardinality(l.items))::pg_catalog.float8, '
+        '       COALESCE(pg_catalog.sum(h.n), 0)::pg_catalog.int8, '
+        '       pg_catalog.avg((COALESCE(h.n, 0) OPERATOR(pg_catalog.>) 0)::pg_catalog.int4)::pg_catalog.float8, '
+        '       pg_catalog.avg(COALESCE(h.n, 0)::pg_catalog.float8 OPERATOR(pg_catalog./) GREATEST(pg_catalog.cardinality(l.items), 1)), '
+        '       (SELECT pg_catalog.count(DISTINCT it)::pg_catalog.float8 OPERATOR(pg_catalog./) GREATEST(mv.n_items, 1) '
+        '          FROM lists l2, pg_catalog.unnest(l2.items) it WHERE l2.version OPERATOR(pg_catalog.=) l.version) '
+        '  FROM lists l LEFT JOIN hit h ON h.id OPERATOR(pg_catalog.=) l.id '
+        '  JOIN rec.model_versions mv ON mv.model OPERATOR(pg_catalog.=) $1 AND mv.version OPERATOR(pg_catalog.=) l.version '
+        ' GROUP BY l.version, mv.n_items ORDER BY l.version',
+        u_col, i_col, src, t_expr)
+    USING model, since, within;
+    PERFORM pg_catalog.set_config('search_path', caller_path, true);
+END;
+$$$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.online_metrics(text, text, interval, text, text, text, timestamptz)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.online_metrics(text, text, interval, text, text, text, timestamptz) IS
+  'hit rate, precision and coverage of the served lists (rec.served) against the interactions that followed, per version';
+
+REVOKE ALL ON FUNCTION rec._run_schedules(), rec._source_rows(bigint, oid) FROM PUBLIC;
+
+DO $pgrec_update$
 BEGIN
     EXECUTE $pgrec_stmt$DROP FUNCTION IF EXISTS rec.similar_items(text, "any", integer)$pgrec_stmt$;
 EXCEPTION WHEN dependent_objects_still_exist THEN

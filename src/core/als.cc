@@ -239,6 +239,16 @@ Model make_als_model(Interactions&& data, const AlsParams& params, float mean, F
   return m;
 }
 
+WarmStart AlsTrainer::warm_start(const Model& previous) {
+  check_warm_start(previous, "als", users_.cols(), items_.cols());
+  if (previous.explicit_ratings == params_.implicit)
+    invalid_parameter("warm_start needs the serving version to read the same kind of feedback (ratings or interactions)");
+  WarmStart w;
+  w.users = copy_rows_by_id(previous.users, previous.user_factors, 0, data_.users, users_, 0, users_.cols());
+  w.items = copy_rows_by_id(previous.items, previous.item_factors, 0, data_.items, items_, 0, items_.cols());
+  return w;
+}
+
 Model AlsTrainer::finish(const std::string& user_type, const std::string& item_type) {
   return make_als_model(std::move(data_), params_, mean_, std::move(users_), std::move(items_),
                         user_type, item_type);

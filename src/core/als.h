@@ -96,6 +96,8 @@ class AlsTrainer : public Trainer {
 
   // Hands over the trained model; the trainer is spent afterwards.
   Model finish(const std::string& user_type, const std::string& item_type) override;
+  // Starts from the previous version's user and item factors.
+  WarmStart warm_start(const Model& previous) override;
 
  private:
   // Solves every row of `X` given the fixed `Y`, with `by_row` holding the data for X's rows.

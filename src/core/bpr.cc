@@ -240,6 +240,15 @@ std::string BprTrainer::history_json() const {
   return out.str();
 }
 
+WarmStart BprTrainer::warm_start(const Model& previous) {
+  const Eigen::Index f = p_.cols();
+  check_warm_start(previous, "bpr", f + 1, f + 1);
+  WarmStart w;
+  w.users = copy_rows_by_id(previous.users, previous.user_factors, 0, data_.users, p_, 0, f);
+  w.items = copy_rows_by_id(previous.items, previous.item_factors, 0, data_.items, q_, 0, f + 1);
+  return w;
+}
+
 Model BprTrainer::finish(const std::string& user_type, const std::string& item_type) {
   // The item bias rides in an extra factor column: user [p_u, 1] . item [q_i, b_i].
   const Eigen::Index f = p_.cols();

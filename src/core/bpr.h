@@ -47,6 +47,8 @@ class BprTrainer : public Trainer {
   std::int32_t done() const override { return done_; }
   std::int32_t total() const override { return params_.epochs; }
   Model finish(const std::string& user_type, const std::string& item_type) override;
+  // Starts from the previous version's user factors and item factors with their biases.
+  WarmStart warm_start(const Model& previous) override;
   // The loss (and, with validation, the held-out NDCG@10) of every epoch so far.
   std::string history_json() const override;
 

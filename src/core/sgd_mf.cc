@@ -192,6 +192,17 @@ double SgdMfTrainer::validation_rmse() const {
   return n > 0 ? std::sqrt(se / static_cast<double>(n)) : 0.0;
 }
 
+WarmStart SgdMfTrainer::warm_start(const Model& previous) {
+  const Eigen::Index f = p_.cols();
+  check_warm_start(previous, params_.svdpp ? "svdpp" : "sgd_mf", f + 2, f + 2);
+  WarmStart w;
+  w.users = copy_rows_by_id(previous.users, previous.user_factors, 0, data_.users, p_, 0, f);
+  w.items = copy_rows_by_id(previous.items, previous.item_factors, 0, data_.items, q_, 0, f);
+  copy_column_by_id(previous.users, previous.user_factors, f, data_.users, bu_);
+  copy_column_by_id(previous.items, previous.item_factors, f + 1, data_.items, bi_);
+  return w;
+}
+
 Model SgdMfTrainer::finish(const std::string& user_type, const std::string& item_type) {
   if (best_ >= 0) {
     p_ = std::move(best_p_);

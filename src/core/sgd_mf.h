@@ -43,6 +43,9 @@ class SgdMfTrainer : public Trainer {
   // Whether the validation error stopped improving for `patience` epochs.
   bool converged() const override { return stopped_; }
   Model finish(const std::string& user_type, const std::string& item_type) override;
+  // Starts from the previous version's factors and biases (SVD++: its users' effective vectors,
+  // the implicit item factors from zero).
+  WarmStart warm_start(const Model& previous) override;
 
  private:
   // The prediction for (user, item) with the current parameters and user vector `pu`.

@@ -4,7 +4,9 @@
 #include <string>
 
 #include "cancel.h"
+#include "errors.h"
 #include "model.h"
+#include "warm_start.h"
 
 namespace pgrec {
 
@@ -36,6 +38,12 @@ class Trainer {
   virtual std::string device() const { return "cpu"; }
   // Hands over the trained model; the trainer is spent afterwards.
   virtual Model finish(const std::string& user_type, const std::string& item_type) = 0;
+  // Before the first step: starts from `previous`'s rows for the ids it knows (the others stay as
+  // a cold start drew them); 22023 when `previous` does not fit, 0A000 where there is no warm start.
+  virtual WarmStart warm_start(const Model& previous) {
+    (void)previous;
+    throw Error(ErrorKind::NotSupported, "this algorithm has no warm start: it trains from scratch each time");
+  }
 };
 
 // A trainer that is done in one counting or closed-form step (neighbours, popularity, EASE): no

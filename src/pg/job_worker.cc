@@ -108,6 +108,7 @@ void run_train_job(int64 job, const char* model, const char* algorithm, const ch
   TrainState* state = nullptr;
   PGREC_CXX(state = new TrainState());
   *owner = own(state, job_cxt);
+  state->model_name = model;
   begin_work();
   const char* used = resolve_device(device, algorithm);
   {
@@ -312,7 +313,8 @@ void pgrec_job_worker_main(Datum arg) {
   proc_exit(0);
 }
 
-// For one database: marks jobs whose worker is gone as failed and starts workers for queued jobs.
+// For one database: marks jobs whose worker is gone as failed, starts workers for queued jobs,
+// and submits the jobs of due schedules.
 void pgrec_dispatcher_main(Datum arg) {
   const Oid database = DatumGetObjectId(arg);
   pqsignal(SIGTERM, die);
@@ -368,6 +370,11 @@ void pgrec_dispatcher_main(Datum arg) {
     JobLaunch launch{database, roles[r], InvalidTransactionId};
     launch_job_worker(ids[r], &launch);
   }
+  // Schedules that are due submit their jobs (the queue's trigger starts them, as their owners).
+  begin_work();
+  SPI_execute("SELECT 1 WHERE pg_catalog.to_regprocedure('rec._run_schedules()') IS NOT NULL", true, 1);
+  if (SPI_processed == 1) SPI_execute("SELECT rec._run_schedules()", false, 0);
+  commit_work();
   proc_exit(0);
 }
 

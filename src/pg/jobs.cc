@@ -23,12 +23,13 @@ void check_device(const char* device) {
                   errhint("Devices: auto, cpu, cuda, cuda:N (N up to 1023), torch-cpu.")));
 }
 
-void require_login_role() {
-  HeapTuple tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
-  if (!HeapTupleIsValid(tuple)) elog(ERROR, "pgrec: cache lookup failed for role %u", GetUserId());
-  const Form_pg_authid role = reinterpret_cast<Form_pg_authid>(GETSTRUCT(tuple));
-  const bool can_login = role->rolcanlogin;
-  const char* name = pstrdup(NameStr(role->rolname));
+void require_login_role(Oid role) {
+  HeapTuple tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
+  if (!HeapTupleIsValid(tuple))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("role %u does not exist", role)));
+  const Form_pg_authid form = reinterpret_cast<Form_pg_authid>(GETSTRUCT(tuple));
+  const bool can_login = form->rolcanlogin;
+  const char* name = pstrdup(NameStr(form->rolname));
   ReleaseSysCache(tuple);
   if (!can_login)
     ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
@@ -56,7 +57,7 @@ void require_preloaded() {
 Datum pgrec_launch_job(PG_FUNCTION_ARGS) {
   using namespace pgrec::pg;
   require_preloaded();
-  require_login_role();
+  require_login_role(GetUserId());
   JobLaunch launch{MyDatabaseId, GetUserId(), GetTopTransactionId()};
   PG_RETURN_BOOL(launch_job_worker(PG_GETARG_INT64(0), &launch));
 }
@@ -65,7 +66,7 @@ Datum pgrec_launch_job(PG_FUNCTION_ARGS) {
 Datum pgrec_train_async(PG_FUNCTION_ARGS) {
   using namespace pgrec::pg;
   require_preloaded();
-  require_login_role();
+  require_login_role(GetUserId());
   SourceSpec spec;
   const char* algorithm;
   Jsonb* params;
@@ -133,9 +134,14 @@ Datum pgrec_jobs_queued(PG_FUNCTION_ARGS) {
   TupleDesc desc = trigger->tg_relation->rd_att;
   bool isnull;
   const int64 job = DatumGetInt64(heap_getattr(row, 1, desc, &isnull));
+  // The job runs as the role the row names: the submitter (row-level security makes a role name
+  // itself), or a schedule's owner when the scheduler queued it.
+  const AttrNumber role_column = SPI_fnumber(desc, "submitted_by");
+  if (role_column <= 0) elog(ERROR, "pgrec: rec.job_queue has no submitted_by column");
+  const Oid role = DatumGetObjectId(heap_getattr(row, role_column, desc, &isnull));
   require_preloaded();
-  require_login_role();
-  JobLaunch launch{MyDatabaseId, GetUserId(), GetTopTransactionId()};
+  require_login_role(role);
+  JobLaunch launch{MyDatabaseId, role, GetTopTransactionId()};
   if (!launch_job_worker(job, &launch))
     ereport(NOTICE, (errmsg("no background worker slot is free: job %lld waits in the queue", static_cast<long long>(job)),
                      errhint("Raise pgrec.max_workers (and max_worker_processes) to run more jobs at once.")));

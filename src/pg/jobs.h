@@ -24,9 +24,9 @@ constexpr const char* kClaimedJobName = "pgrec training job";
 // Whether `pid` is a live pgrec training worker of this server (read from shared memory).
 bool is_training_worker(int pid);
 
-// Raises 28000 unless the current role can log in: a job's worker connects as the role that
-// submits it, so a NOLOGIN role's job could never start.
-void require_login_role();
+// Raises 28000 unless `role` can log in: a job's worker connects as the role that submits it,
+// so a NOLOGIN role's job could never start.
+void require_login_role(Oid role);
 
 // Registers a background worker that runs job `job`; false when no worker slot was free (or
 // pgrec.max_workers of pgrec's workers are already alive).

@@ -433,6 +433,8 @@ std::int32_t save_model(const SaveRequest* r) {
       elog(ERROR, "pgrec: could not store the model data");
     pfree(chunk);
   }
+  if (r->version_id != nullptr) *r->version_id = version_id;
+  if (!r->deploy) return version;
   {
     Oid dt[2] = {TEXTOID, INT8OID};
     Datum dv[2] = {name, Int64GetDatum(version_id)};

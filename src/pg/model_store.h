@@ -28,9 +28,12 @@ struct SaveRequest {
   const std::string* bytes;
   const char* metrics_json = nullptr;  // starting metrics (a training curve), or null for {}
   const char* search_path = nullptr;   // the path the source was read with, or null for the current one
+  bool deploy = true;                  // false: stored, not deployed (a gate decides after)
+  std::int64_t* version_id = nullptr;  // where to put the new version's id, or null
 };
 
-// Stores a new version of a model and deploys it; returns the version number.
+// Stores a new version of a model and deploys it (unless the request says not to); returns the
+// version number.
 // Call inside SPI_connect.
 std::int32_t save_model(const SaveRequest* request);
 

@@ -23,6 +23,8 @@ int guc_naptime = 10;
 char* guc_device = nullptr;
 int guc_ann_min_items = 200000;
 int guc_ann_probes = 0;
+bool guc_log_recommendations = false;
+double guc_log_sample_rate = 1.0;
 double guc_ann_recall = 0.95;
 double guc_progress_interval = 2.0;
 char* guc_default_model = nullptr;
@@ -139,6 +141,14 @@ void _PG_init(void) {
                           "more. 0: the server's memory (or its cgroup's limit) divided by pgrec.max_workers + 1.",
                           &pgrec::pg::guc_max_training_memory, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr,
                           nullptr);
+  DefineCustomBoolVariable("pgrec.log_recommendations", "Whether rec.recommend records what it served in rec.served.",
+                           "One row per call (model, version, user, items in rank order, time), sampled by "
+                           "pgrec.log_sample_rate; rec.online_metrics joins them with later interactions. Calls on a "
+                           "standby, in a read-only transaction or in a parallel worker record nothing.",
+                           &pgrec::pg::guc_log_recommendations, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomRealVariable("pgrec.log_sample_rate", "The share of rec.recommend calls recorded when logging is on.",
+                           "Each call is recorded with this probability (1: every call).",
+                           &pgrec::pg::guc_log_sample_rate, 1.0, 0.0, 1.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("pgrec");
   if (process_shared_preload_libraries_in_progress) {
     pgrec::pg::preloaded = true;

@@ -14,6 +14,8 @@ extern double guc_ann_recall;
 extern double guc_progress_interval;  // pgrec.progress_interval: seconds between rec.train's progress NOTICEs
 extern char* guc_default_model;  // pgrec.default_model: the model rec.recommend(user, k) serves ("" : own latest)
 
+extern bool guc_log_recommendations;  // pgrec.log_recommendations: rec.recommend records what it served
+extern double guc_log_sample_rate;      // pgrec.log_sample_rate: the share of calls recorded
 extern int guc_max_training_memory;  // pgrec.max_training_memory (kB; 0: automatic)
 
 // The bytes one training may need: pgrec.max_training_memory, or the automatic share of memory.

@@ -12,7 +12,9 @@
 #include "fold_in.h"
 #include "ranking.h"
 #include "serve_args.h"
+#include "served_log.h"
 #include "source_reader.h"
+#include "stored_source.h"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(pgrec_recommend);
@@ -186,62 +188,6 @@ int fold_in_ranked(const Model* model, const Given* given, int32 k, bool exclude
   return count;
 }
 
-// The stored source of a model version, with the role its reads run as and that role's path.
-struct StoredSource {
-  pgrec::pg::SourceSpec spec;
-  Oid owner;
-  const char* search_path;  // null: "$user", public
-};
-
-// Reads how a version was trained and who owns it; raises 0A000 for a model without a source of
-// its own and 42704 when its owner no longer exists. Call inside SPI_connect.
-StoredSource stored_source(int64 version_id) {
-  using pgrec::pg::catalog_has_column;
-  const bool owners = pgrec::pg::has_model_owners();
-  const char* sql = psprintf(
-      "SELECT v.source, v.user_col, v.item_col, v.rating_col, %s, %s, COALESCE(%s, %s) FROM rec.model_versions v %s "
-      "WHERE v.id OPERATOR(pg_catalog.=) $1",
-      owners ? psprintf("COALESCE(%s, pg_catalog.quote_ident(v.created_by))", pgrec::pg::owner_name_sql("o.owner"))
-             : "pg_catalog.quote_ident(v.created_by)",
-      catalog_has_column("model_versions", "search_path") ? "v.search_path" : "NULL::pg_catalog.text",
-      owners ? pgrec::pg::owner_oid_sql("o.owner") : "NULL::pg_catalog.oid",
-      "pg_catalog.to_regrole(pg_catalog.quote_ident(v.created_by))::pg_catalog.oid",
-      owners ? "LEFT JOIN rec.model_owners o ON o.model OPERATOR(pg_catalog.=) v.model" : "");
-  Oid t[1] = {INT8OID};
-  Datum v[1] = {Int64GetDatum(version_id)};
-  if (SPI_execute_with_args(sql, 1, t, v, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model version %lld does not exist",
-                                                              static_cast<long long>(version_id))));
-  HeapTuple row = SPI_tuptable->vals[0];
-  TupleDesc desc = SPI_tuptable->tupdesc;
-  StoredSource s;
-  s.spec.source = SPI_getvalue(row, desc, 1);
-  // Built by rec.train_agg or rec.import_factors: "(rec.train_agg)", "(rec.import_factors)".
-  if (strcmp(s.spec.source, "(rec.train_agg)") == 0 || strcmp(s.spec.source, "(rec.import_factors)") == 0)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("fold_in needs the model's source, and this model was built by %.*s",
-                           static_cast<int>(strlen(s.spec.source) - 2), s.spec.source + 1),
-                    errhint("Pass the user's items to rec.recommend_for_items instead.")));
-  if (strcmp(s.spec.source, "(rec.hybrid)") == 0)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("fold_in needs the model's source, and this hybrid's models come from different sources"),
-                    errhint("Pass the user's items to rec.recommend_for_items instead.")));
-  s.spec.user_col = SPI_getvalue(row, desc, 2);
-  s.spec.item_col = SPI_getvalue(row, desc, 3);
-  s.spec.rating_col = SPI_getvalue(row, desc, 4);
-  const char* owner_name = SPI_getvalue(row, desc, 5);
-  s.search_path = SPI_getvalue(row, desc, 6);
-  bool no_owner;
-  const Datum owner = SPI_getbinval(row, desc, 7, &no_owner);
-  s.owner = no_owner ? InvalidOid : DatumGetObjectId(owner);
-  if (!OidIsValid(s.owner) || !SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(s.owner)))
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-                    errmsg("the owner of model version %lld, role %s, no longer exists", static_cast<long long>(version_id),
-                           owner_name),
-                    errhint("A model's source is read with its owner's rights; train the model again.")));
-  return s;
-}
-
 // Reads the user's current rows from the source the model version was trained on (in time order
 // for a sequential model). The stored source is the owner's SQL, not the caller's: it runs as the
 // owner, security-restricted, on the owner's search_path (see "Security model" in the README).
@@ -254,7 +200,7 @@ Given current_rows(int64 version_id, const Model* model, FunctionCallInfo fcinfo
                                          : psprintf("%lld", static_cast<long long>(user.number));
   MemoryContext caller = CurrentMemoryContext;
   SPI_connect();
-  StoredSource stored = stored_source(version_id);
+  pgrec::pg::StoredSource stored = pgrec::pg::stored_source(version_id, "fold_in");
   // A sequential model reads the user's rows oldest first.
   if (model->kind == pgrec::ModelKind::Sequence) stored.spec.time_col = pstrdup(model->net.time_col.c_str());
   const char* sql = pgrec::pg::build_source_query(&stored.spec, pstrdup(model->user_type.c_str()));
@@ -312,6 +258,15 @@ void notice_popular_fallback(FunctionCallInfo fcinfo, const char* name, int user
 }
 
 // Computes a recommend answer for a model version (`name`; null for the default model) and a user
+// Records the list served to the user of argument `user_arg` when pgrec.log_recommendations is on.
+void log_user_list(FunctionCallInfo fcinfo, int user_arg, int64 version_id, const Model* model, const Scored* ranked,
+                   int count) {
+  if (!pgrec::pg::guc_log_recommendations) return;
+  const Oid type = get_fn_expr_argtype(fcinfo->flinfo, user_arg);
+  const pgrec::IdRef user = pgrec::pg::id_from_datum(PG_GETARG_DATUM(user_arg), type, nullptr);
+  pgrec::pg::log_served(version_id, model, user, ranked, count);
+}
+
 // argument; the optional arguments (exclude_seen, fold_in, candidates, exclude) follow k.
 RankedRows recommend_rows(FunctionCallInfo fcinfo, const char* name, int64 version_id, int user_arg, Oid id_type,
                           MemoryContext cxt) {
@@ -334,6 +289,7 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, const char* name, int64 versi
     if (given.count > 0) {
       const FilterArgs filter = filter_args(fcinfo, user_arg + 4, user_arg + 5, model);
       count = fold_in_ranked(model, &given, k, exclude_seen, &filter, ranked);
+      log_user_list(fcinfo, user_arg, version_id, model, ranked, count);
       return to_rows(fcinfo, model, ranked, count, id_type, cxt);
     }
   }
@@ -347,6 +303,7 @@ RankedRows recommend_rows(FunctionCallInfo fcinfo, const char* name, int64 versi
     count = static_cast<int>(top.size());
     std::memcpy(ranked, top.data(), sizeof(Scored) * top.size());
   });
+  log_user_list(fcinfo, user_arg, version_id, model, ranked, count);
   return to_rows(fcinfo, model, ranked, count, id_type, cxt);
 }
 

@@ -12,6 +12,7 @@
 
 #include "boundary.h"
 #include "feature_reader.h"
+#include "lifecycle.h"
 #include "model_store.h"
 #include "module.h"
 #include "torch_module.h"
@@ -78,6 +79,7 @@ void check_algorithm(const char* algorithm) {
 
 void train_parse_params(TrainState* state, const char* algorithm, bool has_ratings, Jsonb* params) {
   if (params != nullptr) read_params(params, &state->params);
+  take_lifecycle_params(state, has_ratings);
   PGREC_CXX({
     state->config = parse_algorithm(algorithm, state->params, has_ratings);
     state->params_json = state->config.params_json;
@@ -135,6 +137,8 @@ void train_prepare(TrainState* state, const char* algorithm, const SourceSpec* s
   train_parse_params(state, algorithm, spec->rating_col != nullptr, params);
   const bool neural = is_neural(state->config);
   SourceSpec read = *spec;
+  // A gate holds the most recent rows (or a share of each user's) out of training.
+  read.source = gate_training_source(state, spec);
   // Sequences are the rows in time order.
   if (neural && state->config.neural.sequential()) read.time_col = pstrdup(state->config.neural.time_col.c_str());
   SourceStats stats;
@@ -213,7 +217,10 @@ void start_neural(TrainState* state, const char* device) {
 
 }  // namespace
 
-void train_start(TrainState* state, const char* device) {
+namespace {
+
+// Creates the trainer of the state's algorithm on `device` and hands it the data.
+void start_trainer(TrainState* state, const char* device) {
   // Before the trainer allocates anything large: refused with the estimate, not killed by the kernel.
   const std::uint64_t limit = training_memory_limit();
   PGREC_CXX({
@@ -260,6 +267,13 @@ void train_start(TrainState* state, const char* device) {
   if (trainer == nullptr)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("could not train on device \"%s\": %s", device, error)));
+}
+
+}  // namespace
+
+void train_start(TrainState* state, const char* device) {
+  start_trainer(state, device);
+  apply_warm_start(state);
 }
 
 namespace {
@@ -360,7 +374,12 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
       j << "]";
       curve = j.str();
     }
-    if (!curve.empty()) state->history_json = "{\"training\": " + curve + "}";
+    pgrec::JsonOut metrics;
+    if (!curve.empty()) metrics << "\"training\": " << curve;
+    if (state->warm_from != 0)
+      metrics << (curve.empty() ? "" : ", ") << "\"warm_start\": {\"from_version_id\": " << state->warm_from
+              << ", \"users\": " << state->warm.users << ", \"items\": " << state->warm.items << "}";
+    if (!metrics.str().empty()) state->history_json = "{" + metrics.str() + "}";
     state->model = std::make_unique<Model>(state->trainer->finish(state->user_type, state->item_type));
     state->model->params_json = state->params_json;
     state->trainer.reset();
@@ -388,7 +407,12 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
   save.bytes = &state->bytes;
   save.metrics_json = state->history_json.empty() ? nullptr : state->history_json.c_str();
   save.search_path = spec->search_path;
-  return save_model(&save);
+  save.deploy = !state->gated;
+  std::int64_t version_id = 0;
+  save.version_id = &version_id;
+  const std::int32_t version = save_model(&save);
+  if (state->gated) gate_decide(state, version_id, spec, state->rows_read);
+  return version;
 }
 
 // Checks rec.train's arguments, filling the source spec; returns the model name.
@@ -448,6 +472,7 @@ Datum pgrec_train(PG_FUNCTION_ARGS) {
   TrainState* state = nullptr;
   PGREC_CXX(state = new TrainState());
   Owned<TrainState>* owner = own(state, CurrentMemoryContext);
+  state->model_name = model;
   SPI_connect();
   train_prepare(state, algorithm, &spec, params);
   train_start(state, "cpu");

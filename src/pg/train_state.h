@@ -8,6 +8,7 @@
 
 #include "algorithms.h"
 #include "cancel.h"
+#include "gate.h"
 #include "interactions.h"
 #include "model.h"
 #include "neural_input.h"
@@ -28,6 +29,13 @@ struct TrainState : RowSink {
   void add(const IdRef& user, const IdRef& item, float value) override { builder->add(user, item, value); }
 
   std::vector<Param> params;
+  const char* model_name = nullptr;  // the model being trained (warm start and gate read its serving version)
+  bool warm_start = false;           // params' "warm_start": start from the serving version
+  WarmStart warm;                    // what the warm start matched
+  std::int64_t warm_from = 0;        // the version id it started from (0: none)
+  bool gated = false;                // params' "gate": deploy only when the held-out metric allows
+  GateParams gate;
+  std::string held_out_query;        // the gate's held-out part of the source (a query)
   AlgorithmConfig config;
   std::string params_json;
   std::unique_ptr<InteractionBuilder> builder;
