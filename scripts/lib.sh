@@ -25,9 +25,9 @@ PG_MAJOR=$(pg_major)
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
   libtorch-dev libeigen3-dev libopenblas0-openmp libgloo-dev googletest libgtest-dev cmake g++ make)
-# What the tests need besides: the client examples' drivers (examples/run) and numpy for the
-# factor-import test.
-TEST_PACKAGES=(python3 python3-numpy python3-psycopg python3-psycopg2 python3-sqlalchemy python3-django ruby ruby-pg)
+# What the tests need besides: the client examples' drivers (examples/run), numpy for the
+# factor-import test and matplotlib for scripts/report.
+TEST_PACKAGES=(python3 python3-numpy python3-matplotlib python3-psycopg python3-psycopg2 python3-sqlalchemy python3-django ruby ruby-pg)
 # Installed when the release has them: pgvector for the vector round trip (Debian 13 on).
 OPTIONAL_PACKAGES=(postgresql-$PG_MAJOR-pgvector)
 # clang and its sanitizer runtime build the fuzzer, which runs on the host leg only.

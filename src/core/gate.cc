@@ -23,7 +23,7 @@ std::string GateParams::to_json() const {
 }
 
 GateParams parse_gate(const std::vector<Param>& params, bool has_ratings) {
-  ParamReader r(params, "gate");
+  ParamReader r(params, "the gate");
   GateParams g;
   g.metric = r.choice("metric", has_ratings ? "rmse" : "ndcg",
                       {"ndcg", "precision", "recall", "hr", "map", "mrr", "rmse", "mae"});

@@ -106,8 +106,8 @@ std::string ParamReader::text(const std::string& key) {
 void ParamReader::reject_unknown() const {
   for (std::size_t i = 0; i < params_.size(); ++i)
     if (!used_[i])
-      invalid_parameter("unknown parameter \"" + params_[i].key + "\" for algorithm " +
-                        algorithm_);
+      invalid_parameter("unknown parameter \"" + params_[i].key + "\" for " +
+                        (algorithm_.find(' ') == std::string::npos ? "algorithm " + algorithm_ : algorithm_));
 }
 
 }  // namespace pgrec

@@ -19,6 +19,8 @@ struct Param {
 // Reads known keys from a parameter list; every key must be read, or the check fails.
 class ParamReader {
  public:
+  // `algorithm` names what the parameters are for in messages: an algorithm's name, or a phrase
+  // ("the gate").
   ParamReader(const std::vector<Param>& params, std::string algorithm)
       : params_(params), algorithm_(std::move(algorithm)), used_(params.size(), false) {}
 

@@ -8,8 +8,8 @@ namespace pgrec {
 void check_warm_start(const Model& previous, const std::string& algorithm, Eigen::Index user_cols,
                       Eigen::Index item_cols) {
   if (previous.kind != ModelKind::Factors || previous.algorithm != algorithm)
-    invalid_parameter("warm_start needs the serving version to be a " + algorithm + " model, and it is a " +
-                      previous.algorithm + " model (train without warm_start once)");
+    invalid_parameter("warm_start needs the serving version to be a " + algorithm + " model, not " +
+                      previous.algorithm + " (train without warm_start once)");
   if (previous.user_factors.cols() != user_cols || previous.item_factors.cols() != item_cols)
     invalid_parameter("warm_start needs the same number of factors as the serving version (it has " +
                       std::to_string(previous.item_factors.cols()) + " stored columns, this training " +

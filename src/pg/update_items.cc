@@ -65,15 +65,16 @@ Datum pgrec_update_items(PG_FUNCTION_ARGS) {
   const double started = now_seconds();
   const char* model = model_name_argument(fcinfo, 0);
   const char* source = required_text(fcinfo, 1, "source");
-  require_model_owner(model, "update_items writes a new version of the model");
   const std::int64_t from = resolve_model(model);
+  require_model_owner(model, "update_items writes a new version of the model");
   const pgrec::Model* current = load_model(from);
 
   SPI_connect();
   Oid t[1] = {INT8OID};
   Datum v[1] = {Int64GetDatum(from)};
   if (SPI_execute_with_args("SELECT source, user_col, item_col, rating_col, user_type, item_type, algorithm, params::text, "
-                            "n_users, n_interactions, rows_read, rows_skipped, search_path "
+                            "n_users, n_interactions, COALESCE((metrics OPERATOR(pg_catalog.#>>) '{gate,source_rows}')::pg_catalog.int8, rows_read), "
+                            "rows_skipped, search_path "
                             "FROM rec.model_versions WHERE id OPERATOR(pg_catalog.=) $1",
                             1, t, v, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", model)));
@@ -90,6 +91,8 @@ Datum pgrec_update_items(PG_FUNCTION_ARGS) {
   bool isnull;
   save.n_users = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9, &isnull));
   const int64 interactions = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 10, &isnull));
+  // The size of the source the version came from (a gated version's includes its held-out rows):
+  // what a schedule's min_new_rows counts new rows from.
   save.rows_read = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 11, &isnull));
   save.rows_skipped = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 12, &isnull));
   save.search_path = text_column(13);
