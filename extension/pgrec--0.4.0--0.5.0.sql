@@ -1783,6 +1783,25 @@ GRANT SELECT ON rec.schedules TO PUBLIC;
 
 DO $pgrec_update$
 DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.jobs_available()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pgrec_jobs_available'
+LANGUAGE C STABLE PARALLEL SAFE$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.jobs_available()$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.jobs_available() IS
+  'whether background jobs and schedules run here (pgrec in shared_preload_libraries)';
+
+DO $pgrec_update$
+DECLARE
     definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.schedule(model text, every interval, min_new_rows bigint DEFAULT NULL,
                              gate jsonb DEFAULT NULL, params jsonb DEFAULT NULL, device text DEFAULT NULL,
                              start_at timestamptz DEFAULT NULL)
@@ -1837,7 +1856,7 @@ BEGIN
         RAISE EXCEPTION 'role % cannot log in, and a scheduled job runs as the role that scheduled it', quote_ident(current_user)
               USING ERRCODE = 'invalid_authorization_specification';
     END IF;
-    IF current_setting('shared_preload_libraries') !~ '(^|[\s,"])pgrec($|[\s,"])' THEN
+    IF NOT rec.jobs_available() THEN
         RAISE EXCEPTION 'scheduled training needs pgrec in shared_preload_libraries'
               USING ERRCODE = 'object_not_in_prerequisite_state',
                     HINT = 'Add shared_preload_libraries = ''pgrec'' to postgresql.conf and restart.';

@@ -1270,6 +1270,14 @@ LEFT JOIN rec.job_queue j ON j.id = s.last_job
 LEFT JOIN rec.model_versions v ON v.model = s.model AND v.version = j.version;
 GRANT SELECT ON rec.schedules TO PUBLIC;
 
+-- Whether background jobs and schedules run on this server (pgrec is in shared_preload_libraries).
+CREATE FUNCTION rec.jobs_available()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pgrec_jobs_available'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION rec.jobs_available() IS
+  'whether background jobs and schedules run here (pgrec in shared_preload_libraries)';
+
 -- Retrains `model` on a schedule, as the calling role (which must own it and may log in); returns
 -- the first run's time. Scheduling a model again replaces its schedule (and clears a failure).
 CREATE FUNCTION rec.schedule(model text, every interval, min_new_rows bigint DEFAULT NULL,
@@ -1326,7 +1334,7 @@ BEGIN
         RAISE EXCEPTION 'role % cannot log in, and a scheduled job runs as the role that scheduled it', quote_ident(current_user)
               USING ERRCODE = 'invalid_authorization_specification';
     END IF;
-    IF current_setting('shared_preload_libraries') !~ '(^|[\s,"])pgrec($|[\s,"])' THEN
+    IF NOT rec.jobs_available() THEN
         RAISE EXCEPTION 'scheduled training needs pgrec in shared_preload_libraries'
               USING ERRCODE = 'object_not_in_prerequisite_state',
                     HINT = 'Add shared_preload_libraries = ''pgrec'' to postgresql.conf and restart.';

@@ -13,6 +13,7 @@ PG_FUNCTION_INFO_V1(pgrec_train_async);
 PG_FUNCTION_INFO_V1(pgrec_launch_job);
 PG_FUNCTION_INFO_V1(pgrec_job_worker_alive);
 PG_FUNCTION_INFO_V1(pgrec_jobs_queued);
+PG_FUNCTION_INFO_V1(pgrec_jobs_available);
 }
 
 namespace pgrec::pg {
@@ -146,4 +147,10 @@ Datum pgrec_jobs_queued(PG_FUNCTION_ARGS) {
     ereport(NOTICE, (errmsg("no background worker slot is free: job %lld waits in the queue", static_cast<long long>(job)),
                      errhint("Raise pgrec.max_workers (and max_worker_processes) to run more jobs at once.")));
   return PointerGetDatum(row);
+}
+
+// rec.jobs_available() -> whether background jobs and schedules can run here (pgrec preloaded)
+Datum pgrec_jobs_available(PG_FUNCTION_ARGS) {
+  (void)fcinfo;
+  PG_RETURN_BOOL(pgrec::pg::preloaded);
 }
