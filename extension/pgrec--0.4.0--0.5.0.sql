@@ -1727,6 +1727,7 @@ CREATE TABLE rec.model_schedules (
     next_run     timestamptz NOT NULL,
     last_run     timestamptz,
     last_job     bigint,
+    rows_at_last_run bigint,  -- the source's rows when the last job was submitted (min_new_rows counts from them)
     runs         integer NOT NULL DEFAULT 0,
     failed_at    timestamptz,
     error        text,
@@ -1941,6 +1942,7 @@ DECLARE
     j record;
     r record;
     due boolean;
+    n_rows bigint;
     job bigint;
     submitted integer := 0;
     fail text;
@@ -1970,11 +1972,12 @@ BEGIN
                 UPDATE rec.model_schedules ms SET failed_at = now(), error = fail WHERE ms.model = s.model;
                 CONTINUE;
             END IF;
-            due := s.next_run <= now();
-            IF NOT due AND s.min_new_rows IS NOT NULL THEN
-                due := rec._source_rows(v.id, s.owner)
-                       - coalesce((v.metrics #>> '{gate,source_rows}')::bigint, v.rows_read) >= s.min_new_rows;
-            END IF;
+            -- New rows count from the last run (a gate that kept its version back does not make
+            -- the next pass retrain on the same rows), else from the serving version's data.
+            n_rows := CASE WHEN s.min_new_rows IS NOT NULL THEN rec._source_rows(v.id, s.owner) END;
+            due := s.next_run <= now()
+                   OR n_rows - coalesce(s.rows_at_last_run, (v.metrics #>> '{gate,source_rows}')::bigint, v.rows_read)
+                      >= s.min_new_rows;
             CONTINUE WHEN NOT due;
             -- The job row's role is the schedule's: the queue's trigger starts the worker as it.
             INSERT INTO rec.job_queue (model, algorithm, params, source, user_col, item_col, rating_col, device,
@@ -1986,7 +1989,7 @@ BEGIN
                     jsonb_build_object('search_path', v.search_path, 'schedule', true), s.owner, r.rolname)
             RETURNING id INTO job;
             UPDATE rec.model_schedules ms SET last_job = job, last_run = now(), next_run = now() + s.every,
-                   runs = ms.runs + 1, error = NULL
+                   rows_at_last_run = coalesce(n_rows, ms.rows_at_last_run), runs = ms.runs + 1, error = NULL
              WHERE ms.model = s.model;
             submitted := submitted + 1;
         EXCEPTION WHEN OTHERS THEN

@@ -1222,7 +1222,8 @@ LANGUAGE C VOLATILE STRICT;
 
 -- Retraining schedules: one per model. The launcher submits a train_async job with the serving
 -- version's arguments, as the role that scheduled it, when `every` has passed since the last run
--- (or since the serving version was trained), or earlier once min_new_rows rows were added.
+-- (or since the serving version was trained), or earlier once min_new_rows rows were added since
+-- the last run (or since the serving version's data, before the first).
 CREATE TABLE rec.model_schedules (
     model        text PRIMARY KEY REFERENCES rec.model_owners (model) ON DELETE CASCADE,
     owner        regrole NOT NULL DEFAULT pg_catalog.to_regrole(pg_catalog.quote_ident(current_user)),
@@ -1234,6 +1235,7 @@ CREATE TABLE rec.model_schedules (
     next_run     timestamptz NOT NULL,
     last_run     timestamptz,
     last_job     bigint,
+    rows_at_last_run bigint,  -- the source's rows when the last job was submitted (min_new_rows counts from them)
     runs         integer NOT NULL DEFAULT 0,
     failed_at    timestamptz,
     error        text,
@@ -1400,6 +1402,7 @@ DECLARE
     j record;
     r record;
     due boolean;
+    n_rows bigint;
     job bigint;
     submitted integer := 0;
     fail text;
@@ -1429,11 +1432,12 @@ BEGIN
                 UPDATE rec.model_schedules ms SET failed_at = now(), error = fail WHERE ms.model = s.model;
                 CONTINUE;
             END IF;
-            due := s.next_run <= now();
-            IF NOT due AND s.min_new_rows IS NOT NULL THEN
-                due := rec._source_rows(v.id, s.owner)
-                       - coalesce((v.metrics #>> '{gate,source_rows}')::bigint, v.rows_read) >= s.min_new_rows;
-            END IF;
+            -- New rows count from the last run (a gate that kept its version back does not make
+            -- the next pass retrain on the same rows), else from the serving version's data.
+            n_rows := CASE WHEN s.min_new_rows IS NOT NULL THEN rec._source_rows(v.id, s.owner) END;
+            due := s.next_run <= now()
+                   OR n_rows - coalesce(s.rows_at_last_run, (v.metrics #>> '{gate,source_rows}')::bigint, v.rows_read)
+                      >= s.min_new_rows;
             CONTINUE WHEN NOT due;
             -- The job row's role is the schedule's: the queue's trigger starts the worker as it.
             INSERT INTO rec.job_queue (model, algorithm, params, source, user_col, item_col, rating_col, device,
@@ -1445,7 +1449,7 @@ BEGIN
                     jsonb_build_object('search_path', v.search_path, 'schedule', true), s.owner, r.rolname)
             RETURNING id INTO job;
             UPDATE rec.model_schedules ms SET last_job = job, last_run = now(), next_run = now() + s.every,
-                   runs = ms.runs + 1, error = NULL
+                   rows_at_last_run = coalesce(n_rows, ms.rows_at_last_run), runs = ms.runs + 1, error = NULL
              WHERE ms.model = s.model;
             submitted := submitted + 1;
         EXCEPTION WHEN OTHERS THEN

@@ -46,7 +46,7 @@ SELECT is((SELECT count(*) FROM rec.recommend('s', 1, 5)), 5::bigint, 'version 1
 SELECT set_eq($$SELECT c.relname::text FROM pg_extension e, unnest(e.extconfig) t(oid) JOIN pg_class c ON c.oid = t.oid
                WHERE e.extname = 'pgrec'$$,
               ARRAY['model_versions', 'model_versions_id_seq', 'model_chunks', 'deployments', 'deployments_id_seq',
-                    'model_owners', 'model_grants'],
+                    'model_owners', 'model_grants', 'model_schedules', 'served', 'served_id_seq'],
               'pg_dump keeps the model tables');
 
 -- A model outlives its source: dropping the table leaves it serving, and rec.models says so.

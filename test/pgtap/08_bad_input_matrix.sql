@@ -32,6 +32,8 @@ INSERT INTO valid VALUES
   ('store', 'false'), ('grid', $$'{}'$$), ('base_params', $$'{"epochs": 1}'$$), ('folds', '1'),
   ('validation_fraction', '0.2'), ('metric', 'NULL'), ('job', '1'), ('timeout', $$'0.1 s'$$),
   ('grantee', $$'public'$$), ('fold', '0'), ('pid', '0'), ('search_path', 'NULL'),
+  ('every', $$'1 day'$$), ('min_new_rows', 'NULL'), ('gate', 'NULL'), ('device', 'NULL'), ('start_at', 'NULL'),
+  ('within', $$'1 day'$$), ('since', 'NULL'),
   ('version_id', $$(SELECT id FROM rec.model_versions WHERE model = 'bi' ORDER BY id DESC LIMIT 1)$$);
 INSERT INTO valid VALUES
   ('users', $$'SELECT DISTINCT user_id, ARRAY[1, 2]::real[] FROM bi_src WHERE user_id IS NOT NULL'$$, 'text'),
@@ -114,7 +116,11 @@ SELECT is_empty($$SELECT fn, arg, value, sqlstate, message FROM outcomes
                 'every error is a user error: bad value, bad name, unsupported, resource, state or cancel');
 SELECT ok((SELECT bool_and(EXISTS (SELECT 1 FROM outcomes o WHERE o.fn = f.fn AND o.sqlstate = 'PR000'))
            FROM (SELECT DISTINCT fn FROM outcomes WHERE fn NOT IN ('cancel', 'wait', 'drop_model', 'grant_model', 'revoke_model', 'save_model',
-                                                         'model_owner', 'tune_grid')) f),
+                                                         'model_owner', 'tune_grid',
+                                                         -- the model is their only argument: every call is hostile
+                                                         'model_history', 'drift', 'unschedule',
+                                                         -- needs a time column, and the matrix's time_col is NULL
+                                                         'online_metrics')) f),
           'every function that can succeed here did, for some hostile value');
 SELECT cmp_ok((SELECT count(*) FROM outcomes WHERE sqlstate = 'PR000'), '>', 50::bigint,
               'and many hostile calls simply work (NULL model: no rows; unknown ids: popular items)');

@@ -103,7 +103,8 @@ BEGIN
                              CASE n WHEN 'model' THEN '''sw_private''' WHEN 'user_id' THEN '3' WHEN 'item_id' THEN '5'
                                     WHEN 'item' THEN '5' WHEN 'k' THEN '5' WHEN 'n' THEN '3' WHEN 'items' THEN 'ARRAY[1, 2]'
                                     WHEN 'test_source' THEN '''sw_owned''' WHEN 'grantee' THEN '''public'''
-                                    WHEN 'version' THEN '1' ELSE 'DEFAULT' END END
+                                    WHEN 'version' THEN '1' WHEN 'source' THEN '''sw_owned''' WHEN 'every' THEN '''1 day'''
+                                    ELSE 'DEFAULT' END END
                         FROM unnest(f.names) n);
         BEGIN
             EXECUTE format('SELECT * FROM rec.%I(%s)', f.proname,
