@@ -87,9 +87,9 @@ void take_lifecycle_params(TrainState* state, bool has_ratings) {
       state->warm_start = param.boolean;
     } else if (param.key == "gate") {
       if (param.type == ParamType::Other && param.text.size() > 0 && param.text[0] == '{') {
-        std::vector<Param> gate;
-        read_params(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(param.text.c_str()))), &gate);
-        PGREC_CXX(state->gate = parse_gate(gate, has_ratings));
+        read_params(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(param.text.c_str()))),
+                    &state->gate_params);
+        PGREC_CXX(state->gate = parse_gate(state->gate_params, has_ratings));
         state->gated = true;
       } else if (param.type != ParamType::Null) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -133,12 +133,12 @@ void apply_warm_start(TrainState* state) {
                     errmsg("warm_start needs the same id types as the serving version (%s, %s), not %s, %s",
                            previous->user_type.c_str(), previous->item_type.c_str(), state->user_type.c_str(),
                            state->item_type.c_str())));
-  const std::string algorithm = state->config.algorithm;
   CxxError err;
   if (!cxx_try(&err, [&] { state->warm = state->trainer->warm_start(*previous); })) {
     if (err.sqlstate == ERRCODE_FEATURE_NOT_SUPPORTED)
       ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                      errmsg("%s has no warm start on this device: train without warm_start", algorithm.c_str()),
+                      errmsg("%s has no warm start on this device: train without warm_start",
+                             state->config.algorithm.c_str()),
                       errhint("Warm starts: als, bpr, sgd_mf and svdpp on the CPU.")));
     raise_cxx_error(&err);
   }
@@ -164,12 +164,14 @@ void gate_decide(TrainState* state, std::int64_t version_id, const SourceSpec* s
   options.has_ratings = spec->rating_col != nullptr;
   options.threads = guc_threads;
   double challenger = std::nan(""), champion = std::nan("");
-  const std::string key = g.metric_key();
+  char key[32];
+  PGREC_CXX(snprintf(key, sizeof key, "%s", g.metric_key().c_str()));
   PGREC_CXX({
     if (!rows->for_challenger.empty()) {
-      challenger = metric_value(evaluate(*rows->challenger, rows->for_challenger, options, state->token), key);
+      const std::string k = key;
+      challenger = metric_value(evaluate(*rows->challenger, rows->for_challenger, options, state->token), k);
       if (rows->champion != nullptr)
-        champion = metric_value(evaluate(*rows->champion, rows->for_champion, options, state->token), key);
+        champion = metric_value(evaluate(*rows->champion, rows->for_champion, options, state->token), k);
     }
   });
   CHECK_FOR_INTERRUPTS();
@@ -197,7 +199,6 @@ void gate_decide(TrainState* state, std::int64_t version_id, const SourceSpec* s
       champion_version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     }
   }
-  std::string json;
   PGREC_CXX({
     JsonOut out;
     out << "{\"params\": " << g.to_json() << ", \"metric\": \"" << key << "\", \"challenger\": ";
@@ -209,11 +210,11 @@ void gate_decide(TrainState* state, std::int64_t version_id, const SourceSpec* s
     out << ", \"held_out_rows\": " << rows->for_challenger.size() << ", \"held_out_known_to_champion\": "
         << rows->known_to_champion << ", \"source_rows\": " << rows_trained + stats.rows_read
         << ", \"deployed\": " << (deploy ? "true" : "false") << ", \"reason\": " << json_string(reason) << "}";
-    json = out.str();
+    state->gate_json = out.str();
   });
   release(owner);
   PopActiveSnapshot();
-  const char* args[2] = {psprintf("%lld", static_cast<long long>(version_id)), json.c_str()};
+  const char* args[2] = {psprintf("%lld", static_cast<long long>(version_id)), state->gate_json.c_str()};
   run_sql("UPDATE rec.model_versions SET metrics = metrics OPERATOR(pg_catalog.||) "
           "pg_catalog.jsonb_build_object('gate', $2::pg_catalog.jsonb) WHERE id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
           2, args, false);
@@ -224,11 +225,11 @@ void gate_decide(TrainState* state, std::int64_t version_id, const SourceSpec* s
   if (deploy && champion_id == 0)
     ereport(NOTICE, (errmsg("gate: %s", reason)));
   else if (deploy)
-    ereport(NOTICE, (errmsg("gate: deployed: %s %.4f against %.4f for version %d", key.c_str(), challenger, champion,
+    ereport(NOTICE, (errmsg("gate: deployed: %s %.4f against %.4f for version %d", key, challenger, champion,
                             champion_version)));
   else
     ereport(NOTICE, (errmsg("gate: not deployed: %s", reason),
-                     std::isnan(champion) ? 0 : errdetail("%s %.4f against %.4f for version %d (tolerance %g).", key.c_str(),
+                     std::isnan(champion) ? 0 : errdetail("%s %.4f against %.4f for version %d (tolerance %g).", key,
                                                           challenger, champion, champion_version, g.tolerance)));
 }
 

@@ -35,6 +35,8 @@ struct TrainState : RowSink {
   std::int64_t warm_from = 0;        // the version id it started from (0: none)
   bool gated = false;                // params' "gate": deploy only when the held-out metric allows
   GateParams gate;
+  std::vector<Param> gate_params;    // the gate's own parameters, as read
+  std::string gate_json;             // the gate's record, written to the version's metrics
   std::string held_out_query;        // the gate's held-out part of the source (a query)
   AlgorithmConfig config;
   std::string params_json;
