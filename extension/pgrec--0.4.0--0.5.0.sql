@@ -2135,6 +2135,14 @@ COMMENT ON FUNCTION rec.online_metrics(text, text, interval, text, text, text, t
 
 REVOKE ALL ON FUNCTION rec._run_schedules(), rec._source_rows(bigint, oid) FROM PUBLIC;
 
+DROP POLICY IF EXISTS database_owner_reads ON rec.model_schedules;
+CREATE POLICY database_owner_reads ON rec.model_schedules FOR SELECT TO pg_database_owner USING (true);
+
+DROP POLICY IF EXISTS database_owner_reads ON rec.served;
+CREATE POLICY database_owner_reads ON rec.served FOR SELECT TO pg_database_owner USING (true);
+
+GRANT SELECT ON SEQUENCE rec.served_id_seq TO pg_database_owner;
+
 DO $pgrec_update$
 BEGIN
     EXECUTE $pgrec_stmt$DROP FUNCTION IF EXISTS rec.similar_items(text, "any", integer)$pgrec_stmt$;

@@ -1567,3 +1567,8 @@ COMMENT ON FUNCTION rec.online_metrics(text, text, interval, text, text, text, t
   'hit rate, precision and coverage of the served lists (rec.served) against the interactions that followed, per version';
 
 REVOKE ALL ON FUNCTION rec._run_schedules(), rec._source_rows(bigint, oid) FROM PUBLIC;
+
+-- The database owner dumps schedules and the served log too (pg_dump --enable-row-security).
+CREATE POLICY database_owner_reads ON rec.model_schedules FOR SELECT TO pg_database_owner USING (true);
+CREATE POLICY database_owner_reads ON rec.served FOR SELECT TO pg_database_owner USING (true);
+GRANT SELECT ON SEQUENCE rec.served_id_seq TO pg_database_owner;
