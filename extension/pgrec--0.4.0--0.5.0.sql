@@ -1803,6 +1803,25 @@ COMMENT ON FUNCTION rec.jobs_available() IS
 
 DO $pgrec_update$
 DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.algorithms(OUT algorithm text, OUT libtorch_device boolean, OUT warm_start boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgrec_algorithms'
+LANGUAGE C STABLE STRICT PARALLEL SAFE$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.algorithms(algorithm text, libtorch_device boolean, warm_start boolean)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.algorithms() IS
+  'the algorithms rec.train knows: whether each trains on a LibTorch device (GPU) when asked, and whether it warm-starts';
+
+DO $pgrec_update$
+DECLARE
     definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.schedule(model text, every interval, min_new_rows bigint DEFAULT NULL,
                              gate jsonb DEFAULT NULL, params jsonb DEFAULT NULL, device text DEFAULT NULL,
                              start_at timestamptz DEFAULT NULL)
@@ -1813,7 +1832,7 @@ AS $$
 DECLARE
     v_owner regrole;
     v rec.model_versions;
-    warm constant text[] := ARRAY['als', 'bpr', 'sgd_mf', 'svdpp'];
+    warm boolean;
     first_run timestamptz;
     bad text;
 BEGIN
@@ -1869,11 +1888,12 @@ BEGIN
               model, trim(both '()' from v.source) USING ERRCODE = 'feature_not_supported',
               HINT = 'Schedule the models it is made of.';
     END IF;
+    warm := coalesce((SELECT a.warm_start FROM rec.algorithms() a WHERE a.algorithm = v.algorithm), false);
     first_run := coalesce(start_at, v.created_at + every);
     INSERT INTO rec.model_schedules AS s (model, owner, every, min_new_rows, gate, params, device, next_run)
     VALUES (schedule.model, to_regrole(quote_ident(current_user)), every, min_new_rows, gate,
-            coalesce(params, CASE WHEN v.algorithm = ANY (warm) THEN '{"warm_start": true}'::jsonb ELSE '{}'::jsonb END),
-            coalesce(device, CASE WHEN v.algorithm = ANY (warm) THEN 'cpu' ELSE current_setting('pgrec.device') END),
+            coalesce(params, CASE WHEN warm THEN '{"warm_start": true}'::jsonb ELSE '{}'::jsonb END),
+            coalesce(device, current_setting('pgrec.device')),
             first_run)
     ON CONFLICT ON CONSTRAINT model_schedules_pkey DO UPDATE
        SET owner = EXCLUDED.owner, every = EXCLUDED.every, min_new_rows = EXCLUDED.min_new_rows,

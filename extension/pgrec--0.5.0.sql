@@ -1280,6 +1280,14 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION rec.jobs_available() IS
   'whether background jobs and schedules run here (pgrec in shared_preload_libraries)';
 
+-- Every algorithm rec.train knows, with what it can do.
+CREATE FUNCTION rec.algorithms(OUT algorithm text, OUT libtorch_device boolean, OUT warm_start boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgrec_algorithms'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rec.algorithms() IS
+  'the algorithms rec.train knows: whether each trains on a LibTorch device (GPU) when asked, and whether it warm-starts';
+
 -- Retrains `model` on a schedule, as the calling role (which must own it and may log in); returns
 -- the first run's time. Scheduling a model again replaces its schedule (and clears a failure).
 CREATE FUNCTION rec.schedule(model text, every interval, min_new_rows bigint DEFAULT NULL,
@@ -1292,7 +1300,7 @@ AS $$
 DECLARE
     v_owner regrole;
     v rec.model_versions;
-    warm constant text[] := ARRAY['als', 'bpr', 'sgd_mf', 'svdpp'];
+    warm boolean;
     first_run timestamptz;
     bad text;
 BEGIN
@@ -1348,11 +1356,12 @@ BEGIN
               model, trim(both '()' from v.source) USING ERRCODE = 'feature_not_supported',
               HINT = 'Schedule the models it is made of.';
     END IF;
+    warm := coalesce((SELECT a.warm_start FROM rec.algorithms() a WHERE a.algorithm = v.algorithm), false);
     first_run := coalesce(start_at, v.created_at + every);
     INSERT INTO rec.model_schedules AS s (model, owner, every, min_new_rows, gate, params, device, next_run)
     VALUES (schedule.model, to_regrole(quote_ident(current_user)), every, min_new_rows, gate,
-            coalesce(params, CASE WHEN v.algorithm = ANY (warm) THEN '{"warm_start": true}'::jsonb ELSE '{}'::jsonb END),
-            coalesce(device, CASE WHEN v.algorithm = ANY (warm) THEN 'cpu' ELSE current_setting('pgrec.device') END),
+            coalesce(params, CASE WHEN warm THEN '{"warm_start": true}'::jsonb ELSE '{}'::jsonb END),
+            coalesce(device, current_setting('pgrec.device')),
             first_run)
     ON CONFLICT ON CONSTRAINT model_schedules_pkey DO UPDATE
        SET owner = EXCLUDED.owner, every = EXCLUDED.every, min_new_rows = EXCLUDED.min_new_rows,

@@ -28,8 +28,9 @@ PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MA
 # What the tests need besides: the client examples' drivers (examples/run), numpy for the
 # factor-import test and matplotlib for scripts/report.
 TEST_PACKAGES=(python3 python3-numpy python3-matplotlib python3-psycopg python3-psycopg2 python3-sqlalchemy python3-django ruby ruby-pg)
-# Installed when the release has them: pgvector for the vector round trip (Debian 13 on).
-OPTIONAL_PACKAGES=(postgresql-$PG_MAJOR-pgvector)
+# Installed when the release has them: pgvector for the vector round trip (Debian 13 on), pg_cron
+# for the README's recipe of retraining from cron (test/shell/pg_cron.sh).
+OPTIONAL_PACKAGES=(postgresql-$PG_MAJOR-pgvector postgresql-$PG_MAJOR-cron)
 # clang and its sanitizer runtime build the fuzzer, which runs on the host leg only.
 [ -z "${PGREC_CHROOT_LEG:-}" ] && PACKAGES+=(clang libclang-rt-dev)
 
@@ -140,6 +141,12 @@ start_cluster() {
   fi
   if [ ! -f "$data/PG_VERSION" ]; then
     echo "== creating a private cluster in $data"
+    # pg_cron, when installed, runs its jobs as background workers from the postgres database.
+    local preload=pgrec cron=
+    if [ -f "/usr/lib/postgresql/$PG_MAJOR/lib/pg_cron.so" ]; then
+      preload=pgrec,pg_cron
+      cron=$'cron.database_name = \'postgres\'\ncron.use_background_workers = on'
+    fi
     as_owner mkdir -p "$data" "$PGHOST"
     as_owner $PG_BIN/initdb -D "$data" -U "$PGUSER" --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     cat <<CONF | as_owner tee -a "$data/postgresql.conf" >/dev/null
@@ -149,8 +156,9 @@ port = $PGREC_PORT
 fsync = off                 # safe for the crash tests: a killed backend leaves the OS cache intact
 max_worker_processes = 16
 log_min_messages = warning
-shared_preload_libraries = 'pgrec'
+shared_preload_libraries = '$preload'
 pgrec.naptime = 2
+$cron
 CONF
   fi
   as_owner mkdir -p "$PGHOST"

@@ -111,6 +111,26 @@ SELECT state, last_outcome, last_version, runs FROM rec.schedules;
 SELECT rec._run_schedules() AS submitted;
 SELECT rec.unschedule('lc'), rec.unschedule('lc');
 
+-- The LibTorch families warm-start too (here LightGCN: its base embeddings by id, the new users
+-- drawn as a cold start would): two epochs on the grown data keep every group's items first.
+-- rec.algorithms() says which algorithms can.
+SELECT algorithm, libtorch_device, warm_start FROM rec.algorithms() ORDER BY algorithm;
+CREATE TABLE lc_gcn AS SELECT * FROM lc_all WHERE ts < 10000;
+SELECT rec.train('lc_gcn', 'lc_gcn', 'user_id', 'item_id', algorithm => 'lightgcn',
+                 params => '{"factors": 16, "epochs": 30, "learning_rate": 0.02, "batch_size": 256}') AS version;
+INSERT INTO lc_gcn SELECT * FROM lc_all WHERE ts >= 10000 AND ts < 12000
+UNION ALL SELECT 2000 + u, (u * 4 + n * 8) % 120 + 1, 20000 + n FROM generate_series(1, 4) u, generate_series(0, 5) n;
+SELECT rec.train('lc_gcn', 'lc_gcn', 'user_id', 'item_id', algorithm => 'lightgcn',
+                 params => '{"factors": 16, "epochs": 2, "learning_rate": 0.02, "batch_size": 256, "warm_start": true}') AS version;
+SELECT version, (warm_start->>'from_version_id')::bigint = (SELECT id FROM rec.model_versions WHERE model = 'lc_gcn' AND version = 1) AS from_v1,
+       (warm_start->>'users')::int AS warm_users, (warm_start->>'items')::int AS warm_items
+FROM rec.model_history('lc_gcn') WHERE version = 2;
+SELECT count(*) FILTER (WHERE (r.item_id - 1) % 4 = u % 4)::float / count(*) >= 0.9 AS own_group
+FROM generate_series(1, 300) u, rec.recommend('lc_gcn', u, 5) r;
+-- A wider network cannot start from the serving one.
+SELECT rec.train('lc_gcn', 'lc_gcn', 'user_id', 'item_id', algorithm => 'lightgcn',
+                 params => '{"factors": 32, "epochs": 1, "warm_start": true}');
+
 -- Errors.
 \set VERBOSITY terse
 SELECT rec.train('lc', 'lc_src', 'user_id', 'item_id', params => '{"gate": 1}');

@@ -32,13 +32,19 @@ END $$;
 SELECT rec.train('ws_als_warm', 'ws_base', 'user_id', 'item_id', params => '{"factors": 64, "iterations": 15}') \g /dev/null
 SELECT rec.train('ws_bpr_warm', 'ws_base', 'user_id', 'item_id', algorithm => 'bpr', params => '{"factors": 64}') \g /dev/null
 SELECT rec.train('ws_sgd_mf_warm', 'ws_base', 'user_id', 'item_id', 'rating', algorithm => 'sgd_mf') \g /dev/null
+SELECT rec.train('ws_lightgcn_warm', 'ws_base', 'user_id', 'item_id', algorithm => 'lightgcn',
+                 params => '{"factors": 64, "epochs": 40, "patience": 0}') \g /dev/null
 SELECT pg_temp.retrain_row('als implicit, 64 f', 'als', '{"factors": 64}', 'iterations', n, w, NULL, ARRAY['ndcg', 'recall'])
 FROM (VALUES (false), (true)) a(w), unnest(ARRAY[1, 2, 3, 5, 15]) n ORDER BY w, n;
 SELECT pg_temp.retrain_row('bpr, 64 f', 'bpr', '{"factors": 64}', 'epochs', n, w, NULL, ARRAY['ndcg', 'recall'])
 FROM (VALUES (false), (true)) a(w), unnest(ARRAY[5, 10, 20, 50]) n ORDER BY w, n;
 SELECT pg_temp.retrain_row('sgd_mf, 100 f', 'sgd_mf', '{}', 'epochs', n, w, 'rating', ARRAY['rmse', 'mae'])
 FROM (VALUES (false), (true)) a(w), unnest(ARRAY[2, 5, 10, 20]) n ORDER BY w, n;
+-- A LibTorch family: LightGCN's base embeddings start from the serving version's (by id).
+SELECT pg_temp.retrain_row('lightgcn, 64 f, 3 layers', 'lightgcn', '{"factors": 64, "patience": 0}', 'epochs', n, w, NULL,
+                           ARRAY['ndcg', 'recall'])
+FROM (VALUES (false, ARRAY[5, 10, 20, 40]), (true, ARRAY[2, 5, 10])) a(w, steps), unnest(steps) n ORDER BY w, n;
 SELECT rec.drop_model(m) FROM rec.model_owners, unnest(ARRAY['ws_als_cold', 'ws_als_warm', 'ws_bpr_cold', 'ws_bpr_warm',
-                                                              'ws_sgd_mf_cold', 'ws_sgd_mf_warm']) m
+                                                              'ws_sgd_mf_cold', 'ws_sgd_mf_warm', 'ws_lightgcn_cold', 'ws_lightgcn_warm']) m
  WHERE model = m \g /dev/null
 DROP TABLE ws_base, ws_train, ws_test;

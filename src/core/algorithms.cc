@@ -1,4 +1,5 @@
 #include "algorithms.h"
+#include <iterator>
 
 #include "errors.h"
 
@@ -26,13 +27,13 @@ const AlgorithmSpec kAlgorithms[] = {
      [](const AlgorithmConfig& c, Interactions d, int t) -> std::unique_ptr<Trainer> {
        return std::make_unique<AlsTrainer>(std::move(d), c.als, t);
      },
-     [](const AlgorithmConfig& c) -> double { return c.als.factors; }, true, false, false},
+     [](const AlgorithmConfig& c) -> double { return c.als.factors; }, true, false, false, true},
     {"autorec",
      [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
        if (!r) invalid_parameter("autorec reconstructs ratings: give the rating column (value_col)");
        parse_neural(c, p, r);
      },
-     nullptr, neural_width, true, false, false},
+     nullptr, neural_width, true, false, false, true},
     {"bpr",
      [](AlgorithmConfig* c, const std::vector<Param>& p, bool) {
        c->bpr = BprParams::parse(p);
@@ -42,7 +43,7 @@ const AlgorithmSpec kAlgorithms[] = {
      [](const AlgorithmConfig& c, Interactions d, int t) -> std::unique_ptr<Trainer> {
        return std::make_unique<BprTrainer>(std::move(d), c.bpr, t);
      },
-     [](const AlgorithmConfig& c) -> double { return c.bpr.factors; }, false, true, false},
+     [](const AlgorithmConfig& c) -> double { return c.bpr.factors; }, false, true, false, true},
     {"ease",
      [](AlgorithmConfig* c, const std::vector<Param>& p, bool) {
        c->ease = EaseParams::parse(p);
@@ -51,8 +52,8 @@ const AlgorithmSpec kAlgorithms[] = {
      [](const AlgorithmConfig& c, Interactions d, int t) -> std::unique_ptr<Trainer> {
        return std::make_unique<EaseTrainer>(std::move(d), c.ease, t);
      },
-     [](const AlgorithmConfig& c) -> double { return c.ease.neighbors; }, false, false, true},
-    {"gru4rec", parse_neural, nullptr, neural_width, true, false, false},
+     [](const AlgorithmConfig& c) -> double { return c.ease.neighbors; }, false, false, true, false},
+    {"gru4rec", parse_neural, nullptr, neural_width, true, false, false, true},
     {"item_knn",
      [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
        c->knn = KnnParams::parse(p, r, "item_knn");
@@ -61,10 +62,10 @@ const AlgorithmSpec kAlgorithms[] = {
      [](const AlgorithmConfig& c, Interactions d, int t) -> std::unique_ptr<Trainer> {
        return std::make_unique<KnnTrainer>(std::move(d), c.knn, t, false);
      },
-     [](const AlgorithmConfig& c) -> double { return c.knn.neighbors; }, false, false, false},
-    {"lightgcn", parse_neural, nullptr, neural_width, true, true, false},
-    {"multvae", parse_neural, nullptr, neural_width, true, false, true},
-    {"neumf", parse_neural, nullptr, neural_width, true, false, false},
+     [](const AlgorithmConfig& c) -> double { return c.knn.neighbors; }, false, false, false, false},
+    {"lightgcn", parse_neural, nullptr, neural_width, true, true, false, true},
+    {"multvae", parse_neural, nullptr, neural_width, true, false, true, true},
+    {"neumf", parse_neural, nullptr, neural_width, true, false, false, true},
     {"popularity",
      [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
        c->popularity = PopularityParams::parse(p, r);
@@ -73,8 +74,8 @@ const AlgorithmSpec kAlgorithms[] = {
      [](const AlgorithmConfig& c, Interactions d, int) -> std::unique_ptr<Trainer> {
        return std::make_unique<PopularityTrainer>(std::move(d), c.popularity);
      },
-     [](const AlgorithmConfig&) -> double { return 1; }, false, false, false},
-    {"sasrec", parse_neural, nullptr, neural_width, true, false, false},
+     [](const AlgorithmConfig&) -> double { return 1; }, false, false, false, false},
+    {"sasrec", parse_neural, nullptr, neural_width, true, false, false, true},
     {"sgd_mf",
      [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
        c->sgd = SgdMfParams::parse(p, r, false);
@@ -84,7 +85,7 @@ const AlgorithmSpec kAlgorithms[] = {
      [](const AlgorithmConfig& c, Interactions d, int) -> std::unique_ptr<Trainer> {
        return std::make_unique<SgdMfTrainer>(std::move(d), c.sgd);
      },
-     [](const AlgorithmConfig& c) -> double { return c.sgd.factors; }, false, false, false},
+     [](const AlgorithmConfig& c) -> double { return c.sgd.factors; }, false, false, false, true},
     {"svdpp",
      [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
        c->sgd = SgdMfParams::parse(p, r, true);
@@ -94,8 +95,8 @@ const AlgorithmSpec kAlgorithms[] = {
      [](const AlgorithmConfig& c, Interactions d, int) -> std::unique_ptr<Trainer> {
        return std::make_unique<SgdMfTrainer>(std::move(d), c.sgd);
      },
-     [](const AlgorithmConfig& c) -> double { return c.sgd.factors; }, false, false, false},
-    {"two_tower", parse_neural, nullptr, neural_width, true, false, false},
+     [](const AlgorithmConfig& c) -> double { return c.sgd.factors; }, false, false, false, true},
+    {"two_tower", parse_neural, nullptr, neural_width, true, false, false, true},
     {"user_knn",
      [](AlgorithmConfig* c, const std::vector<Param>& p, bool r) {
        c->knn = KnnParams::parse(p, r, "user_knn");
@@ -104,10 +105,14 @@ const AlgorithmSpec kAlgorithms[] = {
      [](const AlgorithmConfig& c, Interactions d, int t) -> std::unique_ptr<Trainer> {
        return std::make_unique<KnnTrainer>(std::move(d), c.knn, t, true);
      },
-     [](const AlgorithmConfig& c) -> double { return c.knn.neighbors; }, false, false, false},
+     [](const AlgorithmConfig& c) -> double { return c.knn.neighbors; }, false, false, false, false},
 };
 
 }  // namespace
+
+std::size_t algorithm_count() { return std::size(kAlgorithms); }
+
+const AlgorithmSpec& algorithm_at(std::size_t i) { return kAlgorithms[i]; }
 
 const AlgorithmSpec* find_algorithm(const std::string& name) {
   for (const AlgorithmSpec& a : kAlgorithms)
@@ -115,9 +120,10 @@ const AlgorithmSpec* find_algorithm(const std::string& name) {
   return nullptr;
 }
 
-std::string algorithm_list() {
+std::string algorithm_list(bool warm_start_only) {
   std::string all;
-  for (const AlgorithmSpec& a : kAlgorithms) all += (all.empty() ? "" : ", ") + std::string(a.name);
+  for (const AlgorithmSpec& a : kAlgorithms)
+    if (a.warm_start || !warm_start_only) all += (all.empty() ? "" : ", ") + std::string(a.name);
   return all;
 }
 

@@ -41,13 +41,18 @@ struct AlgorithmSpec {
   bool gpu;              // trains on a LibTorch device when one is asked for (ALS and the LibTorch families)
   bool ranking_fold_in;  // a factor model learnt with a pairwise ranking loss: fold-in takes BPR steps
   bool binary_input;     // reads interactions as 0/1: fold-in ignores the given values
+  bool warm_start;       // its trainers (CPU and LibTorch) start from the serving version's weights
 };
+
+// The number of algorithms, and the i-th in name order (0 <= i < algorithm_count()).
+std::size_t algorithm_count();
+const AlgorithmSpec& algorithm_at(std::size_t i);
 
 // The algorithm called `name`, or null.
 const AlgorithmSpec* find_algorithm(const std::string& name);
 
-// The algorithm names, comma-separated, for messages.
-std::string algorithm_list();
+// The algorithm names (only those with warm starts when `warm_start_only`), comma-separated, for messages.
+std::string algorithm_list(bool warm_start_only = false);
 
 // Whether `name` is an algorithm rec.train knows.
 bool is_algorithm(const std::string& name);

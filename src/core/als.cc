@@ -239,14 +239,19 @@ Model make_als_model(Interactions&& data, const AlsParams& params, float mean, F
   return m;
 }
 
-WarmStart AlsTrainer::warm_start(const Model& previous) {
-  check_warm_start(previous, "als", users_.cols(), items_.cols());
-  if (previous.explicit_ratings == params_.implicit)
+WarmStart warm_start_als(const Model& previous, const AlsParams& params, const Interactions& data,
+                         FactorMatrix* users, FactorMatrix* items) {
+  check_warm_start(previous, "als", users->cols(), items->cols());
+  if (previous.explicit_ratings == params.implicit)
     invalid_parameter("warm_start needs the serving version to read the same kind of feedback (ratings or interactions)");
   WarmStart w;
-  w.users = copy_rows_by_id(previous.users, previous.user_factors, 0, data_.users, users_, 0, users_.cols());
-  w.items = copy_rows_by_id(previous.items, previous.item_factors, 0, data_.items, items_, 0, items_.cols());
+  w.users = copy_rows_by_id(previous.users, previous.user_factors, 0, data.users, *users, 0, users->cols());
+  w.items = copy_rows_by_id(previous.items, previous.item_factors, 0, data.items, *items, 0, items->cols());
   return w;
+}
+
+WarmStart AlsTrainer::warm_start(const Model& previous) {
+  return warm_start_als(previous, params_, data_, &users_, &items_);
 }
 
 Model AlsTrainer::finish(const std::string& user_type, const std::string& item_type) {

@@ -47,6 +47,11 @@ void fit_als_to_data(AlsParams* params, const Interactions& data);
 // The starting factors of an ALS run: seeded uniform values, the same on every device.
 void init_als_factors(const AlsParams& params, FactorMatrix* users, FactorMatrix* items);
 
+// Starts ALS factors (as init_als_factors drew them) from `previous`'s rows for the ids `data`
+// shares with it, on the CPU or a LibTorch device alike; 22023 when `previous` does not fit.
+WarmStart warm_start_als(const Model& previous, const AlsParams& params, const Interactions& data,
+                         FactorMatrix* users, FactorMatrix* items);
+
 // The global mean an explicit ALS model centres ratings on (0 for implicit).
 float als_mean(const Interactions& data, const AlsParams& params);
 

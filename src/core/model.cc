@@ -119,7 +119,8 @@ Csr get_csr(ByteReader& r, std::int64_t rows, std::int64_t cols, const std::shar
   return m;
 }
 
-Model read_model(const char* data, std::size_t size, bool allow_hybrid, const std::shared_ptr<const void>& keep);
+Model read_model(const char* data, std::size_t size, bool allow_hybrid, const std::shared_ptr<const void>& keep,
+                 bool training_weights);
 
 // Reads a matrix written by put_matrix: a copy, or with `keep` a view of the bytes when they are
 // float-aligned.
@@ -173,7 +174,7 @@ void read_parts(ByteReader& r, Model& m) {
     part.weight = r.get<float>();
     const std::string bytes = r.get_string();
     if (!(part.weight > 0) || !std::isfinite(part.weight)) ByteReader::corrupt("hybrid weight");
-    auto model = std::make_shared<Model>(read_model(bytes.data(), bytes.size(), false, nullptr));
+    auto model = std::make_shared<Model>(read_model(bytes.data(), bytes.size(), false, nullptr, false));
     part.model = std::move(model);
     m.parts.push_back(std::move(part));
   }
@@ -237,7 +238,7 @@ std::string serialize_model(const Model& m) {
   ByteWriter w;
   w.put_bytes(kMagic, sizeof kMagic);
   w.put<std::uint32_t>(kModelFormatVersion);
-  w.put<std::uint32_t>((m.ivf.empty() ? 0 : kFlagIvf) | (has_net(m.kind) || !m.net.empty() ? kFlagNet : 0));
+  w.put<std::uint32_t>((m.ivf.empty() ? 0 : kFlagIvf) | (has_net(m.kind) || !m.net.tensors.empty() ? kFlagNet : 0));
   w.put<std::uint64_t>(0);  // payload size, patched below
   w.put<std::uint64_t>(0);  // checksum, patched below
 
@@ -265,7 +266,7 @@ std::string serialize_model(const Model& m) {
     w.put_array(m.ivf.items.data(), m.ivf.items.size());
     w.put<std::int32_t>(m.ivf.probes);
   }
-  if (has_net(m.kind) || !m.net.empty()) put_net(w, m.net);
+  if (has_net(m.kind) || !m.net.tensors.empty()) put_net(w, m.net);
   if (m.kind == ModelKind::Hybrid) {
     w.put<std::uint8_t>(static_cast<std::uint8_t>(m.mix));
     w.put<std::uint32_t>(static_cast<std::uint32_t>(m.parts.size()));
@@ -284,10 +285,13 @@ std::string serialize_model(const Model& m) {
   return std::move(bytes);
 }
 
-Model deserialize_model(const char* data, std::size_t size) { return read_model(data, size, true, nullptr); }
+Model deserialize_model(const char* data, std::size_t size, bool training_weights) {
+  return read_model(data, size, true, nullptr, training_weights);
+}
 
-Model deserialize_model_in_place(const char* data, std::size_t size, std::shared_ptr<const void> keep) {
-  return read_model(data, size, true, keep);
+Model deserialize_model_in_place(const char* data, std::size_t size, std::shared_ptr<const void> keep,
+                                 bool training_weights) {
+  return read_model(data, size, true, keep, training_weights);
 }
 
 namespace {
@@ -324,8 +328,10 @@ std::size_t factor_data_offset(const char* data, std::size_t size) {
 namespace {
 
 // Reads a model; a hybrid only where `allow_hybrid` (its parts may not nest further). With
-// `keep`, the bytes were checked before: no checksum, factor matrices viewed in place.
-Model read_model(const char* data, std::size_t size, bool allow_hybrid, const std::shared_ptr<const void>& keep) {
+// `keep`, the bytes were checked before: no checksum, factor matrices viewed in place. The
+// network's training weights are kept only when `training_weights`.
+Model read_model(const char* data, std::size_t size, bool allow_hybrid, const std::shared_ptr<const void>& keep,
+                 bool training_weights) {
   if (size < kHeaderSize || std::memcmp(data, kMagic, sizeof kMagic) != 0)
     bad_data("model data is not a pgrec model");
   ByteReader header(data + 8, kHeaderSize - 8);
@@ -376,7 +382,7 @@ Model read_model(const char* data, std::size_t size, bool allow_hybrid, const st
     m.ivf = read_ivf(r, n_items, m.item_factors.cols(), keep);
   }
   if ((flags & kFlagNet) != 0 ? !may_have_net(m.kind) : has_net(m.kind)) ByteReader::corrupt("network section");
-  if (flags & kFlagNet) m.net = get_net(r, n_users, n_items);
+  if (flags & kFlagNet) m.net = get_net(r, n_users, n_items, training_weights);
   if (m.kind == ModelKind::Hybrid) read_parts(r, m);
   if (!r.at_end()) ByteReader::corrupt("trailing bytes");
   m.prepare();

@@ -146,13 +146,15 @@ std::string serialize_model(const Model& model);
 // Maps a hybrid's user and item indices onto each of its parts' (after building or loading).
 void link_hybrid_parts(Model& hybrid);
 
-// Reads bytes written by serialize_model; corrupt or foreign bytes raise 22000.
-Model deserialize_model(const char* data, std::size_t size);
+// Reads bytes written by serialize_model; corrupt or foreign bytes raise 22000. A LibTorch
+// family's training weights (kept for warm starts) are read only with `training_weights`.
+Model deserialize_model(const char* data, std::size_t size, bool training_weights = false);
 
 // Reads bytes written by serialize_model and checked before (their checksum is not recomputed),
 // viewing the factor matrices in place where they are float-aligned; `keep` keeps the bytes
 // alive (a mapped file) for as long as the model or a copy of it lives.
-Model deserialize_model_in_place(const char* data, std::size_t size, std::shared_ptr<const void> keep);
+Model deserialize_model_in_place(const char* data, std::size_t size, std::shared_ptr<const void> keep,
+                                 bool training_weights = false);
 
 // Throws a DataException naming the parameters to change when a trained model holds a value that
 // is not a finite number (training diverged): such a model ranks nothing and predicts NaN.

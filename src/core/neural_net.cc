@@ -6,6 +6,14 @@
 
 namespace pgrec {
 
+bool is_training_weight(const std::string& name) { return name.rfind(kTrainingWeightPrefix, 0) == 0; }
+
+bool NeuralNet::empty() const {
+  for (const NetTensor& t : tensors)
+    if (!is_training_weight(t.name)) return false;
+  return true;
+}
+
 const NetTensor& NeuralNet::tensor(const std::string& name, const std::vector<std::int64_t>& shape) const {
   for (const NetTensor& t : tensors) {
     if (t.name != name) continue;
@@ -41,7 +49,7 @@ void put_net(ByteWriter& w, const NeuralNet& net) {
   w.put_array(s.indices.data(), s.indices.size());
 }
 
-NeuralNet get_net(ByteReader& r, std::int64_t n_users, std::int64_t n_items) {
+NeuralNet get_net(ByteReader& r, std::int64_t n_users, std::int64_t n_items, bool training_weights) {
   NeuralNet net;
   net.max_len = r.get<std::int32_t>();
   net.blocks = r.get<std::int32_t>();
@@ -67,7 +75,7 @@ NeuralNet get_net(ByteReader& r, std::int64_t n_users, std::int64_t n_items) {
     t.data = r.get_array<float>(size);
     for (float v : t.data)
       if (!std::isfinite(v)) ByteReader::corrupt("tensor " + t.name + " holds a non-finite weight");
-    net.tensors.push_back(std::move(t));
+    if (training_weights || !is_training_weight(t.name)) net.tensors.push_back(std::move(t));
   }
   Csr& s = net.sequences;
   s.rows = r.get<std::int32_t>();

@@ -114,6 +114,18 @@ class TorchAlsTrainer : public Trainer {
   std::int32_t total() const override { return params_.iterations; }
   std::string device() const override { return device_.str(); }
 
+  // Starts from the serving version's factors, as the CPU trainer does.
+  WarmStart warm_start(const Model& previous) override {
+    WarmStart w;
+    guarded([&] {
+      FactorMatrix users = to_matrix(x_), items = to_matrix(y_);
+      w = warm_start_als(previous, params_, data_, &users, &items);
+      x_ = to_tensor(users, device_);
+      y_ = to_tensor(items, device_);
+    });
+    return w;
+  }
+
   Model finish(const std::string& user_type, const std::string& item_type) override {
     return make_als_model(std::move(data_), params_, mean_, to_matrix(x_), to_matrix(y_), user_type,
                           item_type);

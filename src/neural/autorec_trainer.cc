@@ -28,7 +28,7 @@ struct AutoRecNet : torch::nn::Module {
 class AutoRecTrainer : public NeuralTrainer {
  public:
   AutoRecTrainer(NeuralInput input, const NeuralParams& params, const torch::Device& device)
-      : NeuralTrainer(params, device), in_(std::move(input)) {
+      : NeuralTrainer(std::move(input), params, device) {
     const Csr& by_user = in_.data.by_user;
     held_ = params_.validation ? hold_out_one(by_user, params_.seed)
                                : std::vector<std::int32_t>(static_cast<std::size_t>(by_user.rows), -1);
@@ -104,6 +104,12 @@ class AutoRecTrainer : public NeuralTrainer {
   const char* score_name() const override { return "rmse"; }
   bool lower_is_better() const override { return true; }
   torch::nn::Module& network() override { return *net_; }
+  // The encoder's input columns and the decoder's output rows are the users'.
+  WarmLayout warm_layout(const std::string& name) const override {
+    if (name == "encode.weight") return {{{false, 1, 0, false}}, false};
+    if (name.rfind("decode.", 0) == 0) return {{{false, 0, 0, false}}, false};
+    return {};
+  }
 
   Model export_model() override {
     const Tensor codes = net_->code(ratings_);
@@ -116,7 +122,6 @@ class AutoRecTrainer : public NeuralTrainer {
   }
 
  private:
-  NeuralInput in_;
   std::vector<std::int32_t> held_;
   Tensor ratings_, mask_, valid_users_, valid_items_, valid_ratings_;
   double observed_ = 1;

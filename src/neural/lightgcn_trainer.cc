@@ -25,7 +25,7 @@ struct LightGcnNet : torch::nn::Module {
 class LightGcnTrainer : public NeuralTrainer {
  public:
   LightGcnTrainer(NeuralInput input, const NeuralParams& params, const torch::Device& device)
-      : NeuralTrainer(params, device), in_(std::move(input)) {
+      : NeuralTrainer(std::move(input), params, device) {
     const Csr& by_user = in_.data.by_user;
     users_ = by_user.rows;
     split_ = split_held_out(by_user, params_.validation, params_.seed, rng_);
@@ -104,6 +104,8 @@ class LightGcnTrainer : public NeuralTrainer {
   }
   bool has_validation() const override { return !split_.valid_users.empty(); }
   torch::nn::Module& network() override { return *net_; }
+  // The base embeddings: the users' rows, then the items'.
+  WarmLayout warm_layout(const std::string&) const override { return {{{false, 0, 0, false}, {true, 0, 0, true}}, false}; }
 
   Model export_model() override {
     const Tensor all = propagate();
@@ -114,7 +116,6 @@ class LightGcnTrainer : public NeuralTrainer {
   }
 
  private:
-  NeuralInput in_;
   std::int64_t users_ = 0;
   HeldOutSplit split_;
   Tensor graph_;

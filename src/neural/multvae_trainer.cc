@@ -37,7 +37,7 @@ struct MultVaeNet : torch::nn::Module {
 class MultVaeTrainer : public NeuralTrainer {
  public:
   MultVaeTrainer(NeuralInput input, const NeuralParams& params, const torch::Device& device)
-      : NeuralTrainer(params, device), in_(std::move(input)) {
+      : NeuralTrainer(std::move(input), params, device) {
     const Csr& by_user = in_.data.by_user;
     split_ = split_held_out(by_user, params_.validation, params_.seed, rng_);
     // Each user's training items (the held-out one left out), for dense batches.
@@ -107,6 +107,12 @@ class MultVaeTrainer : public NeuralTrainer {
   }
   bool has_validation() const override { return !split_.valid_users.empty(); }
   torch::nn::Module& network() override { return *net_; }
+  // The encoder's input columns and the decoder's output rows are the items'.
+  WarmLayout warm_layout(const std::string& name) const override {
+    if (name == "input.weight") return {{{true, 1, 0, false}}, false};
+    if (name.rfind("decode.", 0) == 0) return {{{true, 0, 0, false}}, false};
+    return {};
+  }
 
   Model export_model() override {
     // Every user's μ from all of their items (the held-out one included: it is theirs).
@@ -133,7 +139,6 @@ class MultVaeTrainer : public NeuralTrainer {
   }
 
  private:
-  NeuralInput in_;
   HeldOutSplit split_;
   std::vector<std::vector<std::int32_t>> rows_;
   std::vector<std::int32_t> active_;

@@ -48,7 +48,7 @@ struct NeuMfNet : torch::nn::Module {
 class NeuMfTrainer : public NeuralTrainer {
  public:
   NeuMfTrainer(NeuralInput input, const NeuralParams& params, const torch::Device& device)
-      : NeuralTrainer(params, device), in_(std::move(input)) {
+      : NeuralTrainer(std::move(input), params, device) {
     const Csr& by_user = in_.data.by_user;
     split_ = split_held_out(by_user, params_.validation, params_.seed, rng_);
     net_ = std::make_shared<NeuMfNet>(params_, by_user.rows, in_.data.by_item.rows);
@@ -120,6 +120,11 @@ class NeuMfTrainer : public NeuralTrainer {
 
   bool has_validation() const override { return !split_.valid_users.empty(); }
   torch::nn::Module& network() override { return *net_; }
+  // The embeddings by id (p_ the users', q_ the items'), the MLP and output layers whole.
+  WarmLayout warm_layout(const std::string& name) const override {
+    if (name[0] == 'p' || name[0] == 'q') return {{{name[0] == 'q', 0, 0, false}}, false};
+    return {};
+  }
 
   Model export_model() override {
     Model m = make_factor_model(params_.algorithm, false, std::move(in_.data), 0.0f,
@@ -137,7 +142,6 @@ class NeuMfTrainer : public NeuralTrainer {
   }
 
  private:
-  NeuralInput in_;
   HeldOutSplit split_;
   std::shared_ptr<NeuMfNet> net_;
 };

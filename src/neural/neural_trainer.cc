@@ -73,8 +73,8 @@ HeldOutSplit split_held_out(const Csr& by_user, bool validation, std::uint64_t s
   return split;
 }
 
-NeuralTrainer::NeuralTrainer(NeuralParams params, const torch::Device& device)
-    : params_(std::move(params)), device_(device), rng_(params_.seed) {
+NeuralTrainer::NeuralTrainer(NeuralInput input, NeuralParams params, const torch::Device& device)
+    : in_(std::move(input)), params_(std::move(params)), device_(device), rng_(params_.seed) {
   torch::manual_seed(params_.seed);
 }
 
@@ -141,6 +141,8 @@ Model NeuralTrainer::finish(const std::string& user_type, const std::string& ite
     }
     network().eval();
     m = export_model();
+    for (const auto& weight : network().named_parameters())
+      m.net.tensors.push_back(to_net_tensor(kTrainingWeightPrefix + weight.key(), weight.value()));
   });
   m.algorithm = params_.algorithm;
   m.user_type = user_type;

@@ -86,9 +86,24 @@ double validate_held_out(const Csr& by_user, const HeldOutSplit& split, std::siz
   return users.empty() ? 0.0 : sum / static_cast<double>(users.size());
 }
 
+// How a weight's positions along one dimension follow the users' or the items' ids, so that a warm
+// start copies them by id.
+struct IdAxis {
+  bool items = false;        // the items' ids, else the users'
+  std::int64_t dim = 0;      // the dimension they index
+  std::int64_t base = 0;     // positions before the first id (padding), copied as they are
+  bool after_users = false;  // the ids start after the users' (one table of users, then items)
+};
+
+// How a weight starts warm: copied whole (no axes), by id along its axes, or left as drawn (cold).
+struct WarmLayout {
+  std::vector<IdAxis> axes;
+  bool cold = false;
+};
+
 class NeuralTrainer : public Trainer {
  public:
-  NeuralTrainer(NeuralParams params, const torch::Device& device);
+  NeuralTrainer(NeuralInput input, NeuralParams params, const torch::Device& device);
 
   void step(CancelToken& token) override;
   double loss(CancelToken&) const override { return last_loss_; }
@@ -97,8 +112,12 @@ class NeuralTrainer : public Trainer {
   std::int32_t total() const override { return params_.epochs; }
   std::string device() const override { return device_.str(); }
   std::string history_json() const override;
-  // Puts back the best epoch's weights, then exports the model.
+  // Puts back the best epoch's weights, then exports the model with its training weights (kept
+  // for the next warm start).
   Model finish(const std::string& user_type, const std::string& item_type) override;
+  // Starts from the serving version's training weights: id rows by id, the other weights whole;
+  // weights it lacks stay as drawn, and a version without any (older than 0.5.0) starts cold.
+  WarmStart warm_start(const Model& previous) override;
 
  protected:
   // Trains one epoch; returns the mean training loss.
@@ -114,6 +133,11 @@ class NeuralTrainer : public Trainer {
   virtual torch::nn::Module& network() = 0;
   // Builds the served model from the trained network.
   virtual Model export_model() = 0;
+  // How the weight `name` (a torch parameter name) starts warm; by default copied whole.
+  virtual WarmLayout warm_layout(const std::string& name) const {
+    (void)name;
+    return {};
+  }
 
   // Shuffles `order` with the trainer's generator, then calls step(first, last) on each run of
   // batch_size entries (iterators into `order`), checking the token before each.
@@ -133,6 +157,7 @@ class NeuralTrainer : public Trainer {
   // One Adam step on a batch's mean `loss` over `n` examples; returns the loss summed over them.
   double descend(const torch::Tensor& loss, std::int64_t n);
 
+  NeuralInput in_;
   NeuralParams params_;
   torch::Device device_;
   std::unique_ptr<torch::optim::Adam> optimizer_;

@@ -137,7 +137,7 @@ struct Window {
 class SequenceTrainer : public NeuralTrainer {
  public:
   SequenceTrainer(NeuralInput input, const NeuralParams& params, const torch::Device& device)
-      : NeuralTrainer(params, device), in_(std::move(input)) {
+      : NeuralTrainer(std::move(input), params, device) {
     const Csr& seq = in_.sequences;
     const std::int64_t len = params_.max_len;
     // The last item of each user with two or more is the validation target.
@@ -231,6 +231,11 @@ class SequenceTrainer : public NeuralTrainer {
 
   bool has_validation() const override { return !valid_users_.empty(); }
   torch::nn::Module& network() override { return *net_; }
+  // The item embeddings by id (after the padding row), every other weight whole.
+  WarmLayout warm_layout(const std::string& name) const override {
+    if (name == "items.weight") return {{{true, 0, 1, false}}, false};
+    return {};
+  }
 
   // Softmax over each position's next item and `sampled` items drawn in proportion to their
   // popularity, shared by the batch, every logit corrected by the log of its expected draws
@@ -273,7 +278,6 @@ class SequenceTrainer : public NeuralTrainer {
   }
 
  private:
-  NeuralInput in_;
   std::vector<Window> windows_;
   std::vector<std::int32_t> valid_users_;
   std::shared_ptr<SequenceNet> net_;

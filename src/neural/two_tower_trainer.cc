@@ -95,8 +95,7 @@ struct TwoTowerNet : torch::nn::Module {
 class TwoTowerTrainer : public NeuralTrainer {
  public:
   TwoTowerTrainer(NeuralInput input, const NeuralParams& params, const torch::Device& device)
-      : NeuralTrainer(params, device),
-        in_(std::move(input)),
+      : NeuralTrainer(std::move(input), params, device),
         user_f_(in_.user_features, device),
         item_f_(in_.item_features, device) {
     const Csr& by_user = in_.data.by_user;
@@ -166,13 +165,19 @@ class TwoTowerTrainer : public NeuralTrainer {
   bool has_validation() const override { return !split_.valid_users.empty(); }
   torch::nn::Module& network() override { return *net_; }
 
+  // Id embeddings by id; feature embeddings stay as drawn (a retraining numbers the codes anew).
+  WarmLayout warm_layout(const std::string& name) const override {
+    if (name == "user.ids.weight" || name == "item.ids.weight") return {{{name[0] == 'i', 0, 0, false}}, false};
+    if (name.find(".cat") != std::string::npos) return {{}, true};
+    return {};
+  }
+
   Model export_model() override {
     const auto [users, items] = embed_all();
     return make_factor_model(params_.algorithm, false, std::move(in_.data), 0.0f, to_matrix(users), to_matrix(items), "", "");
   }
 
  private:
-  NeuralInput in_;
   FeatureTensors user_f_, item_f_;
   HeldOutSplit split_;
   Tensor warm_, warm_pos_;

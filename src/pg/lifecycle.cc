@@ -2,6 +2,7 @@
 #include "lifecycle.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -127,7 +128,9 @@ void apply_warm_start(TrainState* state) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("warm_start needs a model to start from")));
   state->warm_from = serving_version_id(state->model_name);
   if (state->warm_from == 0) return;  // the first version starts cold
-  const Model* previous = load_model(state->warm_from);
+  // Its own context: the previous version (training weights included) is freed once copied.
+  MemoryContext warm_cxt = AllocSetContextCreate(CurrentMemoryContext, "pgrec warm start", ALLOCSET_SMALL_SIZES);
+  const Model* previous = load_model_for_warm_start(state->warm_from, warm_cxt);
   if (previous->user_type != state->user_type || previous->item_type != state->item_type)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("warm_start needs the same id types as the serving version (%s, %s), not %s, %s",
@@ -135,13 +138,17 @@ void apply_warm_start(TrainState* state) {
                            state->item_type.c_str())));
   CxxError err;
   if (!cxx_try(&err, [&] { state->warm = state->trainer->warm_start(*previous); })) {
-    if (err.sqlstate == ERRCODE_FEATURE_NOT_SUPPORTED)
+    if (err.sqlstate == ERRCODE_FEATURE_NOT_SUPPORTED) {
+      char warm[512] = "";
+      PGREC_CXX(std::snprintf(warm, sizeof warm, "%s", pgrec::algorithm_list(true).c_str()));
       ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                      errmsg("%s has no warm start on this device: train without warm_start",
+                      errmsg("%s has no warm start: it trains from scratch each time (train without warm_start)",
                              state->config.algorithm.c_str()),
-                      errhint("Warm starts: als, bpr, sgd_mf and svdpp on the CPU.")));
+                      errhint("Warm starts: %s.", warm)));
+    }
     raise_cxx_error(&err);
   }
+  MemoryContextDelete(warm_cxt);
 }
 
 void gate_decide(TrainState* state, std::int64_t version_id, const SourceSpec* spec, std::int64_t rows_trained) {

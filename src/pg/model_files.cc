@@ -130,7 +130,7 @@ void prune_model_files(const Oid* databases, int n_databases, bool this_database
   FreeDir(dir);
 }
 
-std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* header) {
+std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* header, bool training_weights) {
   const char* path = file_path(version_id, header);
   const int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return nullptr;
@@ -163,7 +163,7 @@ std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* heade
   PGREC_CXX({
     std::shared_ptr<const void> keep(base, [length](const void* p) { munmap(const_cast<void*>(p), length); });
     try {
-      model = std::make_unique<Model>(deserialize_model_in_place(bytes + kFilePrefix + pad, blob, keep));
+      model = std::make_unique<Model>(deserialize_model_in_place(bytes + kFilePrefix + pad, blob, keep, training_weights));
     } catch (const pgrec::Error&) {
       unusable = true;  // damaged on disk: the tables still hold the model
     }

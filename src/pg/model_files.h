@@ -16,8 +16,9 @@ namespace pgrec::pg {
 constexpr std::size_t kModelHeaderBytes = 32;
 
 // Maps the file of a version whose header is `header`, if there is a sound one; returns the model
-// viewing it, or null (a missing or unusable file, which is then removed).
-std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* header);
+// viewing it (with its training weights when `training_weights`), or null (a missing or unusable
+// file, which is then removed).
+std::unique_ptr<Model> map_model_file(std::int64_t version_id, const char* header, bool training_weights);
 
 // Writes the file of a version from its bytes (checked), replacing any; failures only warn.
 // With `transactional`, the file is removed again if the current transaction aborts.

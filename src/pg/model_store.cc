@@ -273,13 +273,12 @@ std::int64_t resolve_default_model() {
   return id;
 }
 
-const Model* load_model(std::int64_t version_id, MemoryContext pin_cxt) {
-  // Cached models were loaded by whichever role asked first: check this one may see it.
-  check_version_access(version_id);
-  std::shared_ptr<const Model> hit;
-  PGREC_CXX(hit = cache_find(version_id));
-  if (hit != nullptr) return pin(std::move(hit), pin_cxt);
+namespace {
 
+// Reads a version's model from its mapped file when that is sound, else from the stored chunks
+// (writing the file for later sessions); a LibTorch family's training weights only when
+// `training_weights`.
+std::shared_ptr<const Model> read_version(std::int64_t version_id, bool training_weights) {
   static SPIPlanPtr header_plan = nullptr;
   static SPIPlanPtr plan = nullptr;
   SPI_connect();
@@ -301,15 +300,12 @@ const Model* load_model(std::int64_t version_id, MemoryContext pin_cxt) {
   bool isnull;
   bytea* header = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
   if (!isnull && VARSIZE_ANY_EXHDR(header) == kModelHeaderBytes) {
-    std::unique_ptr<Model> mapped = map_model_file(version_id, VARDATA_ANY(header));
+    std::unique_ptr<Model> mapped = map_model_file(version_id, VARDATA_ANY(header), training_weights);
     if (mapped != nullptr) {
       std::shared_ptr<const Model> loaded;
-      PGREC_CXX({
-        loaded = std::shared_ptr<const Model>(std::move(mapped));
-        cache_put(version_id, loaded);
-      });
+      PGREC_CXX(loaded = std::shared_ptr<const Model>(std::move(mapped)));
       SPI_finish();
-      return pin(std::move(loaded), pin_cxt);
+      return loaded;
     }
   }
 
@@ -339,14 +335,30 @@ const Model* load_model(std::int64_t version_id, MemoryContext pin_cxt) {
     at += len;
   }
   std::shared_ptr<const Model> loaded;
-  PGREC_CXX({
-    loaded = std::make_shared<const Model>(deserialize_model(bytes, at));
-    cache_put(version_id, loaded);
-  });
+  PGREC_CXX(loaded = std::make_shared<const Model>(deserialize_model(bytes, at, training_weights)));
   // Checked: later sessions map it instead.
   write_model_file(version_id, bytes, at);
   SPI_finish();
+  return loaded;
+}
+
+}  // namespace
+
+const Model* load_model(std::int64_t version_id, MemoryContext pin_cxt) {
+  // Cached models were loaded by whichever role asked first: check this one may see it.
+  check_version_access(version_id);
+  std::shared_ptr<const Model> loaded;
+  PGREC_CXX(loaded = cache_find(version_id));
+  if (loaded == nullptr) {
+    loaded = read_version(version_id, false);
+    PGREC_CXX(cache_put(version_id, loaded));
+  }
   return pin(std::move(loaded), pin_cxt);
+}
+
+const Model* load_model_for_warm_start(std::int64_t version_id, MemoryContext pin_cxt) {
+  check_version_access(version_id);
+  return pin(read_version(version_id, true), pin_cxt);
 }
 
 std::int32_t save_model(const SaveRequest* r) {

@@ -79,4 +79,8 @@ std::int64_t resolve_default_model();
 // reset or deleted, whatever the cache evicts meanwhile (SQL run in between may load others).
 const Model* load_model(std::int64_t version_id, MemoryContext pin_cxt = CurrentMemoryContext);
 
+// Loads a version for a warm start, uncached and with the training weights that serving skips
+// (a LibTorch family's); raises 42501 unless the current role may use the version.
+const Model* load_model_for_warm_start(std::int64_t version_id, MemoryContext pin_cxt = CurrentMemoryContext);
+
 }  // namespace pgrec::pg
