@@ -7,6 +7,10 @@
 #include <new>
 #include <string>
 
+#include "byte_io.h"
+#include "collective.h"
+#include "errors.h"
+#include "shard.h"
 #include "torch_api.h"
 #include "weighting.h"
 
@@ -58,18 +62,31 @@ Coo to_coo(const Csr& m, const torch::Device& device) {
 
 class TorchAlsTrainer : public Trainer {
  public:
-  TorchAlsTrainer(Interactions data, const AlsParams& params, const torch::Device& device)
-      : data_(std::move(data)), params_(params), device_(device) {
+  // Trains on `data`; with `ranks`, `data` is this rank's users over the agreed items, `rows` its
+  // rows as read (InteractionBuilder bytes, for rank 0 to gather), and the item half's sums run
+  // over every rank.
+  TorchAlsTrainer(Interactions data, const AlsParams& params, const torch::Device& device,
+                  Collective* ranks = nullptr, std::string rows = "")
+      : data_(std::move(data)), params_(params), device_(device), ranks_(ranks), rows_(std::move(rows)) {
     torch::NoGradGuard no_grad;
-    fit_als_to_data(&params_, data_);
-    if (params_.implicit) apply_weighting(data_, params_.weighting, params_.bm25_k1, params_.bm25_b);
-    mean_ = als_mean(data_, params_);
     FactorMatrix users(data_.by_user.rows, params_.factors), items(data_.by_item.rows, params_.factors);
-    init_als_factors(params_, &users, &items);
+    if (ranks_ == nullptr) {
+      fit_als_to_data(&params_, data_);
+      if (params_.implicit) apply_weighting(data_, params_.weighting, params_.bm25_k1, params_.bm25_b);
+      mean_ = als_mean(data_, params_);
+      init_als_factors(params_, &users, &items);
+    } else {
+      settle_across_ranks();
+      // The items' draws must not depend on a rank's users: each side from its own generator.
+      FactorMatrix none(0, params_.factors);
+      init_als_factors(params_, &none, &items);
+      init_als_factors(params_, &users, &none);
+    }
     x_ = to_tensor(users, device_);
     y_ = to_tensor(items, device_);
     by_user_ = to_coo(data_.by_user, device_);
     by_item_ = to_coo(data_.by_item, device_);
+    if (ranks_ != nullptr) ranks_->sum(by_item_.counts);  // every rank's ratings of each item
   }
 
   void step(CancelToken& token) override {
@@ -82,31 +99,21 @@ class TorchAlsTrainer : public Trainer {
   void step_part(std::int32_t part, CancelToken& token) override {
     guarded([&] {
       if (part == 0)
-        solve_side(x_, y_, by_user_, token);
+        solve_side(x_, y_, by_user_, token, false);
       else
-        solve_side(y_, x_, by_item_, token);
+        solve_side(y_, x_, by_item_, token, ranks_ != nullptr);
+      // Every rank computes the objective at the same point: it is a sum over the ranks.
+      if (part == 1 && ranks_ != nullptr) last_loss_ = objective();
     });
     if (part == 1) ++done_;
   }
 
-  // The objective costs a pass over the data.
-  bool loss_is_cheap() const override { return false; }
+  // The objective costs a pass over the data (kept from the last epoch when distributed).
+  bool loss_is_cheap() const override { return ranks_ != nullptr; }
   double loss(CancelToken&) const override {
+    if (ranks_ != nullptr) return last_loss_;
     double out = 0;
-    guarded([&] {
-      torch::NoGradGuard no_grad;
-      const Coo& d = by_user_;
-      Tensor p = (x_.index_select(0, d.rows) * y_.index_select(0, d.cols)).sum(1);
-      Tensor total;
-      if (params_.implicit) {
-        Tensor c = 1 + params_.alpha * d.vals;
-        total = (x_.mm(y_.t().mm(y_)) * x_).sum() + (c * (1 - p).pow(2) - p.pow(2)).sum();
-      } else {
-        total = (d.vals - mean_ - p).pow(2).sum();
-      }
-      total = total + params_.regularization * (x_.pow(2).sum() + y_.pow(2).sum());
-      out = total.item<double>() / static_cast<double>(data_.by_user.nnz());
-    });
+    guarded([&] { out = objective(); });
     return out;
   }
 
@@ -127,6 +134,7 @@ class TorchAlsTrainer : public Trainer {
   }
 
   Model finish(const std::string& user_type, const std::string& item_type) override {
+    if (ranks_ != nullptr) return gather_model(user_type, item_type);
     return make_als_model(std::move(data_), params_, mean_, to_matrix(x_), to_matrix(y_), user_type,
                           item_type);
   }
@@ -144,7 +152,9 @@ class TorchAlsTrainer : public Trainer {
   }
 
   // Solves every row of x given y: A_u x_u = b_u by warm-started conjugate gradient, batched.
-  void solve_side(Tensor& x, const Tensor& y, const Coo& d, CancelToken& token) {
+  // With `shared`, y's rows are spread over the ranks: the sums over them (the Gram matrix, b and
+  // each product A p) are summed over the ranks, so every rank takes the same steps.
+  void solve_side(Tensor& x, const Tensor& y, const Coo& d, CancelToken& token, bool shared) {
     torch::NoGradGuard no_grad;
     const auto f = y.size(1);
     const float reg = static_cast<float>(params_.regularization);
@@ -153,7 +163,9 @@ class TorchAlsTrainer : public Trainer {
     if (params_.implicit) {
       w = params_.alpha * d.vals;
       t = 1 + params_.alpha * d.vals;
-      base = y.t().mm(y) + reg * torch::eye(f, y.options());
+      base = y.t().mm(y);
+      if (shared) ranks_->sum(base);
+      base = base + reg * torch::eye(f, y.options());
       diag = torch::zeros({x.size(0)}, x.options());
     } else {
       w = torch::ones_like(d.vals);
@@ -164,9 +176,13 @@ class TorchAlsTrainer : public Trainer {
     auto apply = [&](const Tensor& p) {
       Tensor dots = (p.index_select(0, d.rows) * yg).sum(1);
       Tensor out = p.mm(base) + diag.unsqueeze(1) * p;
-      return out.index_add_(0, d.rows, yg * (w * dots).unsqueeze(1));
+      if (!shared) return out.index_add_(0, d.rows, yg * (w * dots).unsqueeze(1));
+      Tensor part = torch::zeros_like(p).index_add_(0, d.rows, yg * (w * dots).unsqueeze(1));
+      ranks_->sum(part);
+      return out.add_(part);
     };
     Tensor b = torch::zeros_like(x).index_add_(0, d.rows, yg * t.unsqueeze(1));
+    if (shared) ranks_->sum(b);
     Tensor r = b - apply(x);
     Tensor p = r.clone();
     Tensor rs = (r * r).sum(1);
@@ -185,9 +201,83 @@ class TorchAlsTrainer : public Trainer {
     }
   }
 
+  // The objective per interaction: summed over the ranks when distributed.
+  double objective() const {
+    torch::NoGradGuard no_grad;
+    const Coo& d = by_user_;
+    Tensor p = (x_.index_select(0, d.rows) * y_.index_select(0, d.cols)).sum(1);
+    Tensor total;
+    if (params_.implicit) {
+      Tensor c = 1 + params_.alpha * d.vals;
+      total = (x_.mm(y_.t().mm(y_)) * x_).sum() + (c * (1 - p).pow(2) - p.pow(2)).sum();
+    } else {
+      total = (d.vals - mean_ - p).pow(2).sum();
+    }
+    Tensor sums = torch::stack({total + params_.regularization * x_.pow(2).sum(),
+                                torch::full({}, static_cast<double>(data_.by_user.nnz()), total.options())})
+                      .to(torch::kFloat64);
+    if (ranks_ != nullptr) ranks_->sum(sums);
+    return (sums[0].item<double>() + params_.regularization * y_.pow(2).sum().item<double>()) / sums[1].item<double>();
+  }
+
+  // Distributed: the default regularization and the explicit mean from every rank's data.
+  void settle_across_ranks() {
+    if (params_.implicit && params_.weighting != "none")
+      throw Error(ErrorKind::NotSupported, "a distributed ALS training reads interactions unweighted: use weighting \"none\"");
+    double ratings = 0;
+    for (float v : data_.by_user.values) ratings += v;
+    Tensor sums = torch::tensor({static_cast<double>(data_.by_user.nnz()), static_cast<double>(data_.by_user.rows), ratings},
+                                torch::kFloat64);
+    ranks_->sum(sums);
+    const double nnz = sums[0].item<double>(), users = sums[1].item<double>();
+    if (params_.regularization < 0) params_.regularization = 0.1 * nnz / std::max(1.0, users);
+    mean_ = params_.implicit ? 0.0f : static_cast<float>(sums[2].item<double>() / std::max(1.0, nnz));
+  }
+
+  // Distributed: rank 0 gathers every rank's rows and user factors into the whole model; the other
+  // ranks send theirs and return their part (which is not stored).
+  Model gather_model(const std::string& user_type, const std::string& item_type) {
+    const FactorMatrix x = to_matrix(x_);
+    InteractionBuilder ids(data_.users.kind(), data_.items.kind(), data_.explicit_ratings);
+    for (std::int32_t u = 0; u < static_cast<std::int32_t>(data_.users.size()); ++u) ids.add_user(data_.users.ref(u));
+    ByteWriter w;
+    w.put_string(ids.serialize());
+    w.put_string(rows_);
+    w.put_array(x.data(), static_cast<std::size_t>(x.size()));
+    const std::vector<std::string> parts = ranks_->gather_bytes(w.bytes());
+    if (ranks_->rank() != 0)
+      return make_als_model(std::move(data_), params_, mean_, x, to_matrix(y_), user_type, item_type);
+    std::vector<std::string> rows, users;
+    std::vector<std::vector<float>> factors;
+    for (const std::string& part : parts) {
+      ByteReader r(part.data(), part.size());
+      users.push_back(r.get_string());
+      rows.push_back(r.get_string());
+      factors.push_back(r.get_array<float>());
+    }
+    Interactions all = gather_shards(rows, data_.items);
+    FactorMatrix xs(all.by_user.rows, params_.factors);
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      const InteractionBuilder b = InteractionBuilder::deserialize(users[k].data(), users[k].size());
+      const IdMap& mine = b.user_ids();
+      if (factors[k].size() != mine.size() * static_cast<std::size_t>(params_.factors))
+        bad_data("a rank sent user factors of another size");
+      for (std::int32_t u = 0; u < static_cast<std::int32_t>(mine.size()); ++u) {
+        const std::int32_t at = all.users.find(mine.ref(u));
+        if (at < 0) bad_data("a rank sent factors of a user it did not read");
+        std::memcpy(xs.row(at).data(), factors[k].data() + static_cast<std::size_t>(u) * params_.factors,
+                    sizeof(float) * static_cast<std::size_t>(params_.factors));
+      }
+    }
+    return make_als_model(std::move(all), params_, mean_, std::move(xs), to_matrix(y_), user_type, item_type);
+  }
+
   Interactions data_;
   AlsParams params_;
   torch::Device device_;
+  Collective* ranks_ = nullptr;
+  std::string rows_;
+  double last_loss_ = 0;
   float mean_ = 0;
   Tensor x_, y_;
   Coo by_user_, by_item_;
@@ -217,6 +307,26 @@ pgrec::Trainer* pgrec_torch_als_trainer(pgrec::Interactions* data, const pgrec::
       throw std::runtime_error(std::string("device ") + device + " is not available");
     if (threads > 0) torch::set_num_threads(threads);
     return new pgrec::neural::TorchAlsTrainer(std::move(*data), *params, dev);
+  } catch (const std::exception& e) {
+    std::snprintf(error, error_size, "%s", e.what());
+  } catch (...) {
+    std::snprintf(error, error_size, "unknown error creating the LibTorch trainer");
+  }
+  return nullptr;
+}
+
+pgrec::Trainer* pgrec_torch_distributed_als_trainer(pgrec::InteractionBuilder* rows, const pgrec::AlsParams* params,
+                                                    pgrec::neural::Collective* ranks, const char* device, int threads,
+                                                    char* error, std::size_t error_size) {
+  try {
+    torch::Device dev(device);
+    if (dev.is_cuda() && dev.index() >= static_cast<int>(torch::cuda::device_count()))
+      throw std::runtime_error(std::string("device ") + device + " is not available");
+    if (threads > 0) torch::set_num_threads(threads);
+    const pgrec::IdMap items = pgrec::agreed_items(ranks->all_bytes(pgrec::item_ids_bytes(*rows)), rows->item_kind());
+    std::string bytes = rows->serialize();
+    pgrec::Interactions shard = pgrec::shard_over(*rows, items);
+    return new pgrec::neural::TorchAlsTrainer(std::move(shard), *params, dev, ranks, std::move(bytes));
   } catch (const std::exception& e) {
     std::snprintf(error, error_size, "%s", e.what());
   } catch (...) {

@@ -11,6 +11,10 @@
 #include "neural_params.h"
 #include "trainer.h"
 
+namespace pgrec::neural {
+class Collective;  // the ranks of one data-parallel training (collective.h)
+}
+
 extern "C" {
 
 // The core_abi() this module was built with.
@@ -29,4 +33,26 @@ pgrec::Trainer* pgrec_torch_als_trainer(pgrec::Interactions* data, const pgrec::
 // returns null with a message in `error` when it cannot.
 pgrec::Trainer* pgrec_torch_neural_trainer(pgrec::NeuralInput* input, const pgrec::NeuralParams* params,
                                            const char* device, int threads, char* error, std::size_t error_size);
+
+// Joins the data-parallel training whose rendezvous rank 0 serves at `host`:`port`, as `rank` of
+// `size`, reachable by the others at `address`; `group` names the training in the rendezvous; a
+// rank that does not answer fails every rank's next call after `timeout_ms`. Null with a message
+// in `error` when the rendezvous fails.
+pgrec::neural::Collective* pgrec_torch_join(const char* host, int port, const char* address, int rank, int size,
+                                            const char* group, int timeout_ms, char* error, std::size_t error_size);
+
+// Leaves a training (closes its connections).
+void pgrec_torch_leave(pgrec::neural::Collective* ranks);
+
+// Every rank's `len` bytes at `mine`, in rank order, into `out` (size * len bytes); 0 with a
+// message in `error` when a rank fails.
+int pgrec_torch_allgather(pgrec::neural::Collective* ranks, const char* mine, std::size_t len, char* out, char* error,
+                          std::size_t error_size);
+
+// Creates one rank's ALS trainer: agrees on the item dictionary with the other ranks, then
+// trains on `rows` (taken over) with the item half's sums over every rank; rank 0's finish()
+// returns the whole model. Null with a message in `error` when it cannot.
+pgrec::Trainer* pgrec_torch_distributed_als_trainer(pgrec::InteractionBuilder* rows, const pgrec::AlsParams* params,
+                                                    pgrec::neural::Collective* ranks, const char* device, int threads,
+                                                    char* error, std::size_t error_size);
 }

@@ -1,0 +1,179 @@
+// Data-parallel ALS over torch.distributed (Gloo on 127.0.0.1): two ranks, each holding half of
+// the users, train the same model as one rank holding them all; a rank that goes away fails the
+// others within the timeout.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <thread>
+
+#include "collective.h"
+#include "planted.h"
+#include "ranking.h"
+#include "torch_api.h"
+
+using namespace pgrec;
+
+namespace {
+
+// A port of its own for each rendezvous of this process.
+int next_port() {
+  static int n = 0;
+  return 20000 + static_cast<int>(getpid() % 20000) + 7 * n++ % 997;
+}
+
+// Rows of users with `parity` (0 or 1), or of all users (-1), of a planted data set: users in 3
+// taste groups, explicit ratings when `ratings`.
+InteractionBuilder rows_of(int parity, bool ratings) {
+  InteractionBuilder b(IdKind::Int, IdKind::Int, ratings);
+  std::mt19937 rng(11);
+  for (int u = 0; u < 120; ++u) {
+    for (int n = 0; n < 9; ++n) {
+      const int item = static_cast<int>(rng() % 20) * 3 + u % 3 + (u % 5 == 0 ? 60 : 0);  // some items only some users have
+      const float v = ratings ? 3.5f + static_cast<float>(rng() % 3) * 0.5f : 1.0f;
+      if (parity < 0 || u % 2 == parity) b.add(IdRef::of(1000 + u), IdRef::of(item), v);
+    }
+  }
+  return b;
+}
+
+struct RankRun {
+  Model model;
+  double loss = 0;
+  std::uint64_t bytes = 0;
+  std::string error;
+};
+
+// Trains ALS on `ranks` ranks (threads), rank r reading the users of parity r (all users for one rank).
+std::vector<RankRun> train(int ranks, const std::vector<Param>& params, bool ratings) {
+  const int port = next_port();
+  std::vector<RankRun> runs(static_cast<std::size_t>(ranks));
+  std::vector<std::thread> threads;
+  for (int r = 0; r < ranks; ++r)
+    threads.emplace_back([&, r] {
+      RankRun& run = runs[static_cast<std::size_t>(r)];
+      char error[512] = "";
+      neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", r, ranks, "test", 20000, error, sizeof error);
+      if (c == nullptr) {
+        run.error = error;
+        return;
+      }
+      InteractionBuilder rows = rows_of(ranks == 1 ? -1 : r, ratings);
+      const AlsParams p = AlsParams::parse(params, ratings);
+      std::unique_ptr<Trainer> t(pgrec_torch_distributed_als_trainer(&rows, &p, c, "cpu", 1, error, sizeof error));
+      if (t == nullptr) {
+        run.error = error;
+      } else {
+        CancelToken token;
+        train_to_end(*t, token);
+        run.loss = t->loss(token);
+        run.model = t->finish("int8", "int8");
+      }
+      run.bytes = c->bytes_moved();
+      pgrec_torch_leave(c);
+    });
+  for (std::thread& t : threads) t.join();
+  return runs;
+}
+
+// The largest difference between the two models' factors, matched by id.
+float factor_gap(const Model& a, const Model& b) {
+  float gap = 0;
+  for (std::int32_t u = 0; u < static_cast<std::int32_t>(a.users.size()); ++u) {
+    const std::int32_t v = b.users.find(a.users.ref(u));
+    EXPECT_GE(v, 0);
+    if (v >= 0) gap = std::max(gap, (a.user_factors.row(u) - b.user_factors.row(v)).cwiseAbs().maxCoeff());
+  }
+  for (std::int32_t i = 0; i < static_cast<std::int32_t>(a.items.size()); ++i) {
+    const std::int32_t j = b.items.find(a.items.ref(i));
+    EXPECT_GE(j, 0);
+    if (j >= 0) gap = std::max(gap, (a.item_factors.row(i) - b.item_factors.row(j)).cwiseAbs().maxCoeff());
+  }
+  return gap;
+}
+
+}  // namespace
+
+TEST(DistributedAls, TwoRanksTrainTheModelOfOne) {
+  for (bool ratings : {false, true}) {
+    SCOPED_TRACE(ratings ? "explicit" : "implicit");
+    const std::vector<Param> params = {synth::num("factors", 8), synth::num("iterations", 6)};
+    const std::vector<RankRun> one = train(1, params, ratings), two = train(2, params, ratings);
+    ASSERT_EQ(one[0].error, "");
+    ASSERT_EQ(two[0].error, "");
+    ASSERT_EQ(two[1].error, "");
+    const Model& a = one[0].model;
+    const Model& b = two[0].model;
+    // Rank 0 stores every user (both halves), every item, and what each user has seen.
+    EXPECT_EQ(b.users.size(), 120u);
+    EXPECT_EQ(b.items.size(), a.items.size());
+    EXPECT_EQ(b.seen.nnz(), a.seen.nnz());
+    EXPECT_EQ(two[1].model.users.size(), 60u);  // rank 1's part: its own users
+    EXPECT_NEAR(two[0].loss, one[0].loss, 1e-4 * std::fabs(one[0].loss));
+    EXPECT_NEAR(two[1].loss, two[0].loss, 1e-9 * std::fabs(one[0].loss));  // every rank reports the same objective
+    EXPECT_LT(factor_gap(a, b), 1e-3f);
+    // The same top 10 for every user.
+    int same = 0, total = 0;
+    for (std::int32_t u = 0; u < static_cast<std::int32_t>(a.users.size()); ++u) {
+      const auto ra = recommend(a, u, 10, true), rb = recommend(b, b.users.find(a.users.ref(u)), 10, true);
+      for (std::size_t k = 0; k < ra.size() && k < rb.size(); ++k) {
+        same += a.items.int_at(ra[k].index) == b.items.int_at(rb[k].index);
+        ++total;
+      }
+    }
+    EXPECT_GE(static_cast<double>(same) / total, 0.98);
+    EXPECT_GT(two[0].bytes, 0u);
+    EXPECT_EQ(one[0].bytes, 0u);  // one rank sums nothing
+  }
+}
+
+TEST(DistributedAls, AMissingRankFailsTheRendezvousWithinTheTimeout) {
+  char error[512] = "";
+  const auto start = std::chrono::steady_clock::now();
+  neural::Collective* c = pgrec_torch_join("127.0.0.1", next_port(), "127.0.0.1", 0, 2, "test", 1500, error, sizeof error);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(c, nullptr);
+  EXPECT_NE(std::string(error), "");
+  EXPECT_LT(seconds, 15.0);
+  if (c != nullptr) pgrec_torch_leave(c);
+}
+
+TEST(DistributedAls, ARankThatLeavesFailsTheOthersNextStep) {
+  const int port = next_port();
+  std::string failure;
+  double seconds = 0;
+  std::thread rank1([&] {
+    char error[512] = "";
+    neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", 1, 2, "test", 3000, error, sizeof error);
+    ASSERT_NE(c, nullptr) << error;
+    InteractionBuilder rows = rows_of(1, false);
+    const AlsParams p = AlsParams::parse({synth::num("factors", 4)}, false);
+    std::unique_ptr<Trainer> t(pgrec_torch_distributed_als_trainer(&rows, &p, c, "cpu", 1, error, sizeof error));
+    ASSERT_NE(t, nullptr) << error;
+    t.reset();
+    pgrec_torch_leave(c);  // gone before the first step
+  });
+  char error[512] = "";
+  neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", 0, 2, "test", 3000, error, sizeof error);
+  ASSERT_NE(c, nullptr) << error;
+  InteractionBuilder rows = rows_of(0, false);
+  const AlsParams p = AlsParams::parse({synth::num("factors", 4)}, false);
+  std::unique_ptr<Trainer> t(pgrec_torch_distributed_als_trainer(&rows, &p, c, "cpu", 1, error, sizeof error));
+  ASSERT_NE(t, nullptr) << error;
+  rank1.join();
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    CancelToken token;
+    t->step(token);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(failure, "");
+  EXPECT_LT(seconds, 15.0);
+  t.reset();
+  pgrec_torch_leave(c);
+}
