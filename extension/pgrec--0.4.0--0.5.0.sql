@@ -1803,6 +1803,25 @@ COMMENT ON FUNCTION rec.jobs_available() IS
 
 DO $pgrec_update$
 DECLARE
+    definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.join_training(job bigint, rank integer, address text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pgrec_join_training'
+LANGUAGE C VOLATILE PARALLEL UNSAFE$pgrec_stmt$;
+BEGIN
+    EXECUTE definition;
+EXCEPTION WHEN invalid_function_definition OR invalid_table_definition OR wrong_object_type THEN
+    -- Cannot be replaced in place: dropped without CASCADE (a user object that depends on it
+    -- stops the update) and created again.
+    EXECUTE $pgrec_stmt$DROP FUNCTION rec.join_training(bigint, integer, text)$pgrec_stmt$;
+    EXECUTE definition;
+END
+$pgrec_update$;
+
+COMMENT ON FUNCTION rec.join_training(bigint, integer, text) IS
+  'joins a distributed training job as one of its ranks (run on a server holding the source, e.g. a standby)';
+
+DO $pgrec_update$
+DECLARE
     definition text := $pgrec_stmt$CREATE OR REPLACE FUNCTION rec.algorithms(OUT algorithm text, OUT libtorch_device boolean, OUT warm_start boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pgrec_algorithms'

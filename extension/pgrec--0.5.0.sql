@@ -1280,6 +1280,15 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION rec.jobs_available() IS
   'whether background jobs and schedules run here (pgrec in shared_preload_libraries)';
 
+-- Trains rank `rank` of a distributed job (rec.train_async with params' "distributed") in this
+-- session, on this server's copy of the source, as the job's submitter; returns what it read.
+CREATE FUNCTION rec.join_training(job bigint, rank integer, address text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pgrec_join_training'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION rec.join_training(bigint, integer, text) IS
+  'joins a distributed training job as one of its ranks (run on a server holding the source, e.g. a standby)';
+
 -- Every algorithm rec.train knows, with what it can do.
 CREATE FUNCTION rec.algorithms(OUT algorithm text, OUT libtorch_device boolean, OUT warm_start boolean)
 RETURNS SETOF record

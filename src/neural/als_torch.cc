@@ -269,7 +269,9 @@ class TorchAlsTrainer : public Trainer {
                     sizeof(float) * static_cast<std::size_t>(params_.factors));
       }
     }
-    return make_als_model(std::move(all), params_, mean_, std::move(xs), to_matrix(y_), user_type, item_type);
+    Model m = make_als_model(std::move(all), params_, mean_, std::move(xs), to_matrix(y_), user_type, item_type);
+    m.params_json = params_.to_json();  // the regularization settled over every rank's data
+    return m;
   }
 
   Interactions data_;

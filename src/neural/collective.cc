@@ -12,6 +12,21 @@
 
 namespace pgrec::neural {
 
+namespace {
+
+// Adds the seconds between its creation and its end to a counter.
+class Stopwatch {
+ public:
+  explicit Stopwatch(double* total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~Stopwatch() { *total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+
+ private:
+  double* total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
 struct Collective::Group {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
@@ -36,6 +51,7 @@ Collective::~Collective() = default;
 
 void Collective::sum(torch::Tensor& t) {
   if (size_ == 1) return;
+  Stopwatch watch(&seconds_);
   torch::Tensor cpu = t.device().is_cpu() ? t.contiguous() : t.to(torch::kCPU).contiguous();
   std::vector<torch::Tensor> one = {cpu};
   group_->gloo->allreduce(one)->wait();
@@ -44,10 +60,14 @@ void Collective::sum(torch::Tensor& t) {
 }
 
 std::vector<std::string> Collective::all_bytes(const std::string& mine) {
+  Stopwatch watch(&seconds_);
   std::vector<std::string> out(static_cast<std::size_t>(size_));
   torch::Tensor sizes = torch::zeros({size_}, torch::kInt64);
   sizes[rank_] = static_cast<std::int64_t>(mine.size());
-  sum(sizes);
+  if (size_ > 1) {
+    std::vector<torch::Tensor> one = {sizes};
+    group_->gloo->allreduce(one)->wait();
+  }
   for (int r = 0; r < size_; ++r) {
     const std::int64_t n = sizes[r].item<std::int64_t>();
     torch::Tensor buf = torch::empty({n}, torch::kUInt8);
@@ -65,6 +85,7 @@ std::vector<std::string> Collective::all_bytes(const std::string& mine) {
 }
 
 std::vector<std::string> Collective::gather_bytes(const std::string& mine) {
+  Stopwatch watch(&seconds_);
   std::vector<std::string> out;
   if (rank_ != 0) {
     std::vector<torch::Tensor> size = {torch::full({1}, static_cast<std::int64_t>(mine.size()), torch::kInt64)};

@@ -28,14 +28,17 @@ class Collective {
   std::vector<std::string> all_bytes(const std::string& mine);
   // Rank 0 gets every rank's `mine` in rank order; the others get an empty list.
   std::vector<std::string> gather_bytes(const std::string& mine);
-  // The bytes sent and received so far by this rank's sums and exchanges (payload only).
+  // The bytes sent and received so far by this rank's sums and exchanges (payload only), and
+  // the seconds spent in them (waiting for slower ranks included).
   std::uint64_t bytes_moved() const { return bytes_; }
+  double seconds_moving() const { return seconds_; }
 
  private:
   struct Group;  // c10d's store and Gloo process group (collective.cc)
   int rank_, size_;
   std::unique_ptr<Group> group_;
   std::uint64_t bytes_ = 0;
+  double seconds_ = 0;
 };
 
 }  // namespace pgrec::neural

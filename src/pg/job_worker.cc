@@ -109,6 +109,7 @@ void run_train_job(int64 job, const char* model, const char* algorithm, const ch
   PGREC_CXX(state = new TrainState());
   *owner = own(state, job_cxt);
   state->model_name = model;
+  state->job = job;
   begin_work();
   const char* used = resolve_device(device, algorithm);
   {

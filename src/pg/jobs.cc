@@ -83,6 +83,10 @@ Datum pgrec_train_async(PG_FUNCTION_ARGS) {
   Owned<TrainState>* owner = own(state, CurrentMemoryContext);
   SPI_connect();
   train_parse_params(state, algorithm, spec.rating_col != nullptr, params);
+  const bool distributed = state->ranks > 0;
+  if (distributed && strcmp(algorithm, "als") != 0)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("distributed training is built for als, not %s", algorithm)));
   release(owner);
 
   Oid types[9] = {TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
@@ -97,10 +101,19 @@ Datum pgrec_train_async(PG_FUNCTION_ARGS) {
                      Int32GetDatum(0)};
   char nulls[9] = {' ', ' ', params != nullptr ? ' ' : 'n', ' ', ' ', ' ',
                    spec.rating_col != nullptr ? ' ' : 'n', ' ', ' '};
+  // A distributed job's secret (two random UUIDs, 244 random bits) is stored with its parameters,
+  // which row-level security shows to its submitter only: a rank proves it knows it (an HMAC over
+  // every rank's nonce) before any data is exchanged.
+  const char* stored_params =
+      distributed ? "pg_catalog.jsonb_set($3, '{distributed,secret}', pg_catalog.to_jsonb(pg_catalog.replace("
+                    "pg_catalog.gen_random_uuid()::pg_catalog.text OPERATOR(pg_catalog.||) "
+                    "pg_catalog.gen_random_uuid()::pg_catalog.text, '-', '')))"
+                  : "COALESCE($3, '{}')";
   if (SPI_execute_with_args(
-          "INSERT INTO rec.job_queue (model, algorithm, params, source, user_col, item_col, rating_col, device, args) "
-          "VALUES ($1, $2, COALESCE($3, '{}'), $4, $5, $6, $7, $8, "
-          "pg_catalog.jsonb_build_object('search_path', pg_catalog.current_setting('search_path'))) RETURNING id",
+          psprintf("INSERT INTO rec.job_queue (model, algorithm, params, source, user_col, item_col, rating_col, device, args) "
+                   "VALUES ($1, $2, %s, $4, $5, $6, $7, $8, "
+                   "pg_catalog.jsonb_build_object('search_path', pg_catalog.current_setting('search_path'))) RETURNING id",
+                   stored_params),
           8, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
     elog(ERROR, "pgrec: could not queue the job");
   bool isnull;

@@ -40,7 +40,14 @@ const TorchModule* torch_module(const char** why) {
       module.als_trainer = reinterpret_cast<decltype(module.als_trainer)>(dlsym(handle, "pgrec_torch_als_trainer"));
       module.neural_trainer =
           reinterpret_cast<decltype(module.neural_trainer)>(dlsym(handle, "pgrec_torch_neural_trainer"));
-      loaded = module.cuda_devices != nullptr && module.als_trainer != nullptr && module.neural_trainer != nullptr;
+      module.join = reinterpret_cast<decltype(module.join)>(dlsym(handle, "pgrec_torch_join"));
+      module.leave = reinterpret_cast<decltype(module.leave)>(dlsym(handle, "pgrec_torch_leave"));
+      module.allgather = reinterpret_cast<decltype(module.allgather)>(dlsym(handle, "pgrec_torch_allgather"));
+      module.distributed_als_trainer =
+          reinterpret_cast<decltype(module.distributed_als_trainer)>(dlsym(handle, "pgrec_torch_distributed_als_trainer"));
+      loaded = module.cuda_devices != nullptr && module.als_trainer != nullptr && module.neural_trainer != nullptr &&
+               module.join != nullptr && module.leave != nullptr && module.allgather != nullptr &&
+               module.distributed_als_trainer != nullptr;
       if (!loaded) snprintf(reason, sizeof reason, "%s lacks pgrec's entry points", path);
     }
   }

@@ -10,6 +10,10 @@
 #include "neural_params.h"
 #include "trainer.h"
 
+namespace pgrec::neural {
+class Collective;  // the ranks of a data-parallel training, in the LibTorch module
+}
+
 namespace pgrec::pg {
 
 struct TorchModule {
@@ -18,6 +22,14 @@ struct TorchModule {
                           int threads, char* error, std::size_t error_size);
   Trainer* (*neural_trainer)(NeuralInput* input, const NeuralParams* params, const char* device, int threads,
                              char* error, std::size_t error_size);
+  // Data-parallel training (src/neural/torch_api.h): joining, leaving, the handshake's exchange, ALS.
+  neural::Collective* (*join)(const char* host, int port, const char* address, int rank, int size, const char* group,
+                              int timeout_ms, char* error, std::size_t error_size);
+  void (*leave)(neural::Collective* ranks);
+  int (*allgather)(neural::Collective* ranks, const char* mine, std::size_t len, char* out, char* error,
+                   std::size_t error_size);
+  Trainer* (*distributed_als_trainer)(InteractionBuilder* rows, const AlsParams* params, neural::Collective* ranks,
+                                      const char* device, int threads, char* error, std::size_t error_size);
 };
 
 // Opens the module once per process; null when it is not installed, with the reason in `why`.

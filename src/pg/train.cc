@@ -12,6 +12,7 @@
 
 #include "boundary.h"
 #include "feature_reader.h"
+#include "distributed.h"
 #include "lifecycle.h"
 #include "model_store.h"
 #include "module.h"
@@ -80,6 +81,7 @@ void check_algorithm(const char* algorithm) {
 void train_parse_params(TrainState* state, const char* algorithm, bool has_ratings, Jsonb* params) {
   if (params != nullptr) read_params(params, &state->params);
   take_lifecycle_params(state, has_ratings);
+  take_distributed_params(state);
   PGREC_CXX({
     state->config = parse_algorithm(algorithm, state->params, has_ratings);
     state->params_json = state->config.params_json;
@@ -139,6 +141,19 @@ void train_prepare(TrainState* state, const char* algorithm, const SourceSpec* s
   SourceSpec read = *spec;
   // A gate holds the most recent rows (or a share of each user's) out of training.
   read.source = gate_training_source(state, spec);
+  if (state->ranks > 0) {
+    if (state->job == 0)
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("a distributed training runs as a background job"),
+                      errhint("Submit it with rec.train_async; the other ranks join it with rec.join_training.")));
+    if (state->rank < 0 || state->rank >= state->ranks)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("job %lld has ranks 0 to %d, not %d", static_cast<long long>(state->job), state->ranks - 1,
+                             state->rank)));
+    if (state->gated || state->warm_start || neural)
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("a distributed training is an ALS training without a gate or a warm start")));
+    read.source = shard_source(spec, state->rank, state->ranks);  // this rank's users only
+  }
   // Sequences are the rows in time order.
   if (neural && state->config.neural.sequential()) read.time_col = pstrdup(state->config.neural.time_col.c_str());
   SourceStats stats;
@@ -151,6 +166,12 @@ void train_prepare(TrainState* state, const char* algorithm, const SourceSpec* s
   PGREC_CXX({
     state->user_type = user_type;
     state->item_type = item_type;
+    if (state->ranks > 0) {  // kept as rows: the trainer agrees on the items with the other ranks first
+      state->n_users = state->builder->user_count();
+      state->n_items = state->builder->item_count();
+      state->n_interactions = state->builder->rows();
+      return;  // from this block
+    }
     state->data = std::make_unique<Interactions>(state->builder->build());
     state->builder.reset();
     state->n_users = state->data->by_user.rows;
@@ -232,6 +253,10 @@ void start_trainer(TrainState* state, const char* device) {
     shape.longest_user = state->data ? pgrec::longest_row(state->data->by_user) : 0;
     pgrec::require_training_memory(state->config, shape, limit);
   });
+  if (state->ranks > 0) {
+    start_distributed(state, device);
+    return;
+  }
   if (is_neural(state->config)) {
     start_neural(state, device);
     return;
@@ -280,13 +305,22 @@ namespace {
 
 // Runs one part of the current epoch; interrupts are processed afterwards.
 void train_step_part(TrainState* state, std::int32_t part) {
-  PGREC_CXX({
+  CxxError err;
+  const bool ok = cxx_try(&err, [&] {
     try {
       state->trainer->step_part(part, state->token);
     } catch (const std::bad_alloc&) {
       out_of_memory(state);
     }
   });
+  // A distributed step fails when another rank died, was cancelled or stopped answering.
+  if (!ok && state->ranks > 1 && !err.cancelled && err.sqlstate == ERRCODE_INTERNAL_ERROR) {
+    err.message[strcspn(err.message, "\n")] = '\0';  // LibTorch appends its C++ backtrace
+    ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
+                    errmsg("rank %d of job %lld lost the other ranks: %s", state->rank,
+                           static_cast<long long>(state->job), err.message)));
+  }
+  if (!ok) raise_cxx_error(&err);
   CHECK_FOR_INTERRUPTS();
 }
 
@@ -379,8 +413,18 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
     if (state->warm_from != 0)
       metrics << (curve.empty() ? "" : ", ") << "\"warm_start\": {\"from_version_id\": " << state->warm_from
               << ", \"users\": " << state->warm.users << ", \"items\": " << state->warm.items << "}";
+    if (state->ranks > 0)
+      metrics << (metrics.str().empty() ? "" : ", ") << "\"distributed\": {\"ranks\": " << state->ranks
+              << ", \"rows_read_by_rank_0\": " << state->rows_read << "}";
     if (!metrics.str().empty()) state->history_json = "{" + metrics.str() + "}";
     state->model = std::make_unique<Model>(state->trainer->finish(state->user_type, state->item_type));
+    if (state->ranks > 0) {  // rank 0's model holds every rank's users and rows
+      state->params_json = state->model->params_json;
+      state->n_users = static_cast<std::int32_t>(state->model->users.size());
+      state->n_items = state->model->n_items();
+      state->n_interactions = state->model->seen.nnz();
+      state->rows_read = state->n_interactions;
+    }
     state->model->params_json = state->params_json;
     state->trainer.reset();
     Model& m = *state->model;

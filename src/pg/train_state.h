@@ -16,6 +16,10 @@
 #include "row_sink.h"
 #include "trainer.h"
 
+namespace pgrec::neural {
+class Collective;  // the ranks of a data-parallel training, in the LibTorch module
+}
+
 namespace pgrec::pg {
 
 bool interrupt_pending();
@@ -50,6 +54,17 @@ struct TrainState : RowSink {
   FactorMatrix init_items;
   std::string history_json;  // the trainer's curve, kept when it finishes
   std::vector<std::pair<std::int32_t, double>> curve;  // (epoch, loss) recorded by train_epoch_end
+  // Data-parallel training (params' "distributed", distributed.h): the job, this rank, the ranks,
+  // the rendezvous; the ranks' connections outlive the trainer that uses them (declared first).
+  std::int64_t job = 0;
+  int rank = 0;
+  int ranks = 0;  // 0: not distributed
+  std::string rendezvous_host;
+  int rendezvous_port = 0;
+  std::string address;  // where the other ranks reach this one
+  std::string secret;
+  int timeout_ms = 60000;
+  std::shared_ptr<neural::Collective> collective;
   std::unique_ptr<Trainer> trainer;
   std::unique_ptr<Model> model;
   std::string bytes;
