@@ -193,7 +193,8 @@ Datum pgrec_join_training(PG_FUNCTION_ARGS) {
   Oid types[1] = {INT8OID};
   Datum values[1] = {Int64GetDatum(job)};
   if (SPI_execute_with_args("SELECT model, algorithm, params::pg_catalog.text, source, user_col, item_col, rating_col, device, "
-                            "state, kind, submitted_by, args OPERATOR(pg_catalog.->>) 'search_path' "
+                            "state, kind, submitted_by, args OPERATOR(pg_catalog.->>) 'search_path', "
+                            "params OPERATOR(pg_catalog.?) 'distributed' "
                             "FROM rec.job_queue WHERE id OPERATOR(pg_catalog.=) $1",
                             1, types, values, nullptr, true, 1) != SPI_OK_SELECT)
     elog(ERROR, "pgrec: could not read the job");
@@ -215,6 +216,7 @@ Datum pgrec_join_training(PG_FUNCTION_ARGS) {
   bool isnull;
   const Oid submitter = DatumGetObjectId(SPI_getbinval(row, desc, 11, &isnull));
   spec.search_path = SPI_getvalue(row, desc, 12);
+  const bool distributed = DatumGetBool(SPI_getbinval(row, desc, 13, &isnull));
   // The rank reads the source with this session's rights: those of the job's submitter only.
   if (submitter != GetUserId())
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -222,13 +224,13 @@ Datum pgrec_join_training(PG_FUNCTION_ARGS) {
   if (strcmp(kind, "train") != 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("job %lld is a %s job, not a training", static_cast<long long>(job), kind)));
+  if (!distributed)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("job %lld is not a distributed training", static_cast<long long>(job))));
   if (strcmp(job_state, "queued") != 0 && strcmp(job_state, "running") != 0)
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("job %lld has %s", static_cast<long long>(job), job_state)));
   train_prepare(state, algorithm, &spec, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params))));
-  if (state->ranks == 0)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("job %lld is not a distributed training", static_cast<long long>(job))));
   train_start(state, resolve_device(device, algorithm));
   NoticeSink notices(started);
   train_iterate(state, &notices);

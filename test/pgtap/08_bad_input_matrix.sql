@@ -118,7 +118,7 @@ SELECT ok((SELECT bool_and(EXISTS (SELECT 1 FROM outcomes o WHERE o.fn = f.fn AN
            FROM (SELECT DISTINCT fn FROM outcomes WHERE fn NOT IN ('cancel', 'wait', 'drop_model', 'grant_model', 'revoke_model', 'save_model',
                                                          'model_owner', 'tune_grid',
                                                          -- the model is their only argument: every call is hostile
-                                                         'model_history', 'drift', 'unschedule',
+                                                         'model_history', 'drift', 'unschedule', 'join_training',
                                                          -- needs a time column, and the matrix's time_col is NULL
                                                          'online_metrics')) f),
           'every function that can succeed here did, for some hostile value');

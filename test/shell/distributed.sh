@@ -104,7 +104,7 @@ check "and version 1 still serves" is 1 "$(sql "SELECT version FROM rec.models W
 # Serving from the replica: libpq's multi-host string that prefers a standby.
 conn="host=$work/standby_run,$PRIMARY_HOST port=$STANDBY_PORT,$PGREC_PORT dbname=pgrec_dist target_session_attrs=prefer-standby"
 client() { psql -X -q -At "$conn" -c "$1"; }
-check "a client preferring a standby lands on it and gets recommendations" is "t|10" \
+check "a client preferring a standby lands on it and gets recommendations" is "true|10" \
   "$(client "SELECT pg_is_in_recovery() || '|' || (SELECT count(*) FROM rec.recommend('dist2', 1, 10))")"
 sql "SELECT rec.train('dist2', 'events', 'user_id', 'item_id', params => '{\"factors\": 8}')" >/dev/null
 served_version() { client "SELECT version FROM rec.models WHERE model = 'dist2'"; }
