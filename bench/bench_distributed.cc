@@ -66,7 +66,8 @@ Timing run(const std::vector<Row>& rows, int ranks, int threads, int factors, in
       Timing& me = t[static_cast<std::size_t>(r)];
       const auto t0 = clock::now();
       char error[512] = "";
-      neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", r, ranks, "bench", 600000, error, sizeof error);
+      CancelToken never;
+      neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", r, ranks, "bench", 600000, &never, error, sizeof error);
       if (c == nullptr) { std::fprintf(stderr, "rank %d: %s\n", r, error); std::exit(1); }
       InteractionBuilder b(IdKind::Int, IdKind::Int, false);
       for (const Row& row : rows)

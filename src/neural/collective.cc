@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include "torch_api.h"
 
@@ -33,15 +34,38 @@ struct Collective::Group {
 };
 
 Collective::Collective(const std::string& host, int port, const std::string& address, int rank, int size,
-                       const std::string& group, std::chrono::milliseconds timeout)
+                       const std::string& group, std::chrono::milliseconds timeout, CancelToken& token)
     : rank_(rank), size_(size), group_(std::make_unique<Group>()) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + timeout;
+  const auto left = [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()); };
   c10d::TCPStoreOptions o;
   o.port = static_cast<std::uint16_t>(port);
   o.isServer = rank == 0;
   o.numWorkers = static_cast<std::size_t>(size);
+  o.waitWorkers = false;  // the ranks are counted below, in steps that see a cancel
   o.timeout = timeout;
-  auto tcp = c10::make_intrusive<c10d::TCPStore>(host, o);
+  c10::intrusive_ptr<c10d::TCPStore> tcp;
+  while (tcp == nullptr) {
+    token.check();
+    if (left().count() <= 0)
+      throw std::runtime_error("no rendezvous at " + host + ":" + std::to_string(port) + " within the timeout");
+    if (rank != 0) o.timeout = std::min(left(), std::chrono::milliseconds(1000));  // short tries: a cancel is seen
+    try {
+      tcp = c10::make_intrusive<c10d::TCPStore>(host, o);
+    } catch (const std::exception&) {
+      if (rank == 0) throw;  // rank 0 serves the rendezvous: it could not listen
+    }
+  }
+  tcp->setTimeout(timeout);
   group_->store = c10::make_intrusive<c10d::PrefixStore>(group + "/", tcp);
+  group_->store->add("joined", 1);
+  for (std::int64_t joined = 1; (joined = group_->store->add("joined", 0)) < size;) {
+    token.check();
+    if (left().count() <= 0)
+      throw std::runtime_error(std::to_string(joined) + " of " + std::to_string(size) + " ranks joined within the timeout");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   auto options = c10d::ProcessGroupGloo::Options::create(timeout);
   options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(rank == 0 ? host : address));
   group_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, rank, size, options);
@@ -118,9 +142,11 @@ std::vector<std::string> Collective::gather_bytes(const std::string& mine) {
 }  // namespace pgrec::neural
 
 pgrec::neural::Collective* pgrec_torch_join(const char* host, int port, const char* address, int rank, int size,
-                                            const char* group, int timeout_ms, char* error, std::size_t error_size) {
+                                            const char* group, int timeout_ms, pgrec::CancelToken* token, char* error,
+                                            std::size_t error_size) {
   try {
-    return new pgrec::neural::Collective(host, port, address, rank, size, group, std::chrono::milliseconds(timeout_ms));
+    return new pgrec::neural::Collective(host, port, address, rank, size, group, std::chrono::milliseconds(timeout_ms),
+                                         *token);
   } catch (const std::exception& e) {
     std::snprintf(error, error_size, "%s", e.what());
   } catch (...) {

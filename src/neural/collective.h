@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "cancel.h"
+
 namespace pgrec::neural {
 
 class Collective {
@@ -15,9 +17,9 @@ class Collective {
   // Joins the training whose rendezvous is `host`:`port` (rank 0 serves it) as `rank` of `size`,
   // reachable by the other ranks at `address` (rank 0: `host`); `group` names this training's
   // keys in the store; every collective call fails after `timeout` when a rank does not answer
-  // (it died or was cancelled).
+  // (it died or was cancelled). Waiting for the others, it checks `token` (Cancelled).
   Collective(const std::string& host, int port, const std::string& address, int rank, int size,
-             const std::string& group, std::chrono::milliseconds timeout);
+             const std::string& group, std::chrono::milliseconds timeout, CancelToken& token);
   ~Collective();
 
   int rank() const { return rank_; }

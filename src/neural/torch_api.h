@@ -36,10 +36,11 @@ pgrec::Trainer* pgrec_torch_neural_trainer(pgrec::NeuralInput* input, const pgre
 
 // Joins the data-parallel training whose rendezvous rank 0 serves at `host`:`port`, as `rank` of
 // `size`, reachable by the others at `address`; `group` names the training in the rendezvous; a
-// rank that does not answer fails every rank's next call after `timeout_ms`. Null with a message
-// in `error` when the rendezvous fails.
+// rank that does not answer fails every rank's next call after `timeout_ms`; the wait for the
+// others checks `token`. Null with a message in `error` when the rendezvous fails or is cancelled.
 pgrec::neural::Collective* pgrec_torch_join(const char* host, int port, const char* address, int rank, int size,
-                                            const char* group, int timeout_ms, char* error, std::size_t error_size);
+                                            const char* group, int timeout_ms, pgrec::CancelToken* token, char* error,
+                                            std::size_t error_size);
 
 // Leaves a training (closes its connections).
 void pgrec_torch_leave(pgrec::neural::Collective* ranks);

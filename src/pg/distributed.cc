@@ -35,12 +35,13 @@ void read_distributed(TrainState* state, const std::vector<Param>& keys) {
       state->ranks = static_cast<int>(k.number);
     } else if (k.key == "rendezvous") {
       const std::size_t colon = k.text.rfind(':');
-      const int port = colon == std::string::npos ? 0 : atoi(k.text.c_str() + colon + 1);
-      if (k.type != ParamType::String || colon == 0 || colon == std::string::npos || port < 1 || port > 65535 ||
-          k.text.size() > 255)
+      char* end = nullptr;
+      const long port = colon == std::string::npos ? 0 : strtol(k.text.c_str() + colon + 1, &end, 10);
+      if (k.type != ParamType::String || colon == 0 || colon == std::string::npos || end == nullptr || *end != '\0' ||
+          port < 1 || port > 65535 || k.text.size() > 255)
         bad_distributed("distributed.rendezvous must be \"host:port\", the address rank 0 listens on");
       PGREC_CXX(state->rendezvous_host = k.text.substr(0, colon));
-      state->rendezvous_port = port;
+      state->rendezvous_port = static_cast<int>(port);
     } else if (k.key == "timeout") {
       if (k.type != ParamType::Number || k.number < 1 || k.number > 3600)
         bad_distributed("distributed.timeout must be a number of seconds from 1 to 3600");
@@ -112,10 +113,10 @@ void take_distributed_params(TrainState* state) {
     if (params[p].key != "distributed") continue;
     if (params[p].type != ParamType::Other || params[p].text.empty() || params[p].text[0] != '{')
       bad_distributed("distributed must be a JSON object");
-    std::vector<Param> keys;
-    read_params(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params[p].text.c_str()))), &keys);
+    read_params(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(params[p].text.c_str()))),
+                &state->distributed_params);
     PGREC_CXX(params.erase(params.begin() + static_cast<std::ptrdiff_t>(p)));
-    read_distributed(state, keys);
+    read_distributed(state, state->distributed_params);
     return;
   }
 }
@@ -145,7 +146,8 @@ void start_distributed(TrainState* state, const char* device) {
   const char* address = state->address.empty() ? state->rendezvous_host.c_str() : state->address.c_str();
   // Rank 0 waits here up to the timeout for every other rank to join.
   ranks = torch->join(state->rendezvous_host.c_str(), state->rendezvous_port, address, state->rank, state->ranks, group,
-                      state->timeout_ms, error, sizeof error);
+                      state->timeout_ms, &state->token, error, sizeof error);
+  if (ranks == nullptr) CHECK_FOR_INTERRUPTS();  // a cancel while waiting for the others
   if (ranks == nullptr)
     ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
                     errmsg("rank %d of job %lld could not join the other %d at %s:%d: %s", state->rank,

@@ -24,7 +24,7 @@ struct TorchModule {
                              char* error, std::size_t error_size);
   // Data-parallel training (src/neural/torch_api.h): joining, leaving, the handshake's exchange, ALS.
   neural::Collective* (*join)(const char* host, int port, const char* address, int rank, int size, const char* group,
-                              int timeout_ms, char* error, std::size_t error_size);
+                              int timeout_ms, CancelToken* token, char* error, std::size_t error_size);
   void (*leave)(neural::Collective* ranks);
   int (*allgather)(neural::Collective* ranks, const char* mine, std::size_t len, char* out, char* error,
                    std::size_t error_size);

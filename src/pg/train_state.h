@@ -64,6 +64,7 @@ struct TrainState : RowSink {
   std::string address;  // where the other ranks reach this one
   std::string secret;
   int timeout_ms = 60000;
+  std::vector<Param> distributed_params;  // the "distributed" object's keys, as read
   std::shared_ptr<neural::Collective> collective;
   std::unique_ptr<Trainer> trainer;
   std::unique_ptr<Model> model;

@@ -56,7 +56,8 @@ std::vector<RankRun> train(int ranks, const std::vector<Param>& params, bool rat
     threads.emplace_back([&, r] {
       RankRun& run = runs[static_cast<std::size_t>(r)];
       char error[512] = "";
-      neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", r, ranks, "test", 20000, error, sizeof error);
+      CancelToken token;
+      neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", r, ranks, "test", 20000, &token, error, sizeof error);
       if (c == nullptr) {
         run.error = error;
         return;
@@ -132,13 +133,33 @@ TEST(DistributedAls, TwoRanksTrainTheModelOfOne) {
 
 TEST(DistributedAls, AMissingRankFailsTheRendezvousWithinTheTimeout) {
   char error[512] = "";
+  CancelToken token;
   const auto start = std::chrono::steady_clock::now();
-  neural::Collective* c = pgrec_torch_join("127.0.0.1", next_port(), "127.0.0.1", 0, 2, "test", 1500, error, sizeof error);
+  neural::Collective* c = pgrec_torch_join("127.0.0.1", next_port(), "127.0.0.1", 0, 2, "test", 1500, &token, error, sizeof error);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(c, nullptr);
   EXPECT_NE(std::string(error), "");
   EXPECT_LT(seconds, 15.0);
   if (c != nullptr) pgrec_torch_leave(c);
+}
+
+TEST(DistributedAls, ACancelStopsTheWaitForTheOtherRanks) {
+  for (int rank : {0, 1}) {
+    SCOPED_TRACE(rank);
+    char error[512] = "";
+    CancelToken token;
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      token.cancel();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    neural::Collective* c = pgrec_torch_join("127.0.0.1", next_port(), "127.0.0.1", rank, 2, "test", 30000, &token, error, sizeof error);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    canceller.join();
+    EXPECT_EQ(c, nullptr);
+    EXPECT_LT(seconds, 5.0);  // not the 30 s timeout
+    if (c != nullptr) pgrec_torch_leave(c);
+  }
 }
 
 TEST(DistributedAls, ARankThatLeavesFailsTheOthersNextStep) {
@@ -147,7 +168,8 @@ TEST(DistributedAls, ARankThatLeavesFailsTheOthersNextStep) {
   double seconds = 0;
   std::thread rank1([&] {
     char error[512] = "";
-    neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", 1, 2, "test", 3000, error, sizeof error);
+    CancelToken token;
+    neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", 1, 2, "test", 3000, &token, error, sizeof error);
     ASSERT_NE(c, nullptr) << error;
     InteractionBuilder rows = rows_of(1, false);
     const AlsParams p = AlsParams::parse({synth::num("factors", 4)}, false);
@@ -157,7 +179,8 @@ TEST(DistributedAls, ARankThatLeavesFailsTheOthersNextStep) {
     pgrec_torch_leave(c);  // gone before the first step
   });
   char error[512] = "";
-  neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", 0, 2, "test", 3000, error, sizeof error);
+  CancelToken token;
+  neural::Collective* c = pgrec_torch_join("127.0.0.1", port, "127.0.0.1", 0, 2, "test", 3000, &token, error, sizeof error);
   ASSERT_NE(c, nullptr) << error;
   InteractionBuilder rows = rows_of(0, false);
   const AlsParams p = AlsParams::parse({synth::num("factors", 4)}, false);
