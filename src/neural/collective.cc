@@ -45,6 +45,7 @@ Collective::Collective(const std::string& host, int port, const std::string& add
   o.numWorkers = static_cast<std::size_t>(size);
   o.waitWorkers = false;  // the ranks are counted below, in steps that see a cancel
   o.timeout = timeout;
+  tcpstore_without_libuv(o, 0);
   c10::intrusive_ptr<c10d::TCPStore> tcp;
   while (tcp == nullptr) {
     token.check();

@@ -5,3 +5,16 @@
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
+
+namespace pgrec::neural {
+
+// Turns off c10d's libuv TCPStore where its options have the switch (LibTorch 2.x, on by default,
+// while Debian builds LibTorch without libuv; 1.13 has no switch): detected, not a version test.
+template <typename Options>
+auto tcpstore_without_libuv(Options& o, int) -> decltype(o.useLibUV = false, void()) {
+  o.useLibUV = false;
+}
+template <typename Options>
+void tcpstore_without_libuv(Options&, long) {}
+
+}  // namespace pgrec::neural
