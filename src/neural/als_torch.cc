@@ -213,9 +213,9 @@ class TorchAlsTrainer : public Trainer {
     } else {
       total = (d.vals - mean_ - p).pow(2).sum();
     }
-    Tensor sums = torch::stack({total + params_.regularization * x_.pow(2).sum(),
-                                torch::full({}, static_cast<double>(data_.by_user.nnz()), total.options())})
-                      .to(torch::kFloat64);
+    // In float64: the count of interactions is exact past 2^24, and every rank adds the same way.
+    const Tensor part = (total + params_.regularization * x_.pow(2).sum()).to(torch::kFloat64);
+    Tensor sums = torch::stack({part, torch::full({}, static_cast<double>(data_.by_user.nnz()), part.options())});
     if (ranks_ != nullptr) ranks_->sum(sums);
     return (sums[0].item<double>() + params_.regularization * y_.pow(2).sum().item<double>()) / sums[1].item<double>();
   }
