@@ -15,6 +15,8 @@ struct NeuralInput {
   FeatureTable item_features;  // two_tower: one row per item (may be empty)
   FactorMatrix init_users;     // neumf with init_from: starting GMF factors (empty otherwise)
   FactorMatrix init_items;
+  // A distributed training's interactions per item over every rank (empty: count `data`'s).
+  std::vector<float> item_counts;
 };
 
 }  // namespace pgrec

@@ -55,6 +55,7 @@ NeuralParams NeuralParams::parse(const std::string& algorithm, const std::vector
   p.weight_decay = r.real("weight_decay", 0.0, 0.0, 10.0);
   p.dropout = r.real("dropout", seq ? 0.2 : algorithm == "multvae" ? 0.5 : algorithm == "autorec" ? 0.1 : 0.0, 0.0, 0.9);
   p.seed = static_cast<std::uint64_t>(r.integer("seed", 42, 0, INT64_MAX));
+  p.gradient_exchange = r.choice("gradient_exchange", "auto", {"auto", "dense", "sparse"});
   if (seq) {
     p.time_col = r.text("time_col");
     if (p.time_col.empty())
@@ -105,6 +106,7 @@ std::string NeuralParams::to_json() const {
       << ", \"learning_rate\": " << learning_rate << ", \"weight_decay\": " << weight_decay
       << ", \"dropout\": " << dropout << ", \"patience\": " << patience
       << ", \"validation\": " << (validation ? "true" : "false") << ", \"seed\": " << seed;
+  if (gradient_exchange != "auto") out << ", \"gradient_exchange\": \"" << gradient_exchange << "\"";
   if (sequential()) {
     out << ", \"time_col\": " << json_string(time_col) << ", \"max_len\": " << max_len << ", \"loss\": \"" << loss
         << "\", \"sampled\": " << sampled;

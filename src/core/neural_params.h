@@ -24,6 +24,9 @@ struct NeuralParams {
   std::int32_t patience = 5;       // epochs without a better validation score before stopping; 0: never
   bool validation = true;          // hold out one interaction per user to pick the best epoch
   std::uint64_t seed = 42;
+  // Distributed: how ranks exchange an id table's gradient: auto (the rows touched when that
+  // moves fewer bytes, else the whole table), dense or sparse.
+  std::string gradient_exchange = "auto";
   // Sequential models.
   std::string time_col;            // the source column that orders each user's rows (required)
   std::int32_t max_len = 50;       // the most recent items a sequence is read over

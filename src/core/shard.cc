@@ -9,11 +9,25 @@ namespace pgrec {
 
 namespace {
 
-// An empty builder of the same kinds as `like`, holding `items` first (in their order).
-InteractionBuilder over_items(IdKind users, IdKind item_kind, bool explicit_ratings, const IdMap& items) {
-  InteractionBuilder b(users, item_kind, explicit_ratings);
+// An empty builder of the given kinds, holding `users` (when given) and `items` first, in their order.
+InteractionBuilder over_ids(IdKind user_kind, IdKind item_kind, bool explicit_ratings, const IdMap* users,
+                            const IdMap& items) {
+  InteractionBuilder b(user_kind, item_kind, explicit_ratings);
+  if (users != nullptr)
+    for (std::int32_t u = 0; u < static_cast<std::int32_t>(users->size()); ++u) b.add_user(users->ref(u));
   for (std::int32_t i = 0; i < static_cast<std::int32_t>(items.size()); ++i) b.add_item(items.ref(i));
   return b;
+}
+
+// An empty builder of the same kinds as `like`, holding `items` first (in their order).
+InteractionBuilder over_items(IdKind users, IdKind item_kind, bool explicit_ratings, const IdMap& items) {
+  return over_ids(users, item_kind, explicit_ratings, nullptr, items);
+}
+
+// Checks that merging rows into `b` (built over `users` and `items`) added no id outside them.
+void check_agreed(const InteractionBuilder& b, const IdMap& users, const IdMap& items) {
+  if (static_cast<std::size_t>(b.user_count()) != users.size() || static_cast<std::size_t>(b.item_count()) != items.size())
+    throw Error(ErrorKind::Internal, "a rank holds a user or an item outside the agreed dictionaries");
 }
 
 // Builds `b`, checking that merging rows added no item outside the agreed dictionary.
@@ -27,6 +41,45 @@ Interactions build_over(InteractionBuilder& b, const IdMap& items) {
 
 std::string item_ids_bytes(const InteractionBuilder& rows) {
   return over_items(rows.user_kind(), rows.item_kind(), rows.explicit_ratings(), rows.item_ids()).serialize();
+}
+
+std::string user_ids_bytes(const InteractionBuilder& rows) {
+  InteractionBuilder b(rows.user_kind(), rows.item_kind(), rows.explicit_ratings());
+  for (std::int32_t u = 0; u < rows.user_count(); ++u) b.add_user(rows.user_ids().ref(u));
+  return b.serialize();
+}
+
+IdMap agreed_users(const std::vector<std::string>& per_rank, IdKind kind) {
+  IdMap agreed(kind);
+  for (const std::string& bytes : per_rank) {
+    const InteractionBuilder b = InteractionBuilder::deserialize(bytes.data(), bytes.size());
+    if (b.user_kind() != kind) bad_data("the ranks of a distributed training read users of different types");
+    for (std::int32_t u = 0; u < b.user_count(); ++u) {
+      const std::size_t before = agreed.size();
+      agreed.intern(b.user_ids().ref(u));
+      if (agreed.size() == before) bad_data("two ranks of a distributed training read the same user");
+    }
+  }
+  return agreed;
+}
+
+InteractionBuilder shard_rows(InteractionBuilder& rows, const IdMap& users, const IdMap& items) {
+  InteractionBuilder b = over_ids(rows.user_kind(), rows.item_kind(), rows.explicit_ratings(), &users, items);
+  b.merge(std::move(rows));
+  check_agreed(b, users, items);
+  return b;
+}
+
+InteractionBuilder gathered_rows(const std::vector<std::string>& per_rank_rows, const IdMap& users, const IdMap& items) {
+  if (per_rank_rows.empty()) throw Error(ErrorKind::Internal, "no rank's rows to gather");
+  InteractionBuilder b(users.kind(), items.kind(), false);
+  for (std::size_t r = 0; r < per_rank_rows.size(); ++r) {
+    InteractionBuilder part = InteractionBuilder::deserialize(per_rank_rows[r].data(), per_rank_rows[r].size());
+    if (r == 0) b = over_ids(part.user_kind(), part.item_kind(), part.explicit_ratings(), &users, items);
+    b.merge(std::move(part));
+  }
+  check_agreed(b, users, items);
+  return b;
 }
 
 IdMap agreed_items(const std::vector<std::string>& per_rank, IdKind kind) {

@@ -16,6 +16,21 @@ std::string item_ids_bytes(const InteractionBuilder& rows);
 // same dictionary on every rank, whatever order the ranks read their rows in.
 IdMap agreed_items(const std::vector<std::string>& per_rank, IdKind kind);
 
+// The user ids `rows` holds, in the order read, as bytes for the other ranks.
+std::string user_ids_bytes(const InteractionBuilder& rows);
+
+// Every rank's users (user_ids_bytes) one after another in rank order: the same dictionary on
+// every rank, in the order gather_shards builds. A user read by two ranks is bad data.
+IdMap agreed_users(const std::vector<std::string>& per_rank, IdKind kind);
+
+// One rank's rows over every rank's users and the agreed items (the others' users and the items
+// it has no rows of stay empty), still as rows: for a model whose weights every rank holds
+// whole. `rows` is left empty.
+InteractionBuilder shard_rows(InteractionBuilder& rows, const IdMap& users, const IdMap& items);
+
+// Every rank's rows (InteractionBuilder::serialize, in rank order) over the agreed users and items.
+InteractionBuilder gathered_rows(const std::vector<std::string>& per_rank_rows, const IdMap& users, const IdMap& items);
+
 // One rank's rows over the agreed items (items it has no rows of are empty columns); `rows` is
 // left empty.
 Interactions shard_over(InteractionBuilder& rows, const IdMap& items);

@@ -101,6 +101,7 @@ class AutoRecTrainer : public NeuralTrainer {
     return std::sqrt((pred - valid_ratings_).pow(2).mean().item<double>());
   }
   bool has_validation() const override { return valid_users_.numel() > 0; }
+  std::size_t validation_users() const override { return static_cast<std::size_t>(valid_users_.numel()); }
   const char* score_name() const override { return "rmse"; }
   bool lower_is_better() const override { return true; }
   torch::nn::Module& network() override { return *net_; }

@@ -103,6 +103,7 @@ class LightGcnTrainer : public NeuralTrainer {
                              [&](const Tensor& ids) { return torch::matmul(all.index_select(0, ids), items.t()); });
   }
   bool has_validation() const override { return !split_.valid_users.empty(); }
+  std::size_t validation_users() const override { return split_.valid_users.size(); }
   torch::nn::Module& network() override { return *net_; }
   // The base embeddings: the users' rows, then the items'.
   WarmLayout warm_layout(const std::string&) const override { return {{{false, 0, 0, false}, {true, 0, 0, true}}, false}; }

@@ -51,7 +51,10 @@ class MultVaeTrainer : public NeuralTrainer {
     {
       torch::NoGradGuard no_grad;
       std::vector<float> log_count(static_cast<std::size_t>(by_user.cols), 0.0f);
-      for (std::int32_t i : split_.items) log_count[static_cast<std::size_t>(i)] += 1.0f;
+      if (!in_.item_counts.empty())
+        log_count = in_.item_counts;  // every rank's
+      else
+        for (std::int32_t i : split_.items) log_count[static_cast<std::size_t>(i)] += 1.0f;
       for (float& c : log_count) c = std::log(c + 1.0f);
       net_->decode->bias.copy_(torch::from_blob(log_count.data(), {by_user.cols}).clone());
     }
@@ -106,6 +109,7 @@ class MultVaeTrainer : public NeuralTrainer {
                              [&](const Tensor& ids) { return scores(ids); });
   }
   bool has_validation() const override { return !split_.valid_users.empty(); }
+  std::size_t validation_users() const override { return split_.valid_users.size(); }
   torch::nn::Module& network() override { return *net_; }
   // The encoder's input columns and the decoder's output rows are the items'.
   WarmLayout warm_layout(const std::string& name) const override {

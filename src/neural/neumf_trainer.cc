@@ -78,12 +78,9 @@ class NeuMfTrainer : public NeuralTrainer {
       for (int t = 0; t < 10 && std::binary_search(first, last, j); ++t) j = any_item(rng_);
       return j;
     };
-    const std::size_t batch = static_cast<std::size_t>(params_.batch_size);
     double total = 0;
     std::int64_t counted = 0;
-    for (std::size_t first = 0; first < order.size(); first += batch) {
-      token.check();
-      const std::size_t last = std::min(order.size(), first + batch);
+    for_each_range(order.size(), token, [&](std::size_t first, std::size_t last) {
       std::vector<std::int64_t> users, items;
       std::vector<float> labels;
       for (std::size_t k = first; k < last; ++k) {
@@ -102,7 +99,7 @@ class NeuMfTrainer : public NeuralTrainer {
       const Tensor loss = torch::nn::functional::binary_cross_entropy_with_logits(logits, y);
       total += descend(loss, static_cast<std::int64_t>(labels.size()));
       counted += static_cast<std::int64_t>(labels.size());
-    }
+    });
     return counted > 0 ? total / static_cast<double>(counted) : 0.0;
   }
 
@@ -119,6 +116,7 @@ class NeuMfTrainer : public NeuralTrainer {
   }
 
   bool has_validation() const override { return !split_.valid_users.empty(); }
+  std::size_t validation_users() const override { return split_.valid_users.size(); }
   torch::nn::Module& network() override { return *net_; }
   // The embeddings by id (p_ the users', q_ the items'), the MLP and output layers whole.
   WarmLayout warm_layout(const std::string& name) const override {

@@ -11,11 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "id_map.h"
 #include "neural_input.h"
 #include "neural_params.h"
 #include "trainer.h"
 
 namespace pgrec::neural {
+
+class Collective;
 
 // Runs torch work, turning allocation failures into std::bad_alloc.
 template <typename Work>
@@ -118,6 +121,11 @@ class NeuralTrainer : public Trainer {
   // Starts from the serving version's training weights: id rows by id, the other weights whole;
   // weights it lacks stay as drawn, and a version without any (older than 0.5.0) starts cold.
   WarmStart warm_start(const Model& previous) override;
+  // Makes this trainer one rank of a data-parallel training (DistributedDataParallel's scheme):
+  // every rank holds the whole network, starts from rank 0's weights, trains on its own users
+  // with its share of each batch and averages the gradients over the ranks before every step;
+  // at the end rank 0 gathers every rank's `rows` over the agreed `users` and `items`.
+  void distribute(Collective* ranks, std::string rows, IdMap users, IdMap items);
 
  protected:
   // Trains one epoch; returns the mean training loss.
@@ -139,18 +147,39 @@ class NeuralTrainer : public Trainer {
     return {};
   }
 
+  // The validation users scored (weights the ranks' scores when distributed).
+  virtual std::size_t validation_users() const = 0;
+
+  // Calls step(first, last) on each run of batch_size positions in [0, n), checking the token
+  // before each. Distributed, every rank then takes as many steps as the rank with the most:
+  // its extra steps add no gradient to the others'.
+  template <typename Step>
+  void for_each_range(std::size_t n, CancelToken& token, Step&& step) {
+    const auto batch = static_cast<std::size_t>(params_.batch_size);
+    const std::size_t steps = (n + batch - 1) / batch;
+    const std::size_t all = agreed_steps(steps);  // before any step: every rank's calls pair up
+    for (std::size_t first = 0; first < n; first += batch) {
+      token.check();
+      step(first, std::min(n, first + batch));
+    }
+    for (std::size_t extra = all - steps; extra > 0; --extra) {
+      token.check();
+      idle_step();
+    }
+  }
+
   // Shuffles `order` with the trainer's generator, then calls step(first, last) on each run of
-  // batch_size entries (iterators into `order`), checking the token before each.
+  // batch_size entries (iterators into `order`), as for_each_range.
   template <typename T, typename Step>
   void for_each_batch(std::vector<T>& order, CancelToken& token, Step&& step) {
     std::shuffle(order.begin(), order.end(), rng_);
-    const auto batch = static_cast<std::size_t>(params_.batch_size);
-    for (std::size_t first = 0; first < order.size(); first += batch) {
-      token.check();
-      const auto begin = order.begin() + static_cast<std::ptrdiff_t>(first);
-      step(begin, begin + static_cast<std::ptrdiff_t>(std::min(batch, order.size() - first)));
-    }
+    for_each_range(order.size(), token, [&](std::size_t first, std::size_t last) {
+      step(order.begin() + static_cast<std::ptrdiff_t>(first), order.begin() + static_cast<std::ptrdiff_t>(last));
+    });
   }
+
+  // Every rank's interactions per item (this rank's alone when not distributed).
+  std::vector<float> item_counts() const;
 
   // Creates the optimiser once the network's parameters exist.
   void make_optimizer();
@@ -164,6 +193,14 @@ class NeuralTrainer : public Trainer {
   std::mt19937_64 rng_;
 
  private:
+  // The most steps any rank takes this epoch (`mine` when not distributed).
+  std::size_t agreed_steps(std::size_t mine);
+  // A step without a batch: this rank adds nothing, the others' gradients still apply.
+  void idle_step();
+  // Distributed: replaces every gradient by its mean over the ranks. Id tables go as the rows
+  // touched when that moves fewer bytes than the whole table (or as `gradient_exchange` says).
+  void share_gradients();
+
   struct Epoch {
     std::int32_t epoch;
     double loss;
@@ -176,6 +213,12 @@ class NeuralTrainer : public Trainer {
   double last_loss_ = 0;
   std::int32_t done_ = 0;
   bool stopped_ = false;
+  // Distributed only.
+  Collective* ranks_ = nullptr;
+  std::string rows_;
+  IdMap users_{IdKind::Int}, items_{IdKind::Int};
+  std::int32_t global_batch_ = 0;
+  std::vector<std::string> id_tables_;  // weights indexed by id along dimension 0
 };
 
 }  // namespace pgrec::neural

@@ -156,7 +156,7 @@ class SequenceTrainer : public NeuralTrainer {
     sampled_ = params_.sampled_loss(in_.data.by_item.rows);
     if (sampled_) {
       // Draws follow popularity (plus one, so every item can be drawn).
-      std::vector<float> counts = row_counts(in_.data.by_item);
+      std::vector<float> counts = item_counts();
       for (float& c : counts) c += 1.0f;
       draw_ = torch::from_blob(counts.data(), {static_cast<std::int64_t>(counts.size())}).clone().to(device_);
       draw_ = draw_ / draw_.sum();
@@ -169,12 +169,10 @@ class SequenceTrainer : public NeuralTrainer {
  protected:
   double train_epoch(CancelToken& token) override {
     std::shuffle(windows_.begin(), windows_.end(), rng_);
-    const std::int64_t len = params_.max_len, n_batch = params_.batch_size;
+    const std::int64_t len = params_.max_len;
     double total = 0;
     std::int64_t counted = 0;
-    for (std::size_t first = 0; first < windows_.size(); first += static_cast<std::size_t>(n_batch)) {
-      token.check();
-      const std::size_t last = std::min(windows_.size(), first + static_cast<std::size_t>(n_batch));
+    for_each_range(windows_.size(), token, [&](std::size_t first, std::size_t last) {
       const auto rows = static_cast<std::int64_t>(last - first);
       std::vector<std::int64_t> inputs(static_cast<std::size_t>(rows * len), 0), targets(inputs.size(), 0);
       for (std::size_t w = first; w < last; ++w) {
@@ -196,7 +194,7 @@ class SequenceTrainer : public NeuralTrainer {
                                                                    torch::matmul(h, net_->item_weights().t()), target);
       total += descend(loss, h.size(0));
       counted += h.size(0);
-    }
+    });
     return counted > 0 ? total / static_cast<double>(counted) : 0.0;
   }
 
@@ -230,6 +228,7 @@ class SequenceTrainer : public NeuralTrainer {
   }
 
   bool has_validation() const override { return !valid_users_.empty(); }
+  std::size_t validation_users() const override { return valid_users_.size(); }
   torch::nn::Module& network() override { return *net_; }
   // The item embeddings by id (after the padding row), every other weight whole.
   WarmLayout warm_layout(const std::string& name) const override {

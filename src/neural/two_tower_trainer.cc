@@ -102,8 +102,9 @@ class TwoTowerTrainer : public NeuralTrainer {
     split_ = split_held_out(by_user, params_.validation, params_.seed, rng_);
     // The softmax runs over items with interactions; the rest are known by their features only.
     std::vector<std::int64_t> warm, warm_pos(static_cast<std::size_t>(by_user.cols), -1);
+    const std::vector<float> counts = item_counts();
     for (std::int32_t i = 0; i < in_.data.by_item.rows; ++i)
-      if (in_.data.by_item.offsets[i + 1] > in_.data.by_item.offsets[i]) {
+      if (counts[static_cast<std::size_t>(i)] > 0) {
         warm_pos[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(warm.size());
         warm.push_back(i);
       }
@@ -121,13 +122,10 @@ class TwoTowerTrainer : public NeuralTrainer {
     std::shuffle(order.begin(), order.end(), rng_);
     // Without item features the id is all an item has: never drop it.
     const double drop = in_.item_features.empty() ? 0.0 : params_.id_dropout;
-    const std::size_t batch = static_cast<std::size_t>(params_.batch_size);
     const auto n_warm = warm_.size(0);
     double total = 0;
     std::int64_t counted = 0;
-    for (std::size_t first = 0; first < order.size(); first += batch) {
-      token.check();
-      const std::size_t last = std::min(order.size(), first + batch);
+    for_each_range(order.size(), token, [&](std::size_t first, std::size_t last) {
       std::vector<std::int64_t> users, targets;
       for (std::size_t k = first; k < last; ++k) {
         users.push_back(split_.users[order[k]]);
@@ -142,7 +140,7 @@ class TwoTowerTrainer : public NeuralTrainer {
       const Tensor loss = torch::nn::functional::cross_entropy(logits, y);
       total += descend(loss, static_cast<std::int64_t>(users.size()));
       counted += static_cast<std::int64_t>(users.size());
-    }
+    });
     return counted > 0 ? total / static_cast<double>(counted) : 0.0;
   }
 
@@ -163,6 +161,7 @@ class TwoTowerTrainer : public NeuralTrainer {
   }
 
   bool has_validation() const override { return !split_.valid_users.empty(); }
+  std::size_t validation_users() const override { return split_.valid_users.size(); }
   torch::nn::Module& network() override { return *net_; }
 
   // Id embeddings by id; feature embeddings stay as drawn (a retraining numbers the codes anew).

@@ -129,11 +129,28 @@ const char* shard_source(const SourceSpec* spec, int rank, int ranks) {
                   from, quote_identifier(spec->user_col), ranks, ranks, ranks, rank);
 }
 
-void start_distributed(TrainState* state, const char* device) {
-  if (state->config.algorithm != "als")
+void check_distributable(const TrainState* state) {
+  const std::string& algorithm = state->config.algorithm;
+  const bool neural = is_neural(state->config);
+  if (algorithm != "als" && (!neural || algorithm == "lightgcn" || algorithm == "autorec"))
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("distributed training is built for als, not %s", state->config.algorithm.c_str()),
-                    errhint("Train other algorithms on one server (rec.train_async without distributed).")));
+                    errmsg("%s does not train distributed", algorithm.c_str()),
+                    errdetail("%s", algorithm == "lightgcn"  ? "LightGCN propagates over every user's interactions at every step."
+                                    : algorithm == "autorec" ? "AutoRec's input is an item's ratings by every user."
+                                                             : "Only ALS and the LibTorch families train on several servers."),
+                    errhint("Distributed: als, neumf, two_tower, multvae, sasrec, gru4rec; train %s on one server.",
+                            algorithm.c_str())));
+  if (state->gated || state->warm_start)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("a distributed training runs without a gate or a warm start")));
+  const NeuralParams& p = state->config.neural;
+  if (neural && (!p.item_features.empty() || !p.user_features.empty() || !p.init_from.empty()))
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("a distributed %s training reads no item_features, user_features or init_from",
+                           algorithm.c_str())));
+}
+
+void start_distributed(TrainState* state, const char* device) {
   const char* why = "";
   const TorchModule* torch = torch_module(&why);
   if (torch == nullptr)
@@ -159,8 +176,11 @@ void start_distributed(TrainState* state, const char* device) {
   const char* torch_device = strcmp(device, "torch-cpu") == 0 ? "cpu" : device;
   Trainer* trainer = nullptr;
   PGREC_CXX({
-    trainer = torch->distributed_als_trainer(state->builder.get(), &state->config.als, ranks, torch_device, guc_threads,
-                                             error, sizeof error);
+    trainer = is_neural(state->config)
+                  ? torch->distributed_neural_trainer(state->builder.get(), &state->config.neural, ranks, torch_device,
+                                                      guc_threads, error, sizeof error)
+                  : torch->distributed_als_trainer(state->builder.get(), &state->config.als, ranks, torch_device,
+                                                   guc_threads, error, sizeof error);
     state->trainer.reset(trainer);
     if (trainer != nullptr) state->builder.reset();
   });

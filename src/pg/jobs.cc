@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "jobs.h"
+#include "distributed.h"
 
 #include "boundary.h"
 #include "module.h"
@@ -84,9 +85,7 @@ Datum pgrec_train_async(PG_FUNCTION_ARGS) {
   SPI_connect();
   train_parse_params(state, algorithm, spec.rating_col != nullptr, params);
   const bool distributed = state->ranks > 0;
-  if (distributed && strcmp(algorithm, "als") != 0)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("distributed training is built for als, not %s", algorithm)));
+  if (distributed) check_distributable(state);
   release(owner);
 
   Oid types[9] = {TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};

@@ -149,16 +149,14 @@ void train_prepare(TrainState* state, const char* algorithm, const SourceSpec* s
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                       errmsg("job %lld has ranks 0 to %d, not %d", static_cast<long long>(state->job), state->ranks - 1,
                              state->rank)));
-    if (state->gated || state->warm_start || neural)
-      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                      errmsg("a distributed training is an ALS training without a gate or a warm start")));
+    check_distributable(state);
     read.source = shard_source(spec, state->rank, state->ranks);  // this rank's users only
   }
   // Sequences are the rows in time order.
   if (neural && state->config.neural.sequential()) read.time_col = pstrdup(state->config.neural.time_col.c_str());
   SourceStats stats;
   read_source(&read, state, &stats);
-  if (neural) read_neural_inputs(state, spec->search_path);
+  if (neural && state->ranks == 0) read_neural_inputs(state, spec->search_path);  // distributed: sequences by the trainer
   state->rows_read = stats.rows_read;
   state->rows_skipped = stats.rows_skipped;
   const char* user_type = format_type_be(stats.user_type);

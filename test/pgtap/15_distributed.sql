@@ -5,7 +5,7 @@
 -- Not wrapped in a transaction: jobs run in workers that see committed rows only.
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS pgrec;
-SELECT plan(17);
+SELECT plan(20);
 
 DROP TABLE IF EXISTS dt_src;
 DROP ROLE IF EXISTS dt_alice;
@@ -36,7 +36,17 @@ SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id',
                  '22023', 'distributed must be a JSON object', 'not an object');
 SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', algorithm => 'bpr',
                    params => '{"distributed": {"ranks": 2, "rendezvous": "127.0.0.1:29511"}}')$$,
-                 '0A000', 'distributed training is built for als, not bpr', 'ALS only');
+                 '0A000', 'bpr does not train distributed', 'ALS and the LibTorch families only');
+SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', algorithm => 'lightgcn',
+                   params => '{"distributed": {"ranks": 2, "rendezvous": "127.0.0.1:29511"}}')$$,
+                 '0A000', 'lightgcn does not train distributed', 'not LightGCN: it propagates over every rank''s rows');
+SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', algorithm => 'two_tower',
+                   params => '{"item_features": "SELECT 1, 1", "distributed": {"ranks": 2, "rendezvous": "127.0.0.1:29511"}}')$$,
+                 '0A000', 'a distributed two_tower training reads no item_features, user_features or init_from',
+                 'no side features');
+SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', algorithm => 'neumf',
+                   params => '{"gradient_exchange": "rows", "distributed": {"ranks": 2, "rendezvous": "127.0.0.1:29511"}}')$$,
+                 '22023', NULL, 'gradient_exchange is auto, dense or sparse');
 
 -- A job nobody joins: its secret is drawn at submission; it fails within its 1-second timeout.
 SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id',

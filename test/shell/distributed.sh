@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scaling out on this machine: a streaming standby of the private cluster joins a 2-rank ALS job
 # of the primary (torch.distributed, Gloo over 127.0.0.1) and the model equals a 1-rank training;
+# a 2-rank NeuMF job trains as well as 1 rank;
 # only the job's submitter can join; a rank that never joins fails the job within its timeout
 # and the previous version keeps serving; a client whose connection string prefers a standby
 # gets recommendations there, and the new version once it replicates. Prints TAP; run by
@@ -43,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..11"
+echo "1..12"
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS pgrec_dist WITH (FORCE)" \
      -c "CREATE DATABASE pgrec_dist" -c "DROP ROLE IF EXISTS dist_other" -c "CREATE ROLE dist_other LOGIN" >/dev/null
 sql "CREATE EXTENSION pgrec" >/dev/null
@@ -93,6 +94,24 @@ check "the 2-rank objective equals the 1-rank one (1e-4 relative)" is t \
 check "and so do the item factors (1e-3)" is t \
   "$(sql "SELECT max(abs(x - y)) < 1e-3 FROM rec.item_factors('dist2') a JOIN rec.item_factors('dist1') b USING (item_id),
           LATERAL unnest(a.factors, b.factors) AS f(x, y)")"
+
+# A LibTorch family on 2 ranks: NeuMF's gradients averaged over the primary's worker and the
+# standby's session, against the same epochs on 1 rank (the held-out-per-user share of the top 10
+# in the user's taste group).
+nparams() {  # nparams RANKS
+  echo "{\"factors\": 8, \"mlp_factors\": 8, \"epochs\": 4, \"patience\": 0, \"learning_rate\": 0.01,
+         \"distributed\": {\"ranks\": $1, \"rendezvous\": \"127.0.0.1:$RDV_PORT\", \"timeout\": 60}}"
+}
+in_group() { sql "SELECT round(avg((r.item_id % 4 = u % 4)::int), 3) FROM generate_series(1, 600) u, rec.recommend('$1', u, 10) r"; }
+job4=$(sql "SELECT rec.train_async('ndist2', 'events', 'user_id', 'item_id', algorithm => 'neumf', params => '$(nparams 2)')")
+eventually 1 30 on_standby "$job4"
+standby "SELECT rec.join_training($job4, 1)" >/dev/null
+eventually succeeded 120 job_state "$job4"
+job5=$(sql "SELECT rec.train_async('ndist1', 'events', 'user_id', 'item_id', algorithm => 'neumf', params => '$(nparams 1)')")
+eventually succeeded 120 job_state "$job5"
+check "2-rank NeuMF stored every user and trained as well as 1 rank (in-group share within 0.05, above 0.8)" is t \
+  "$(sql "SELECT n_users = 600 FROM rec.models WHERE model = 'ndist2'")$(in_group ndist2 | awk -v one="$(in_group ndist1)" \
+      '{ d = $1 - one; if (d < 0) d = -d; print (d <= 0.05 && $1 > 0.8) ? "" : " got " $1 " vs " one }')"
 
 # A rank that never joins: the job fails within its timeout, nothing is stored, version 1 serves.
 job3=$(sql "SELECT rec.train_async('dist2', 'events', 'user_id', 'item_id', params => '$(params 2 3)')")

@@ -1,12 +1,14 @@
-// Data-parallel ALS over torch.distributed (Gloo on 127.0.0.1): two ranks, each holding half of
-// the users, train the same model as one rank holding them all; a rank that goes away fails the
-// others within the timeout.
+// Data-parallel training over torch.distributed (Gloo on 127.0.0.1): two ranks, each holding half
+// of the users, train the same model as one rank holding them all (ALS to 1e-4; the LibTorch
+// families as well as one rank, with the same weights on every rank); a rank that goes away fails
+// the others within the timeout.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -27,10 +29,10 @@ int next_port() {
 
 // Rows of users with `parity` (0 or 1), or of all users (-1), of a planted data set: users in 3
 // taste groups, explicit ratings when `ratings`.
-InteractionBuilder rows_of(int parity, bool ratings) {
+InteractionBuilder rows_of(int parity, bool ratings, int users = 120) {
   InteractionBuilder b(IdKind::Int, IdKind::Int, ratings);
   std::mt19937 rng(11);
-  for (int u = 0; u < 120; ++u) {
+  for (int u = 0; u < users; ++u) {
     for (int n = 0; n < 9; ++n) {
       const int item = static_cast<int>(rng() % 20) * 3 + u % 3 + (u % 5 == 0 ? 60 : 0);  // some items only some users have
       const float v = ratings ? 3.5f + static_cast<float>(rng() % 3) * 0.5f : 1.0f;
@@ -47,8 +49,12 @@ struct RankRun {
   std::string error;
 };
 
-// Trains ALS on `ranks` ranks (threads), rank r reading the users of parity r (all users for one rank).
-std::vector<RankRun> train(int ranks, const std::vector<Param>& params, bool ratings) {
+// Creates one rank's trainer over `rows`, or null with the reason in `error`.
+using MakeRank = std::function<Trainer*(InteractionBuilder* rows, neural::Collective* c, char* error, std::size_t n)>;
+
+// Trains on `ranks` ranks (threads), rank r reading the users of parity r (all users for one rank)
+// of `users`.
+std::vector<RankRun> train_ranks(int ranks, bool ratings, const MakeRank& make, int users = 120) {
   const int port = next_port();
   std::vector<RankRun> runs(static_cast<std::size_t>(ranks));
   std::vector<std::thread> threads;
@@ -62,9 +68,8 @@ std::vector<RankRun> train(int ranks, const std::vector<Param>& params, bool rat
         run.error = error;
         return;
       }
-      InteractionBuilder rows = rows_of(ranks == 1 ? -1 : r, ratings);
-      const AlsParams p = AlsParams::parse(params, ratings);
-      std::unique_ptr<Trainer> t(pgrec_torch_distributed_als_trainer(&rows, &p, c, "cpu", 1, error, sizeof error));
+      InteractionBuilder rows = rows_of(ranks == 1 ? -1 : r, ratings, users);
+      std::unique_ptr<Trainer> t(make(&rows, c, error, sizeof error));
       if (t == nullptr) {
         run.error = error;
       } else {
@@ -78,6 +83,62 @@ std::vector<RankRun> train(int ranks, const std::vector<Param>& params, bool rat
     });
   for (std::thread& t : threads) t.join();
   return runs;
+}
+
+// Trains ALS on `ranks` ranks.
+std::vector<RankRun> train(int ranks, const std::vector<Param>& params, bool ratings) {
+  const AlsParams p = AlsParams::parse(params, ratings);
+  return train_ranks(ranks, ratings, [&](InteractionBuilder* rows, neural::Collective* c, char* error, std::size_t n) {
+    return pgrec_torch_distributed_als_trainer(rows, &p, c, "cpu", 1, error, n);
+  });
+}
+
+// Trains the neural family `algorithm` (implicit) on `ranks` ranks.
+std::vector<RankRun> train_neural(int ranks, const std::string& algorithm, const std::vector<Param>& params) {
+  const NeuralParams p = NeuralParams::parse(algorithm, params);
+  return train_ranks(ranks, false, [&](InteractionBuilder* rows, neural::Collective* c, char* error, std::size_t n) {
+    return pgrec_torch_distributed_neural_trainer(rows, &p, c, "cpu", 1, error, n);
+  }, 300);
+}
+
+// A text parameter, as the SQL layer would pass it.
+Param text(const std::string& key, const std::string& value) {
+  Param p;
+  p.key = key;
+  p.type = ParamType::String;
+  p.text = value;
+  return p;
+}
+
+// The parameters that train `algorithm` quickly on the planted rows.
+std::vector<Param> quick(const std::string& algorithm) {
+  std::vector<Param> p = {synth::num("epochs", algorithm == "multvae" ? 30 : 12), synth::num("patience", 0),
+                          synth::num("batch_size", 64), synth::num("seed", 3)};
+  if (algorithm == "sasrec" || algorithm == "gru4rec") {
+    p.push_back(text("time_col", "t"));
+    p.push_back(synth::num("max_len", 10));
+    p.push_back(synth::num("learning_rate", 5e-3));
+  } else if (algorithm == "multvae") {
+    p.push_back(synth::num("hidden", 32));
+    p.push_back(synth::num("factors", 16));
+  } else {
+    p.push_back(synth::num("factors", 16));
+    p.push_back(synth::num("learning_rate", 1e-2));
+  }
+  return p;
+}
+
+// The largest difference between two models' network tensors of the same name.
+float net_gap(const Model& a, const Model& b) {
+  float gap = 0;
+  EXPECT_EQ(a.net.tensors.size(), b.net.tensors.size());
+  for (std::size_t k = 0; k < a.net.tensors.size() && k < b.net.tensors.size(); ++k) {
+    EXPECT_EQ(a.net.tensors[k].name, b.net.tensors[k].name);
+    EXPECT_EQ(a.net.tensors[k].data.size(), b.net.tensors[k].data.size());
+    for (std::size_t j = 0; j < a.net.tensors[k].data.size() && j < b.net.tensors[k].data.size(); ++j)
+      gap = std::max(gap, std::fabs(a.net.tensors[k].data[j] - b.net.tensors[k].data[j]));
+  }
+  return gap;
 }
 
 // The largest difference between the two models' factors, matched by id.
@@ -128,6 +189,58 @@ TEST(DistributedAls, TwoRanksTrainTheModelOfOne) {
     EXPECT_GE(static_cast<double>(same) / total, 0.98);
     EXPECT_GT(two[0].bytes, 0u);
     EXPECT_EQ(one[0].bytes, 0u);  // one rank sums nothing
+  }
+}
+
+TEST(DistributedNeural, TwoRanksTrainAsWellAsOneWithTheSameWeightsOnEveryRank) {
+  for (const std::string algorithm : {"neumf", "two_tower", "multvae", "sasrec", "gru4rec"}) {
+    SCOPED_TRACE(algorithm);
+    const std::vector<RankRun> one = train_neural(1, algorithm, quick(algorithm));
+    const std::vector<RankRun> two = train_neural(2, algorithm, quick(algorithm));
+    ASSERT_EQ(one[0].error, "");
+    ASSERT_EQ(two[0].error, "");
+    ASSERT_EQ(two[1].error, "");
+    const Model& a = one[0].model;
+    const Model& b = two[0].model;
+    // Rank 0 stores every user, every item, and what each user has seen (sequences included).
+    EXPECT_EQ(b.users.size(), 300u);
+    EXPECT_EQ(b.items.size(), a.items.size());
+    EXPECT_EQ(b.seen.nnz(), a.seen.nnz());
+    EXPECT_EQ(b.net.sequences.nnz(), a.net.sequences.nnz());
+    // Every rank stepped with the same averaged gradients: the same weights.
+    EXPECT_LT(net_gap(b, two[1].model), 1e-6f);
+    EXPECT_NEAR(two[1].loss, two[0].loss, 1e-9);
+    // As good as one rank: recommendations in the user's planted group.
+    const double rate_one = synth::in_group_rate(a, 3, 10, 300), rate_two = synth::in_group_rate(b, 3, 10, 300);
+    std::printf("%s: in-group rate %.3f on one rank, %.3f on two\n", algorithm.c_str(), rate_one, rate_two);
+    EXPECT_GT(rate_one, 0.8);
+    EXPECT_GT(rate_two, 0.8);
+    EXPECT_GT(rate_two, rate_one - 0.08);
+    EXPECT_GT(two[0].bytes, 0u);
+  }
+}
+
+TEST(DistributedNeural, RowsAndWholeTablesExchangeTheSameGradients) {
+  std::vector<Param> dense = quick("neumf"), sparse = quick("neumf");
+  dense.push_back(text("gradient_exchange", "dense"));
+  sparse.push_back(text("gradient_exchange", "sparse"));
+  const std::vector<RankRun> a = train_neural(2, "neumf", dense), b = train_neural(2, "neumf", sparse);
+  ASSERT_EQ(a[0].error, "");
+  ASSERT_EQ(b[0].error, "");
+  // Both keep every rank's weights equal and learn the planted groups; the bytes moved differ.
+  // (The two runs' starting weights differ: both ranks of a run draw from the process's one
+  // generator, in whatever order their threads run.)
+  for (const auto* runs : {&a, &b}) {
+    EXPECT_LT(net_gap((*runs)[0].model, (*runs)[1].model), 1e-6f);
+    EXPECT_GT(synth::in_group_rate((*runs)[0].model, 3, 10, 300), 0.8);
+  }
+  EXPECT_NE(a[0].bytes, b[0].bytes);
+}
+
+TEST(DistributedNeural, LightGcnAndAutoRecAreRefused) {
+  for (const std::string algorithm : {"lightgcn", "autorec"}) {
+    const std::vector<RankRun> runs = train_neural(1, algorithm, {synth::num("epochs", 1)});
+    EXPECT_NE(runs[0].error.find("does not train distributed"), std::string::npos) << runs[0].error;
   }
 }
 
