@@ -147,7 +147,11 @@ NeuralRun run_neural(const std::vector<Row>& rows, const std::map<std::int64_t, 
       mode.key = "gradient_exchange";
       mode.type = ParamType::String;
       mode.text = exchange;
-      const NeuralParams p = NeuralParams::parse(algorithm, {number("epochs", epochs), number("validation", 0), mode});
+      Param no_validation;
+      no_validation.key = "validation";
+      no_validation.type = ParamType::Bool;
+      no_validation.text = "false";
+      const NeuralParams p = NeuralParams::parse(algorithm, {number("epochs", epochs), no_validation, mode});
       const auto t0 = std::chrono::steady_clock::now();
       std::unique_ptr<Trainer> trainer(pgrec_torch_distributed_neural_trainer(&b, &p, c, "cpu", 0, error, sizeof error));
       if (trainer == nullptr) { std::fprintf(stderr, "rank %d: %s\n", r, error); std::exit(1); }
