@@ -90,11 +90,22 @@ BprTrainer::BprTrainer(Interactions data, const BprParams& params, int threads)
       held_entry_.push_back(e);
     }
   }
+  if (params_.sampling == "popularity") set_popularity(row_counts(data_.by_item));
+}
+
+void BprTrainer::set_popularity(const std::vector<float>& counts) {
+  cumulative_.resize(counts.size());
+  double total = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) cumulative_[i] = total += std::pow(counts[i], 0.75);
+}
+
+void BprTrainer::share_items(const RankSums& sums) {
+  ranks_ = sums;
+  take_rank0(q_, sums);
   if (params_.sampling == "popularity") {
-    const std::vector<float> counts = row_counts(data_.by_item);
-    cumulative_.resize(counts.size());
-    double total = 0;
-    for (std::size_t i = 0; i < counts.size(); ++i) cumulative_[i] = total += std::pow(counts[i], 0.75);
+    std::vector<float> counts = row_counts(data_.by_item);
+    sums.floats(counts.data(), counts.size());
+    set_popularity(counts);
   }
 }
 
@@ -165,6 +176,8 @@ void BprTrainer::run_chunk(std::int32_t part, std::size_t chunk, FactorMatrix& i
 void BprTrainer::step_part(std::int32_t part, CancelToken& token) {
   const std::size_t nnz = entry_user_.size();
   if (part == 0) std::fill(chunk_loss_.begin(), chunk_loss_.end(), 0.0);
+  const bool distributed = ranks_.size > 1;
+  const FactorMatrix start = distributed ? q_ : FactorMatrix();
   const std::size_t threads = static_cast<std::size_t>(std::max(threads_, 1));
   if (threads == 1 || !bpr_item_replicas(q_.rows(), params_.factors, threads_)) {
     // Lock-free parallel SGD (Hogwild): the part's samples in kChunks chunks, each with its own
@@ -188,15 +201,26 @@ void BprTrainer::step_part(std::int32_t part, CancelToken& token) {
         }
     });
     if (token.cancelled()) throw Cancelled();
-    FactorMatrix start = q_;
-    for (const FactorMatrix& r : replicas_) q_ += r - start;
+    FactorMatrix before = q_;
+    for (const FactorMatrix& r : replicas_) q_ += r - before;
   }
+  if (distributed) sum_changes(q_, start, ranks_);  // every rank's samples of this part
   if (part == kParts - 1) {
     double loss = 0;
     for (const double l : chunk_loss_) loss += l;
-    last_loss_ = nnz > 0 ? loss / static_cast<double>(nnz) : 0.0;
+    double ndcg = held_entry_.empty() ? std::nan("") : validation_ndcg();
+    double n = static_cast<double>(nnz);
+    if (distributed) {  // every rank's loss and held-out users
+      double all[4] = {loss, n, held_entry_.empty() ? 0.0 : ndcg * static_cast<double>(held_entry_.size()),
+                       static_cast<double>(held_entry_.size())};
+      ranks_.doubles(all, 4);
+      loss = all[0];
+      n = all[1];
+      ndcg = all[3] > 0 ? all[2] / all[3] : std::nan("");
+    }
+    last_loss_ = n > 0 ? loss / n : 0.0;
     ++done_;
-    history_.emplace_back(last_loss_, held_entry_.empty() ? std::nan("") : validation_ndcg());
+    history_.emplace_back(last_loss_, ndcg);
   }
 }
 

@@ -51,6 +51,10 @@ class BprTrainer : public Trainer {
   WarmStart warm_start(const Model& previous) override;
   // The loss (and, with validation, the held-out NDCG@10) of every epoch so far.
   std::string history_json() const override;
+  // Distributed: every rank starts from rank 0's item rows, draws negatives by every rank's
+  // popularity, and the item rows' changes are summed over the ranks after each part (as the
+  // per-thread copies' are); the loss and NDCG are every rank's.
+  void share_items(const RankSums& sums) override;
 
  private:
   // The mean NDCG@10 of the held-out interactions, ranked among every item the user has not
@@ -60,6 +64,8 @@ class BprTrainer : public Trainer {
   void run_chunk(std::int32_t part, std::size_t chunk, FactorMatrix& items);
   // Draws a negative item for user u (one the user has not seen, when one can be found).
   std::int32_t draw_negative(std::int32_t u, std::uint64_t& state) const;
+  // Popularity sampling's cumulative weights over `counts` interactions per item.
+  void set_popularity(const std::vector<float>& counts);
 
   Interactions data_;
   BprParams params_;
@@ -78,6 +84,7 @@ class BprTrainer : public Trainer {
   std::vector<char> held_;                        // per entry of data_.by_user: held out for validation
   std::vector<std::int64_t> held_entry_;           // the held-out entry of each validated user
   std::vector<std::pair<double, double>> history_;  // (loss, ndcg@10) per epoch
+  RankSums ranks_;                                  // distributed only (size > 1)
 };
 
 }  // namespace pgrec

@@ -54,17 +54,10 @@ SgdMfTrainer::SgdMfTrainer(Interactions data, const SgdMfParams& params)
   bi_.assign(static_cast<std::size_t>(data_.by_item.rows), 0.0f);
   held_out_.assign(m.values.size(), 0);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  double sum = 0;
-  std::int64_t n = 0;
-  for (std::size_t e = 0; e < held_out_.size(); ++e) {
-    held_out_[e] = params_.validation > 0 && unit(rng) < params_.validation;
-    if (!held_out_[e]) {
-      sum += m.values[e];
-      ++n;
-    }
-  }
+  for (std::size_t e = 0; e < held_out_.size(); ++e) held_out_[e] = params_.validation > 0 && unit(rng) < params_.validation;
+  const auto [sum, n] = rating_sum();
   if (n == 0) bad_data("no ratings left to train on after holding out the validation fraction");
-  mean_ = static_cast<float>(sum / static_cast<double>(n));
+  mean_ = static_cast<float>(sum / n);
   order_.resize(static_cast<std::size_t>(m.rows));
   for (std::int32_t u = 0; u < m.rows; ++u) order_[static_cast<std::size_t>(u)] = u;
 }
@@ -87,20 +80,91 @@ float SgdMfTrainer::predict_with(const float* pu, std::int32_t u, std::int32_t i
   return mean_ + bu_[static_cast<std::size_t>(u)] + bi_[static_cast<std::size_t>(i)] + q_.row(i).dot(v.transpose());
 }
 
+std::pair<double, double> SgdMfTrainer::rating_sum() const {
+  double sum = 0, n = 0;
+  for (std::size_t e = 0; e < held_out_.size(); ++e)
+    if (!held_out_[e]) {
+      sum += data_.by_user.values[e];
+      n += 1;
+    }
+  return {sum, n};
+}
+
+void SgdMfTrainer::share_items(const RankSums& sums) {
+  ranks_ = sums;
+  take_rank0(q_, sums);
+  Eigen::Map<Eigen::VectorXf> bi(bi_.data(), static_cast<Eigen::Index>(bi_.size()));
+  take_rank0(bi, sums);
+  auto [sum, n] = rating_sum();
+  double all[2] = {sum, n};
+  sums.doubles(all, 2);
+  if (all[1] == 0) bad_data("no ratings left to train on after holding out the validation fraction");
+  mean_ = static_cast<float>(all[0] / all[1]);
+}
+
 void SgdMfTrainer::step(CancelToken& token) {
   if (stopped_) return;
-  const Csr& m = data_.by_user;
-  const Eigen::Index f = p_.cols();
   const float lr = static_cast<float>(params_.learning_rate * std::pow(params_.lr_decay, done_));
-  const float reg = static_cast<float>(params_.regularization);
-  const float breg = static_cast<float>(params_.bias_regularization);
   std::mt19937_64 rng(rng_state_ + static_cast<std::uint64_t>(done_));
   std::shuffle(order_.begin(), order_.end(), rng);
-  Eigen::VectorXf pu(f), grad_y(f);
-  std::vector<std::int64_t> entries;
   double se = 0;
   std::int64_t trained = 0;
-  for (std::size_t k = 0; k < order_.size(); ++k) {
+  if (ranks_.size <= 1) {
+    train_users(0, order_.size(), lr, rng, token, se, trained);
+  } else {
+    // Ten slices of the users on every rank; after each, every rank's item-side changes apply.
+    constexpr std::size_t kSlices = 10;
+    for (std::size_t s = 0; s < kSlices; ++s) {
+      const FactorMatrix q0 = q_, y0 = y_;
+      const Eigen::VectorXf b0 = Eigen::Map<const Eigen::VectorXf>(bi_.data(), static_cast<Eigen::Index>(bi_.size()));
+      train_users(order_.size() * s / kSlices, order_.size() * (s + 1) / kSlices, lr, rng, token, se, trained);
+      sum_changes(q_, q0, ranks_);
+      if (params_.svdpp) sum_changes(y_, y0, ranks_);
+      Eigen::VectorXf b = Eigen::Map<const Eigen::VectorXf>(bi_.data(), static_cast<Eigen::Index>(bi_.size()));
+      sum_changes(b, b0, ranks_);
+      std::copy(b.data(), b.data() + b.size(), bi_.begin());
+    }
+    double all[2] = {se, static_cast<double>(trained)};
+    ranks_.doubles(all, 2);
+    se = all[0];
+    trained = static_cast<std::int64_t>(all[1]);
+  }
+  ++done_;
+  const double train_rmse = trained > 0 ? std::sqrt(se / static_cast<double>(trained)) : 0.0;
+  if (params_.validation <= 0) {
+    last_loss_ = train_rmse;
+    return;
+  }
+  auto [held_se, held] = validation_errors();
+  if (ranks_.size > 1) {
+    double all[2] = {held_se, held};
+    ranks_.doubles(all, 2);
+    held_se = all[0];
+    held = all[1];
+  }
+  last_loss_ = held > 0 ? std::sqrt(held_se / held) : 0.0;
+  if (best_ < 0 || last_loss_ < best_) {
+    best_ = last_loss_;
+    since_best_ = 0;
+    best_p_ = p_;
+    best_q_ = q_;
+    best_y_ = y_;
+    best_bu_ = bu_;
+    best_bi_ = bi_;
+  } else if (++since_best_ >= params_.patience) {
+    stopped_ = true;
+  }
+}
+
+void SgdMfTrainer::train_users(std::size_t first, std::size_t last, float lr, std::mt19937_64& rng, CancelToken& token,
+                               double& se, std::int64_t& trained) {
+  const Csr& m = data_.by_user;
+  const Eigen::Index f = p_.cols();
+  const float reg = static_cast<float>(params_.regularization);
+  const float breg = static_cast<float>(params_.bias_regularization);
+  Eigen::VectorXf pu(f), grad_y(f);
+  std::vector<std::int64_t> entries;
+  for (std::size_t k = first; k < last; ++k) {
     if ((k & 255) == 0) token.check();
     const std::int32_t u = order_[k];
     entries.clear();
@@ -151,27 +215,9 @@ void SgdMfTrainer::step(CancelToken& token) {
       }
     }
   }
-  ++done_;
-  const double train_rmse = trained > 0 ? std::sqrt(se / static_cast<double>(trained)) : 0.0;
-  if (params_.validation <= 0) {
-    last_loss_ = train_rmse;
-    return;
-  }
-  last_loss_ = validation_rmse();
-  if (best_ < 0 || last_loss_ < best_) {
-    best_ = last_loss_;
-    since_best_ = 0;
-    best_p_ = p_;
-    best_q_ = q_;
-    best_y_ = y_;
-    best_bu_ = bu_;
-    best_bi_ = bi_;
-  } else if (++since_best_ >= params_.patience) {
-    stopped_ = true;
-  }
 }
 
-double SgdMfTrainer::validation_rmse() const {
+std::pair<double, double> SgdMfTrainer::validation_errors() const {
   const Csr& m = data_.by_user;
   Eigen::VectorXf pu(p_.cols());
   double se = 0;
@@ -189,7 +235,7 @@ double SgdMfTrainer::validation_rmse() const {
       ++n;
     }
   }
-  return n > 0 ? std::sqrt(se / static_cast<double>(n)) : 0.0;
+  return {se, static_cast<double>(n)};
 }
 
 WarmStart SgdMfTrainer::warm_start(const Model& previous) {

@@ -2,6 +2,8 @@
 // explicit ratings; early stopping on a held-out fraction, learning-rate decay per epoch.
 #pragma once
 #include <cstdint>
+#include <random>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -46,13 +48,24 @@ class SgdMfTrainer : public Trainer {
   // Starts from the previous version's factors and biases (SVD++: its users' effective vectors,
   // the implicit item factors from zero).
   WarmStart warm_start(const Model& previous) override;
+  // Distributed: every rank starts from rank 0's item factors and biases, and the mean rating is
+  // every rank's; each epoch runs in ten slices of the users, after each of which the item side's
+  // changes are summed over the ranks; the errors (training and validation) are every rank's.
+  void share_items(const RankSums& sums) override;
 
  private:
   // The prediction for (user, item) with the current parameters and user vector `pu`.
   float predict_with(const float* pu, std::int32_t u, std::int32_t i) const;
   // Fills `out` with the user's effective vector (SVD++ adds its implicit sum).
   void user_vector(std::int32_t u, float* out) const;
-  double validation_rmse() const;
+  // The squared error summed over the held-out ratings, and their count.
+  std::pair<double, double> validation_errors() const;
+  // Trains on the users order_[first, last) (their ratings not held out); adds to the squared
+  // error and the count of ratings trained on.
+  void train_users(std::size_t first, std::size_t last, float lr, std::mt19937_64& rng, CancelToken& token,
+                   double& se, std::int64_t& trained);
+  // The mean rating and its count over the ratings not held out.
+  std::pair<double, double> rating_sum() const;
 
   Interactions data_;
   SgdMfParams params_;
@@ -70,6 +83,7 @@ class SgdMfTrainer : public Trainer {
   // The parameters of the best epoch so far.
   FactorMatrix best_p_, best_q_, best_y_;
   std::vector<float> best_bu_, best_bi_;
+  RankSums ranks_;  // distributed only (size > 1)
 };
 
 }  // namespace pgrec

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "als.h"
+#include "byte_io.h"
 #include "errors.h"
 
 namespace pgrec {
@@ -123,6 +125,47 @@ Interactions gather_shards(const std::vector<std::string>& per_rank_rows, const 
   for (std::size_t r = 1; r < per_rank_rows.size(); ++r)
     b.merge(InteractionBuilder::deserialize(per_rank_rows[r].data(), per_rank_rows[r].size()));
   return build_over(b, items);
+}
+
+std::string factor_part_bytes(const Model& mine, const std::string& rows) {
+  InteractionBuilder ids(mine.users.kind(), mine.items.kind(), mine.explicit_ratings);
+  for (std::int32_t u = 0; u < static_cast<std::int32_t>(mine.users.size()); ++u) ids.add_user(mine.users.ref(u));
+  ByteWriter w;
+  w.put_string(ids.serialize());
+  w.put_string(rows);
+  w.put_array(mine.user_factors.data(), static_cast<std::size_t>(mine.user_factors.size()));
+  return std::move(w.bytes());
+}
+
+Model gather_factor_model(Model mine, const std::vector<std::string>& parts, const IdMap& items) {
+  std::vector<std::string> users, rows;
+  std::vector<std::vector<float>> factors;
+  for (const std::string& part : parts) {
+    ByteReader r(part.data(), part.size());
+    users.push_back(r.get_string());
+    rows.push_back(r.get_string());
+    factors.push_back(r.get_array<float>());
+  }
+  Interactions all = gather_shards(rows, items);
+  const Eigen::Index f = mine.user_factors.cols();
+  FactorMatrix xs = FactorMatrix::Zero(all.by_user.rows, f);
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const InteractionBuilder b = InteractionBuilder::deserialize(users[k].data(), users[k].size());
+    if (factors[k].size() != static_cast<std::size_t>(b.user_count()) * static_cast<std::size_t>(f))
+      bad_data("a rank sent user factors of another size");
+    for (std::int32_t u = 0; u < b.user_count(); ++u) {
+      const std::int32_t at = all.users.find(b.user_ids().ref(u));
+      if (at < 0) bad_data("a rank sent factors of a user it did not read");
+      std::copy_n(factors[k].data() + static_cast<std::size_t>(u) * static_cast<std::size_t>(f), f, xs.row(at).data());
+    }
+  }
+  Model m = make_factor_model(mine.algorithm, mine.explicit_ratings, std::move(all), mine.global_mean, std::move(xs),
+                              FactorMatrix(mine.item_factors), mine.user_type, mine.item_type);
+  m.params_json = mine.params_json;
+  m.fold_in_reg = mine.fold_in_reg;
+  m.fold_in_alpha = mine.fold_in_alpha;
+  m.fixed_user_columns = mine.fixed_user_columns;
+  return m;
 }
 
 }  // namespace pgrec

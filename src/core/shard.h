@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "interactions.h"
+#include "model.h"
 
 namespace pgrec {
 
@@ -38,5 +39,13 @@ Interactions shard_over(InteractionBuilder& rows, const IdMap& items);
 // Every rank's rows (InteractionBuilder::serialize, in rank order) over the agreed items: users
 // in rank order, each rank's in the order it read them.
 Interactions gather_shards(const std::vector<std::string>& per_rank_rows, const IdMap& items);
+
+// One rank's part of a factor model for rank 0: its users, its rows (`rows`: its
+// InteractionBuilder::serialize) and its users' factor rows.
+std::string factor_part_bytes(const Model& mine, const std::string& rows);
+
+// Rank 0's whole factor model: `mine` (its own, whose item side every rank shares) over every
+// rank's users and rows (`parts`: factor_part_bytes in rank order, rank 0's included).
+Model gather_factor_model(Model mine, const std::vector<std::string>& parts, const IdMap& items);
 
 }  // namespace pgrec

@@ -1,6 +1,7 @@
 // What every iterative trainer offers the SQL layer: one step at a time, a loss, the model.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "cancel.h"
@@ -9,6 +10,15 @@
 #include "warm_start.h"
 
 namespace pgrec {
+
+// How the ranks of a data-parallel training add numbers up, whatever carries the bytes: each
+// function replaces `n` values at `data` by their sum over every rank.
+struct RankSums {
+  int rank = 0;
+  int size = 1;
+  std::function<void(float* data, std::size_t n)> floats;
+  std::function<void(double* data, std::size_t n)> doubles;
+};
 
 class Trainer {
  public:
@@ -44,7 +54,29 @@ class Trainer {
     (void)previous;
     throw Error(ErrorKind::NotSupported, "this algorithm has no warm start: it trains from scratch each time");
   }
+  // Before the first step: makes this trainer one rank of a data-parallel training whose ranks
+  // hold disjoint users over the same items; the item side's changes are summed over `sums`.
+  // 0A000 where the algorithm cannot.
+  virtual void share_items(const RankSums& sums) {
+    (void)sums;
+    throw Error(ErrorKind::NotSupported, "this algorithm does not train distributed");
+  }
 };
+
+// Sums the changes every rank made to `m` since `start` and applies them all: m = start + Σ (m_r − start).
+template <typename Matrix>
+void sum_changes(Matrix& m, const Matrix& start, const RankSums& sums) {
+  Matrix delta = m - start;
+  sums.floats(delta.data(), static_cast<std::size_t>(delta.size()));
+  m = start + delta;
+}
+
+// Makes every rank's `m` rank 0's.
+template <typename Matrix>
+void take_rank0(Matrix& m, const RankSums& sums) {
+  if (sums.rank != 0) m.setZero();
+  sums.floats(m.data(), static_cast<std::size_t>(m.size()));
+}
 
 // A trainer that is done in one counting or closed-form step (neighbours, popularity, EASE): no
 // objective to report; step() sets done_ to 1.

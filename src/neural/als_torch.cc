@@ -7,7 +7,6 @@
 #include <new>
 #include <string>
 
-#include "byte_io.h"
 #include "collective.h"
 #include "errors.h"
 #include "shard.h"
@@ -237,41 +236,12 @@ class TorchAlsTrainer : public Trainer {
   // Distributed: rank 0 gathers every rank's rows and user factors into the whole model; the other
   // ranks send theirs and return their part (which is not stored).
   Model gather_model(const std::string& user_type, const std::string& item_type) {
-    const FactorMatrix x = to_matrix(x_);
-    InteractionBuilder ids(data_.users.kind(), data_.items.kind(), data_.explicit_ratings);
-    for (std::int32_t u = 0; u < static_cast<std::int32_t>(data_.users.size()); ++u) ids.add_user(data_.users.ref(u));
-    ByteWriter w;
-    w.put_string(ids.serialize());
-    w.put_string(rows_);
-    w.put_array(x.data(), static_cast<std::size_t>(x.size()));
-    const std::vector<std::string> parts = ranks_->gather_bytes(w.bytes());
-    if (ranks_->rank() != 0)
-      return make_als_model(std::move(data_), params_, mean_, x, to_matrix(y_), user_type, item_type);
-    std::vector<std::string> rows, users;
-    std::vector<std::vector<float>> factors;
-    for (const std::string& part : parts) {
-      ByteReader r(part.data(), part.size());
-      users.push_back(r.get_string());
-      rows.push_back(r.get_string());
-      factors.push_back(r.get_array<float>());
-    }
-    Interactions all = gather_shards(rows, data_.items);
-    FactorMatrix xs(all.by_user.rows, params_.factors);
-    for (std::size_t k = 0; k < parts.size(); ++k) {
-      const InteractionBuilder b = InteractionBuilder::deserialize(users[k].data(), users[k].size());
-      const IdMap& mine = b.user_ids();
-      if (factors[k].size() != mine.size() * static_cast<std::size_t>(params_.factors))
-        bad_data("a rank sent user factors of another size");
-      for (std::int32_t u = 0; u < static_cast<std::int32_t>(mine.size()); ++u) {
-        const std::int32_t at = all.users.find(mine.ref(u));
-        if (at < 0) bad_data("a rank sent factors of a user it did not read");
-        std::memcpy(xs.row(at).data(), factors[k].data() + static_cast<std::size_t>(u) * params_.factors,
-                    sizeof(float) * static_cast<std::size_t>(params_.factors));
-      }
-    }
-    Model m = make_als_model(std::move(all), params_, mean_, std::move(xs), to_matrix(y_), user_type, item_type);
-    m.params_json = params_.to_json();  // the regularization settled over every rank's data
-    return m;
+    const IdMap items = data_.items;
+    Model mine = make_als_model(std::move(data_), params_, mean_, to_matrix(x_), to_matrix(y_), user_type, item_type);
+    mine.params_json = params_.to_json();  // the regularization settled over every rank's data
+    const std::vector<std::string> parts = ranks_->gather_bytes(factor_part_bytes(mine, rows_));
+    if (ranks_->rank() != 0) return mine;
+    return gather_factor_model(std::move(mine), parts, items);
   }
 
   Interactions data_;

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "abi.h"
+#include "algorithms.h"
 #include "als.h"
 #include "interactions.h"
 #include "neural_input.h"
@@ -64,4 +65,12 @@ pgrec::Trainer* pgrec_torch_distributed_als_trainer(pgrec::InteractionBuilder* r
 pgrec::Trainer* pgrec_torch_distributed_neural_trainer(pgrec::InteractionBuilder* rows, const pgrec::NeuralParams* params,
                                                        pgrec::neural::Collective* ranks, const char* device,
                                                        int threads, char* error, std::size_t error_size);
+
+// Creates one rank's trainer of a CPU algorithm of the core that can share its item side (bpr,
+// sgd_mf, svdpp): agrees on the item dictionary with the other ranks, then trains on `rows` (taken
+// over) with the item side's changes summed over every rank; rank 0's finish() returns the whole
+// model. Null with a message in `error` when it cannot.
+pgrec::Trainer* pgrec_torch_distributed_core_trainer(pgrec::InteractionBuilder* rows, const pgrec::AlgorithmConfig* config,
+                                                     pgrec::neural::Collective* ranks, int threads, char* error,
+                                                     std::size_t error_size);
 }

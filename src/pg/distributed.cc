@@ -132,13 +132,14 @@ const char* shard_source(const SourceSpec* spec, int rank, int ranks) {
 void check_distributable(const TrainState* state) {
   const std::string& algorithm = state->config.algorithm;
   const bool neural = is_neural(state->config);
-  if (algorithm != "als" && (!neural || algorithm == "lightgcn" || algorithm == "autorec"))
+  const bool core = algorithm == "als" || algorithm == "bpr" || algorithm == "sgd_mf" || algorithm == "svdpp";
+  if (!core && (!neural || algorithm == "lightgcn" || algorithm == "autorec"))
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("%s does not train distributed", algorithm.c_str()),
                     errdetail("%s", algorithm == "lightgcn"  ? "LightGCN propagates over every user's interactions at every step."
                                     : algorithm == "autorec" ? "AutoRec's input is an item's ratings by every user."
-                                                             : "Only ALS and the LibTorch families train on several servers."),
-                    errhint("Distributed: als, neumf, two_tower, multvae, sasrec, gru4rec; train %s on one server.",
+                                                             : "Its item side is not a sum over users: it does not split across servers."),
+                    errhint("Distributed: als, bpr, sgd_mf, svdpp, neumf, two_tower, multvae, sasrec, gru4rec; train %s on one server.",
                             algorithm.c_str())));
   if (state->gated || state->warm_start)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -176,11 +177,15 @@ void start_distributed(TrainState* state, const char* device) {
   const char* torch_device = strcmp(device, "torch-cpu") == 0 ? "cpu" : device;
   Trainer* trainer = nullptr;
   PGREC_CXX({
-    trainer = is_neural(state->config)
-                  ? torch->distributed_neural_trainer(state->builder.get(), &state->config.neural, ranks, torch_device,
-                                                      guc_threads, error, sizeof error)
-                  : torch->distributed_als_trainer(state->builder.get(), &state->config.als, ranks, torch_device,
-                                                   guc_threads, error, sizeof error);
+    if (is_neural(state->config))
+      trainer = torch->distributed_neural_trainer(state->builder.get(), &state->config.neural, ranks, torch_device,
+                                                  guc_threads, error, sizeof error);
+    else if (state->config.algorithm == "als")
+      trainer = torch->distributed_als_trainer(state->builder.get(), &state->config.als, ranks, torch_device,
+                                               guc_threads, error, sizeof error);
+    else  // on the CPU, summing through the same ranks
+      trainer = torch->distributed_core_trainer(state->builder.get(), &state->config, ranks, guc_threads, error,
+                                                sizeof error);
     state->trainer.reset(trainer);
     if (trainer != nullptr) state->builder.reset();
   });

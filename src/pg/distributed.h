@@ -17,8 +17,9 @@ void take_distributed_params(TrainState* state);
 // (hashtextextended of the id as text, so every server and id type agree).
 const char* shard_source(const SourceSpec* spec, int rank, int ranks);
 
-// Refuses (0A000) a distributed training of what cannot train distributed: LightGCN and AutoRec
-// (their input spans every rank's users), a gate, a warm start, side features, init_from.
+// Refuses (0A000) a distributed training of what cannot train distributed: the algorithms whose
+// item side is not a sum over users (neighbours, EASE, LightGCN, AutoRec...), a gate, a warm
+// start, side features, init_from.
 void check_distributable(const TrainState* state);
 
 // Joins the job's ranks (rank 0 serves the rendezvous), checks that every rank knows the job's

@@ -45,11 +45,14 @@ const TorchModule* torch_module(const char** why) {
       module.allgather = reinterpret_cast<decltype(module.allgather)>(dlsym(handle, "pgrec_torch_allgather"));
       module.distributed_als_trainer =
           reinterpret_cast<decltype(module.distributed_als_trainer)>(dlsym(handle, "pgrec_torch_distributed_als_trainer"));
+      module.distributed_core_trainer = reinterpret_cast<decltype(module.distributed_core_trainer)>(
+          dlsym(handle, "pgrec_torch_distributed_core_trainer"));
       module.distributed_neural_trainer = reinterpret_cast<decltype(module.distributed_neural_trainer)>(
           dlsym(handle, "pgrec_torch_distributed_neural_trainer"));
       loaded = module.cuda_devices != nullptr && module.als_trainer != nullptr && module.neural_trainer != nullptr &&
                module.join != nullptr && module.leave != nullptr && module.allgather != nullptr &&
-               module.distributed_als_trainer != nullptr && module.distributed_neural_trainer != nullptr;
+               module.distributed_als_trainer != nullptr && module.distributed_neural_trainer != nullptr &&
+               module.distributed_core_trainer != nullptr;
       if (!loaded) snprintf(reason, sizeof reason, "%s lacks pgrec's entry points", path);
     }
   }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 
+#include "algorithms.h"
 #include "als.h"
 #include "interactions.h"
 #include "neural_input.h"
@@ -22,7 +23,7 @@ struct TorchModule {
                           int threads, char* error, std::size_t error_size);
   Trainer* (*neural_trainer)(NeuralInput* input, const NeuralParams* params, const char* device, int threads,
                              char* error, std::size_t error_size);
-  // Data-parallel training (src/neural/torch_api.h): joining, leaving, the handshake's exchange, ALS, the LibTorch families.
+  // Data-parallel training (src/neural/torch_api.h): joining, leaving, the handshake's exchange, ALS, the core's SGD trainers, the LibTorch families.
   neural::Collective* (*join)(const char* host, int port, const char* address, int rank, int size, const char* group,
                               int timeout_ms, CancelToken* token, char* error, std::size_t error_size);
   void (*leave)(neural::Collective* ranks);
@@ -30,6 +31,8 @@ struct TorchModule {
                    std::size_t error_size);
   Trainer* (*distributed_als_trainer)(InteractionBuilder* rows, const AlsParams* params, neural::Collective* ranks,
                                       const char* device, int threads, char* error, std::size_t error_size);
+  Trainer* (*distributed_core_trainer)(InteractionBuilder* rows, const AlgorithmConfig* config, neural::Collective* ranks,
+                                       int threads, char* error, std::size_t error_size);
   Trainer* (*distributed_neural_trainer)(InteractionBuilder* rows, const NeuralParams* params, neural::Collective* ranks,
                                          const char* device, int threads, char* error, std::size_t error_size);
 };

@@ -417,7 +417,7 @@ std::int32_t train_save(TrainState* state, const char* model, const char* algori
     if (!metrics.str().empty()) state->history_json = "{" + metrics.str() + "}";
     state->model = std::make_unique<Model>(state->trainer->finish(state->user_type, state->item_type));
     if (state->ranks > 0) {  // rank 0's model holds every rank's users and rows
-      state->params_json = state->model->params_json;
+      if (!state->model->params_json.empty()) state->params_json = state->model->params_json;  // settled over the ranks
       state->n_users = static_cast<std::int32_t>(state->model->users.size());
       state->n_items = state->model->n_items();
       state->n_interactions = state->model->seen.nnz();

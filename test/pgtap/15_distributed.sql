@@ -34,9 +34,9 @@ SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id',
 SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id',
                    params => '{"distributed": 2}')$$,
                  '22023', 'distributed must be a JSON object', 'not an object');
-SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', algorithm => 'bpr',
+SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', algorithm => 'item_knn',
                    params => '{"distributed": {"ranks": 2, "rendezvous": "127.0.0.1:29511"}}')$$,
-                 '0A000', 'bpr does not train distributed', 'ALS and the LibTorch families only');
+                 '0A000', 'item_knn does not train distributed', 'not neighbours: their item side is not a sum over users');
 SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', algorithm => 'lightgcn',
                    params => '{"distributed": {"ranks": 2, "rendezvous": "127.0.0.1:29511"}}')$$,
                  '0A000', 'lightgcn does not train distributed', 'not LightGCN: it propagates over every rank''s rows');

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scaling out on this machine: a streaming standby of the private cluster joins a 2-rank ALS job
 # of the primary (torch.distributed, Gloo over 127.0.0.1) and the model equals a 1-rank training;
-# a 2-rank NeuMF job trains as well as 1 rank;
+# 2-rank NeuMF and BPR jobs train as well as 1 rank;
 # only the job's submitter can join; a rank that never joins fails the job within its timeout
 # and the previous version keeps serving; a client whose connection string prefers a standby
 # gets recommendations there, and the new version once it replicates. Prints TAP; run by
@@ -44,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..12"
+echo "1..13"
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS pgrec_dist WITH (FORCE)" \
      -c "CREATE DATABASE pgrec_dist" -c "DROP ROLE IF EXISTS dist_other" -c "CREATE ROLE dist_other LOGIN" >/dev/null
 sql "CREATE EXTENSION pgrec" >/dev/null
@@ -111,6 +111,21 @@ job5=$(sql "SELECT rec.train_async('ndist1', 'events', 'user_id', 'item_id', alg
 eventually succeeded 120 job_state "$job5"
 check "2-rank NeuMF stored every user and trained as well as 1 rank (in-group share within 0.05, above 0.8)" is t \
   "$(sql "SELECT n_users = 600 FROM rec.models WHERE model = 'ndist2'")$(in_group ndist2 | awk -v one="$(in_group ndist1)" \
+      '{ d = $1 - one; if (d < 0) d = -d; print (d <= 0.05 && $1 > 0.8) ? "" : " got " $1 " vs " one }')"
+
+# BPR on 2 ranks: the item rows' changes summed after every part of every epoch.
+bparams() {  # bparams RANKS
+  echo "{\"factors\": 16, \"epochs\": 20, \"distributed\": {\"ranks\": $1, \"rendezvous\": \"127.0.0.1:$RDV_PORT\", \"timeout\": 60}}"
+}
+job6=$(sql "SELECT rec.train_async('bdist2', 'events', 'user_id', 'item_id', algorithm => 'bpr', params => '$(bparams 2)')")
+eventually 1 30 on_standby "$job6"
+standby "SELECT rec.join_training($job6, 1)" >/dev/null
+eventually succeeded 60 job_state "$job6"
+job7=$(sql "SELECT rec.train_async('bdist1', 'events', 'user_id', 'item_id', algorithm => 'bpr', params => '$(bparams 1)')")
+eventually succeeded 60 job_state "$job7"
+check "2-rank BPR stored every user and trained as well as 1 rank (loss within 10%, in-group share within 0.05)" is t \
+  "$(sql "SELECT n_users = 600 AND abs(a.loss - b.loss) <= 0.1 * b.loss FROM rec.models m, rec.job_queue a, rec.job_queue b
+          WHERE m.model = 'bdist2' AND a.id = $job6 AND b.id = $job7")$(in_group bdist2 | awk -v one="$(in_group bdist1)" \
       '{ d = $1 - one; if (d < 0) d = -d; print (d <= 0.05 && $1 > 0.8) ? "" : " got " $1 " vs " one }')"
 
 # A rank that never joins: the job fails within its timeout, nothing is stored, version 1 serves.

@@ -14,6 +14,7 @@
 
 #include "collective.h"
 #include "planted.h"
+#include "algorithms.h"
 #include "ranking.h"
 #include "torch_api.h"
 
@@ -98,6 +99,14 @@ std::vector<RankRun> train_neural(int ranks, const std::string& algorithm, const
   const NeuralParams p = NeuralParams::parse(algorithm, params);
   return train_ranks(ranks, false, [&](InteractionBuilder* rows, neural::Collective* c, char* error, std::size_t n) {
     return pgrec_torch_distributed_neural_trainer(rows, &p, c, "cpu", 1, error, n);
+  }, 300);
+}
+
+// Trains a CPU algorithm of the core (bpr, sgd_mf, svdpp) on `ranks` ranks.
+std::vector<RankRun> train_core(int ranks, const std::string& algorithm, const std::vector<Param>& params, bool ratings) {
+  const AlgorithmConfig config = parse_algorithm(algorithm, params, ratings);
+  return train_ranks(ranks, ratings, [&](InteractionBuilder* rows, neural::Collective* c, char* error, std::size_t n) {
+    return pgrec_torch_distributed_core_trainer(rows, &config, c, 1, error, n);
   }, 300);
 }
 
@@ -242,6 +251,60 @@ TEST(DistributedNeural, LightGcnAndAutoRecAreRefused) {
     const std::vector<RankRun> runs = train_neural(1, algorithm, {synth::num("epochs", 1)});
     EXPECT_NE(runs[0].error.find("does not train distributed"), std::string::npos) << runs[0].error;
   }
+}
+
+TEST(DistributedSgd, BprTwoRanksShareOneItemSideAndTrainAsWellAsOne) {
+  const std::vector<Param> params = {synth::num("factors", 16), synth::num("epochs", 30)};
+  const std::vector<RankRun> one = train_core(1, "bpr", params, false), two = train_core(2, "bpr", params, false);
+  ASSERT_EQ(one[0].error, "");
+  ASSERT_EQ(two[0].error, "");
+  ASSERT_EQ(two[1].error, "");
+  const Model& a = one[0].model;
+  const Model& b = two[0].model;
+  EXPECT_EQ(b.users.size(), 300u);
+  EXPECT_EQ(b.seen.nnz(), a.seen.nnz());
+  EXPECT_EQ(two[1].model.users.size(), 150u);
+  // Every rank applied every rank's item changes: the same item side, the same loss.
+  ASSERT_EQ(two[1].model.item_factors.size(), b.item_factors.size());
+  EXPECT_LT((two[1].model.item_factors - b.item_factors).cwiseAbs().maxCoeff(), 1e-6f);
+  EXPECT_NEAR(two[1].loss, two[0].loss, 1e-9);
+  EXPECT_NEAR(two[0].loss, one[0].loss, 0.1 * one[0].loss);
+  const double rate_one = synth::in_group_rate(a, 3, 10, 300), rate_two = synth::in_group_rate(b, 3, 10, 300);
+  std::printf("bpr: loss %.4f on one rank, %.4f on two; in-group rate %.3f, %.3f\n", one[0].loss, two[0].loss, rate_one, rate_two);
+  EXPECT_GT(rate_one, 0.8);
+  EXPECT_GT(rate_two, rate_one - 0.05);
+}
+
+TEST(DistributedSgd, SgdMfAndSvdppTwoRanksReachTheErrorOfOne) {
+  for (const std::string algorithm : {"sgd_mf", "svdpp"}) {
+    SCOPED_TRACE(algorithm);
+    const std::vector<Param> params = {synth::num("factors", 8), synth::num("epochs", 15), synth::num("validation", 0.1)};
+    const std::vector<RankRun> one = train_core(1, algorithm, params, true), two = train_core(2, algorithm, params, true);
+    ASSERT_EQ(one[0].error, "");
+    ASSERT_EQ(two[0].error, "");
+    ASSERT_EQ(two[1].error, "");
+    const Model& a = one[0].model;
+    const Model& b = two[0].model;
+    EXPECT_EQ(b.users.size(), 300u);
+    EXPECT_EQ(b.seen.nnz(), a.seen.nnz());
+    // One mean rating for every rank: the mean over every rank's ratings.
+    EXPECT_NEAR(b.global_mean, a.global_mean, 0.02);
+    EXPECT_EQ(two[1].model.global_mean, b.global_mean);
+    EXPECT_LT((two[1].model.item_factors - b.item_factors).cwiseAbs().maxCoeff(), 1e-6f);
+    // The validation RMSE is every rank's held-out ratings' (each rank holds out its own).
+    EXPECT_NEAR(two[1].loss, two[0].loss, 1e-9);
+    // Without a held-out set, the training RMSE over the same ratings: near one rank's.
+    const std::vector<Param> all = {synth::num("factors", 8), synth::num("epochs", 15)};
+    const std::vector<RankRun> one_all = train_core(1, algorithm, all, true), two_all = train_core(2, algorithm, all, true);
+    ASSERT_EQ(two_all[0].error, "");
+    std::printf("%s: training RMSE %.4f on one rank, %.4f on two\n", algorithm.c_str(), one_all[0].loss, two_all[0].loss);
+    EXPECT_NEAR(two_all[0].loss, one_all[0].loss, 0.02 * one_all[0].loss);
+  }
+}
+
+TEST(DistributedSgd, AlgorithmsWithoutASharedItemSideAreRefused) {
+  const std::vector<RankRun> runs = train_core(1, "item_knn", {}, false);
+  EXPECT_NE(runs[0].error.find("does not train distributed"), std::string::npos) << runs[0].error;
 }
 
 TEST(DistributedAls, AMissingRankFailsTheRendezvousWithinTheTimeout) {
