@@ -4,6 +4,7 @@
 // gradients exchanged as whole tables and as the rows touched. Prints bench/RESULTS.md rows.
 // Usage: bench_distributed [--synthetic USERS,ITEMS,ROWS] [--factors F] [--iterations N] [--ranks N]
 //        bench_distributed --neural ALGORITHM --ml100k PATH/u.data [--epochs N] [--ranks N]
+//        (ALGORITHM: a LibTorch family, or bpr)
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <map>
 
+#include "algorithms.h"
 #include "collective.h"
 #include "ranking.h"
 #include "torch_api.h"
@@ -151,9 +153,15 @@ NeuralRun run_neural(const std::vector<Row>& rows, const std::map<std::int64_t, 
       no_validation.key = "validation";
       no_validation.type = ParamType::Bool;
       no_validation.text = "false";
-      const NeuralParams p = NeuralParams::parse(algorithm, {number("epochs", epochs), no_validation, mode});
       const auto t0 = std::chrono::steady_clock::now();
-      std::unique_ptr<Trainer> trainer(pgrec_torch_distributed_neural_trainer(&b, &p, c, "cpu", 0, error, sizeof error));
+      std::unique_ptr<Trainer> trainer;
+      if (is_neural_algorithm(algorithm)) {
+        const NeuralParams p = NeuralParams::parse(algorithm, {number("epochs", epochs), no_validation, mode});
+        trainer.reset(pgrec_torch_distributed_neural_trainer(&b, &p, c, "cpu", 0, error, sizeof error));
+      } else {  // bpr
+        const AlgorithmConfig config = parse_algorithm(algorithm, {number("epochs", epochs)}, false);
+        trainer.reset(pgrec_torch_distributed_core_trainer(&b, &config, c, std::max(1, threads / ranks), error, sizeof error));
+      }
       if (trainer == nullptr) { std::fprintf(stderr, "rank %d: %s\n", r, error); std::exit(1); }
       CancelToken token;
       while (trainer->done() < trainer->total()) trainer->step(token);
@@ -191,7 +199,9 @@ int bench_neural(const std::string& algorithm, const std::string& path, int epoc
   std::printf("| ML-100K, each user's latest rating held out | %s, %d epochs, defaults | 1 rank, %d threads | NDCG@10 %.4f | %.2f s/epoch |\n",
               algorithm.c_str(), epochs, cores, one.ndcg, one.seconds / epochs);
   int k = 1;
-  for (const char* exchange : {"dense", "sparse", "auto"}) {
+  const std::vector<const char*> modes =
+      is_neural_algorithm(algorithm) ? std::vector<const char*>{"dense", "sparse", "auto"} : std::vector<const char*>{"item changes summed"};
+  for (const char* exchange : modes) {
     const NeuralRun many = run_neural(rows, test, algorithm, exchange, ranks, cores, epochs, port + k++);
     std::printf("| ML-100K, each user's latest rating held out | same; %d ranks (Gloo over 127.0.0.1), gradients: %s | %d ranks | "
                 "NDCG@10 %.4f (%+.4f vs 1 rank); %.1f MB sent+received per epoch by rank 0 | %.2f s/epoch, %.0f%% of it exchanging |\n",
