@@ -200,7 +200,9 @@ int bench_neural(const std::string& algorithm, const std::string& path, int epoc
               algorithm.c_str(), epochs, cores, one.ndcg, one.seconds / epochs);
   int k = 1;
   const std::vector<const char*> modes =
-      is_neural_algorithm(algorithm) ? std::vector<const char*>{"dense", "sparse", "auto"} : std::vector<const char*>{"item changes summed"};
+      !is_neural_algorithm(algorithm) ? std::vector<const char*>{"item changes summed"}
+      : algorithm == "lightgcn"      ? std::vector<const char*>{"auto"}  // one table of users and items: whole
+                                     : std::vector<const char*>{"dense", "sparse", "auto"};
   for (const char* exchange : modes) {
     const NeuralRun many = run_neural(rows, test, algorithm, exchange, ranks, cores, epochs, port + k++);
     std::printf("| ML-100K, each user's latest rating held out | same; %d ranks (Gloo over 127.0.0.1), gradients: %s | %d ranks | "

@@ -50,10 +50,20 @@ class LightGcnTrainer : public NeuralTrainer {
     graph_ = torch::sparse_coo_tensor(index, value, {users_ + by_user.cols, users_ + by_user.cols}).coalesce().to(device_);
     net_ = std::make_shared<LightGcnNet>(users_, by_user.cols, params_.factors);
     net_->to(device_);
+    // Distributed: every rank holds the whole graph (and holds out the same interactions), and
+    // trains and validates on its own users only.
+    for (std::size_t k = 0; k < split_.users.size(); ++k)
+      if (own(split_.users[k])) trained_.push_back(k);
+    split_.valid_users.erase(std::remove_if(split_.valid_users.begin(), split_.valid_users.end(),
+                                            [&](std::int32_t u) { return !own(u); }),
+                             split_.valid_users.end());
     make_optimizer();
   }
 
  protected:
+  // Whether this rank trains user u.
+  bool own(std::int32_t u) const { return in_.own_end < 0 || (u >= in_.own_begin && u < in_.own_end); }
+
   // The mean of the embedding layers 0..L.
   Tensor propagate() {
     Tensor layer = net_->embedding, sum = layer;
@@ -66,8 +76,7 @@ class LightGcnTrainer : public NeuralTrainer {
 
   double train_epoch(CancelToken& token) override {
     const Csr& by_user = in_.data.by_user;
-    std::vector<std::size_t> order(split_.users.size());
-    std::iota(order.begin(), order.end(), 0);
+    std::vector<std::size_t> order = trained_;
     std::uniform_int_distribution<std::int32_t> pick(0, by_user.cols - 1);
     double total = 0;
     for_each_batch(order, token, [&](auto first, auto last) {
@@ -119,6 +128,7 @@ class LightGcnTrainer : public NeuralTrainer {
  private:
   std::int64_t users_ = 0;
   HeldOutSplit split_;
+  std::vector<std::size_t> trained_;  // the entries of split_ this rank trains on
   Tensor graph_;
   std::shared_ptr<LightGcnNet> net_;
 };

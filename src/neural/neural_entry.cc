@@ -64,17 +64,28 @@ pgrec::Trainer* pgrec_torch_distributed_neural_trainer(pgrec::InteractionBuilder
                                                        pgrec::neural::Collective* ranks, const char* device,
                                                        int threads, char* error, std::size_t error_size) {
   try {
-    if (params->algorithm == "lightgcn" || params->algorithm == "autorec")
-      throw std::runtime_error(params->algorithm + " does not train distributed");
+    if (params->algorithm == "autorec") throw std::runtime_error(params->algorithm + " does not train distributed");
     prepare_device(device, threads);
     // Every rank numbers every rank's users (in rank order) and items (sorted) alike.
     const pgrec::IdMap items = pgrec::agreed_items(ranks->all_bytes(pgrec::item_ids_bytes(*rows)), rows->item_kind());
     const pgrec::IdMap users = pgrec::agreed_users(ranks->all_bytes(pgrec::user_ids_bytes(*rows)), rows->user_kind());
     std::string bytes = rows->serialize();
-    pgrec::InteractionBuilder mine = pgrec::shard_rows(*rows, users, items);
     pgrec::NeuralInput input;
-    if (params->sequential()) input.sequences = mine.sequences();
-    input.data = mine.build(true);
+    if (params->algorithm == "lightgcn") {
+      // Its graph is every rank's rows: each rank holds them all and trains on its own users
+      // (which come in one run: the agreed users are every rank's in rank order).
+      const std::vector<std::string> all = ranks->all_bytes(bytes);
+      input.own_begin = 0;
+      for (int r = 0; r < ranks->rank(); ++r)
+        input.own_begin += pgrec::InteractionBuilder::deserialize(all[static_cast<std::size_t>(r)].data(),
+                                                                  all[static_cast<std::size_t>(r)].size()).user_count();
+      input.own_end = input.own_begin + rows->user_count();
+      input.data = pgrec::gathered_rows(all, users, items).build(true);
+    } else {
+      pgrec::InteractionBuilder mine = pgrec::shard_rows(*rows, users, items);
+      if (params->sequential()) input.sequences = mine.sequences();
+      input.data = mine.build(true);
+    }
     torch::Tensor counts = torch::from_blob(pgrec::row_counts(input.data.by_item).data(), {input.data.by_item.rows}).clone();
     ranks->sum(counts);
     input.item_counts.assign(counts.data_ptr<float>(), counts.data_ptr<float>() + counts.numel());

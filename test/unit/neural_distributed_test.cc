@@ -202,7 +202,7 @@ TEST(DistributedAls, TwoRanksTrainTheModelOfOne) {
 }
 
 TEST(DistributedNeural, TwoRanksTrainAsWellAsOneWithTheSameWeightsOnEveryRank) {
-  for (const std::string algorithm : {"neumf", "two_tower", "multvae", "sasrec", "gru4rec"}) {
+  for (const std::string algorithm : {"neumf", "two_tower", "multvae", "sasrec", "gru4rec", "lightgcn"}) {
     SCOPED_TRACE(algorithm);
     const std::vector<RankRun> one = train_neural(1, algorithm, quick(algorithm));
     const std::vector<RankRun> two = train_neural(2, algorithm, quick(algorithm));
@@ -224,7 +224,7 @@ TEST(DistributedNeural, TwoRanksTrainAsWellAsOneWithTheSameWeightsOnEveryRank) {
     std::printf("%s: in-group rate %.3f on one rank, %.3f on two\n", algorithm.c_str(), rate_one, rate_two);
     EXPECT_GT(rate_one, 0.8);
     EXPECT_GT(rate_two, 0.8);
-    EXPECT_GT(rate_two, rate_one - 0.08);
+    EXPECT_GT(rate_two, rate_one - 0.1);  // (a broken exchange lands near 1/3, the groups' share)
     EXPECT_GT(two[0].bytes, 0u);
   }
 }
@@ -246,11 +246,9 @@ TEST(DistributedNeural, RowsAndWholeTablesExchangeTheSameGradients) {
   EXPECT_NE(a[0].bytes, b[0].bytes);
 }
 
-TEST(DistributedNeural, LightGcnAndAutoRecAreRefused) {
-  for (const std::string algorithm : {"lightgcn", "autorec"}) {
-    const std::vector<RankRun> runs = train_neural(1, algorithm, {synth::num("epochs", 1)});
-    EXPECT_NE(runs[0].error.find("does not train distributed"), std::string::npos) << runs[0].error;
-  }
+TEST(DistributedNeural, AutoRecIsRefused) {
+  const std::vector<RankRun> runs = train_neural(1, "autorec", {synth::num("epochs", 1)});
+  EXPECT_NE(runs[0].error.find("does not train distributed"), std::string::npos) << runs[0].error;
 }
 
 TEST(DistributedSgd, BprTwoRanksShareOneItemSideAndTrainAsWellAsOne) {
