@@ -1,13 +1,13 @@
 #include "neural_trainer.h"
 
 #include <cmath>
+#include <limits>
 #include <map>
+#include <sstream>
 
 #include "byte_io.h"
 #include "collective.h"
 #include "shard.h"
-#include <limits>
-#include <sstream>
 
 namespace pgrec::neural {
 
