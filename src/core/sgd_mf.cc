@@ -56,8 +56,9 @@ SgdMfTrainer::SgdMfTrainer(Interactions data, const SgdMfParams& params)
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   for (std::size_t e = 0; e < held_out_.size(); ++e) held_out_[e] = params_.validation > 0 && unit(rng) < params_.validation;
   const auto [sum, n] = rating_sum();
-  if (n == 0) bad_data("no ratings left to train on after holding out the validation fraction");
-  mean_ = static_cast<float>(sum / n);
+  // (A distributed rank may hold no rows at all: share_items checks every rank's.)
+  if (n == 0 && m.nnz() > 0) bad_data("no ratings left to train on after holding out the validation fraction");
+  mean_ = n > 0 ? static_cast<float>(sum / n) : 0.0f;
   order_.resize(static_cast<std::size_t>(m.rows));
   for (std::int32_t u = 0; u < m.rows; ++u) order_[static_cast<std::size_t>(u)] = u;
 }

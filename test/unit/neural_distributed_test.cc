@@ -54,8 +54,8 @@ struct RankRun {
 using MakeRank = std::function<Trainer*(InteractionBuilder* rows, neural::Collective* c, char* error, std::size_t n)>;
 
 // Trains on `ranks` ranks (threads), rank r reading the users of parity r (all users for one rank)
-// of `users`.
-std::vector<RankRun> train_ranks(int ranks, bool ratings, const MakeRank& make, int users = 120) {
+// of `users`; with `last_empty`, rank 0 reads every user and the last rank none.
+std::vector<RankRun> train_ranks(int ranks, bool ratings, const MakeRank& make, int users = 120, bool last_empty = false) {
   const int port = next_port();
   std::vector<RankRun> runs(static_cast<std::size_t>(ranks));
   std::vector<std::thread> threads;
@@ -69,7 +69,8 @@ std::vector<RankRun> train_ranks(int ranks, bool ratings, const MakeRank& make, 
         run.error = error;
         return;
       }
-      InteractionBuilder rows = rows_of(ranks == 1 ? -1 : r, ratings, users);
+      InteractionBuilder rows = last_empty && r == ranks - 1 ? InteractionBuilder(IdKind::Int, IdKind::Int, ratings)
+                                : rows_of(ranks == 1 || last_empty ? -1 : r, ratings, users);
       std::unique_ptr<Trainer> t(make(&rows, c, error, sizeof error));
       if (t == nullptr) {
         run.error = error;
@@ -103,11 +104,12 @@ std::vector<RankRun> train_neural(int ranks, const std::string& algorithm, const
 }
 
 // Trains a CPU algorithm of the core (bpr, sgd_mf, svdpp) on `ranks` ranks.
-std::vector<RankRun> train_core(int ranks, const std::string& algorithm, const std::vector<Param>& params, bool ratings) {
+std::vector<RankRun> train_core(int ranks, const std::string& algorithm, const std::vector<Param>& params, bool ratings,
+                                bool last_empty = false) {
   const AlgorithmConfig config = parse_algorithm(algorithm, params, ratings);
   return train_ranks(ranks, ratings, [&](InteractionBuilder* rows, neural::Collective* c, char* error, std::size_t n) {
     return pgrec_torch_distributed_core_trainer(rows, &config, c, 1, error, n);
-  }, 300);
+  }, 300, last_empty);
 }
 
 // A text parameter, as the SQL layer would pass it.
@@ -297,6 +299,33 @@ TEST(DistributedSgd, SgdMfAndSvdppTwoRanksReachTheErrorOfOne) {
     ASSERT_EQ(two_all[0].error, "");
     std::printf("%s: training RMSE %.4f on one rank, %.4f on two\n", algorithm.c_str(), one_all[0].loss, two_all[0].loss);
     EXPECT_NEAR(two_all[0].loss, one_all[0].loss, 0.02 * one_all[0].loss);
+  }
+}
+
+TEST(DistributedSgd, ARankWithoutUsersStillTakesPart) {
+  // More ranks than the users hash to: the empty rank steps with the others and adds nothing.
+  for (const std::string algorithm : {"bpr", "sgd_mf", "als", "neumf"}) {
+    SCOPED_TRACE(algorithm);
+    const bool ratings = algorithm == "sgd_mf";
+    const std::vector<Param> params = {synth::num("factors", 4), synth::num(algorithm == "als" ? "iterations" : "epochs", 2)};
+    std::vector<RankRun> runs;
+    if (algorithm == "als") {
+      const AlsParams p = AlsParams::parse(params, ratings);
+      runs = train_ranks(2, ratings, [&](InteractionBuilder* rows, neural::Collective* c, char* error, std::size_t n) {
+        return pgrec_torch_distributed_als_trainer(rows, &p, c, "cpu", 1, error, n);
+      }, 300, true);
+    } else if (algorithm == "neumf") {
+      const NeuralParams p = NeuralParams::parse(algorithm, params);
+      runs = train_ranks(2, ratings, [&](InteractionBuilder* rows, neural::Collective* c, char* error, std::size_t n) {
+        return pgrec_torch_distributed_neural_trainer(rows, &p, c, "cpu", 1, error, n);
+      }, 300, true);
+    } else {
+      runs = train_core(2, algorithm, params, ratings, true);
+    }
+    ASSERT_EQ(runs[0].error, "");
+    ASSERT_EQ(runs[1].error, "");
+    EXPECT_EQ(runs[0].model.users.size(), 300u);
+    EXPECT_TRUE(std::isfinite(runs[0].loss));
   }
 }
 
