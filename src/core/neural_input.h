@@ -17,8 +17,9 @@ struct NeuralInput {
   FactorMatrix init_items;
   // A distributed training's interactions per item over every rank (empty: count `data`'s).
   std::vector<float> item_counts;
-  // A distributed training that holds every rank's rows (LightGCN: its graph is all of them): the
-  // users [own_begin, own_end) are this rank's to train on (own_end < 0: all).
+  // A distributed training that holds every rank's rows (LightGCN: its graph is all of them;
+  // AutoRec: an item's input is every user's rating): the users (LightGCN) or items (AutoRec)
+  // [own_begin, own_end) are this rank's to train on (own_end < 0: all).
   std::int32_t own_begin = 0;
   std::int32_t own_end = -1;
 };

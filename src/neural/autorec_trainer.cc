@@ -53,6 +53,10 @@ class AutoRecTrainer : public NeuralTrainer {
     ratings_ = torch::from_blob(r.data(), {items, users}).clone().to(device_);
     mask_ = torch::from_blob(mask.data(), {items, users}).clone().to(device_);
     observed_ = std::max(1.0, mask_.sum().item<double>());
+    // Distributed: every rank holds every rating and trains its share of the items.
+    own_begin_ = in_.own_end < 0 ? 0 : in_.own_begin;
+    own_end_ = in_.own_end < 0 ? items : in_.own_end;
+    own_observed_ = std::max(1.0, mask_.narrow(0, own_begin_, own_end_ - own_begin_).sum().item<double>());
     valid_users_ = index_tensor(vu, device_);
     valid_items_ = index_tensor(vi, device_);
     valid_ratings_ = torch::from_blob(vr.data(), {static_cast<std::int64_t>(vr.size())}).clone().to(device_);
@@ -71,8 +75,8 @@ class AutoRecTrainer : public NeuralTrainer {
  protected:
   double train_epoch(CancelToken& token) override {
     const std::int64_t items = ratings_.size(0);
-    std::vector<std::int64_t> order(static_cast<std::size_t>(items));
-    std::iota(order.begin(), order.end(), 0);
+    std::vector<std::int64_t> order(static_cast<std::size_t>(own_end_ - own_begin_));
+    std::iota(order.begin(), order.end(), own_begin_);
     double total = 0;
     for_each_batch(order, token, [&](auto first, auto last) {
       const Tensor ids = index_tensor(std::vector<std::int64_t>(first, last), device_);
@@ -89,7 +93,7 @@ class AutoRecTrainer : public NeuralTrainer {
       const Tensor loss = (err + l2) / n;
       total += descend(loss, 1) * n;
     });
-    return total / observed_;
+    return total / own_observed_;
   }
 
   // RMSE of the held-out ratings (one per user), predicted from the training ratings.
@@ -126,6 +130,8 @@ class AutoRecTrainer : public NeuralTrainer {
   std::vector<std::int32_t> held_;
   Tensor ratings_, mask_, valid_users_, valid_items_, valid_ratings_;
   double observed_ = 1;
+  std::int64_t own_begin_ = 0, own_end_ = 0;  // the items this rank trains on
+  double own_observed_ = 1;                  // their training ratings
   std::shared_ptr<AutoRecNet> net_;
 };
 

@@ -64,22 +64,28 @@ pgrec::Trainer* pgrec_torch_distributed_neural_trainer(pgrec::InteractionBuilder
                                                        pgrec::neural::Collective* ranks, const char* device,
                                                        int threads, char* error, std::size_t error_size) {
   try {
-    if (params->algorithm == "autorec") throw std::runtime_error(params->algorithm + " does not train distributed");
     prepare_device(device, threads);
     // Every rank numbers every rank's users (in rank order) and items (sorted) alike.
     const pgrec::IdMap items = pgrec::agreed_items(ranks->all_bytes(pgrec::item_ids_bytes(*rows)), rows->item_kind());
     const pgrec::IdMap users = pgrec::agreed_users(ranks->all_bytes(pgrec::user_ids_bytes(*rows)), rows->user_kind());
     std::string bytes = rows->serialize();
     pgrec::NeuralInput input;
-    if (params->algorithm == "lightgcn") {
-      // Its graph is every rank's rows: each rank holds them all and trains on its own users
-      // (which come in one run: the agreed users are every rank's in rank order).
+    if (params->algorithm == "lightgcn" || params->algorithm == "autorec") {
+      // LightGCN's graph and AutoRec's item vectors are every rank's rows: each rank holds them
+      // all. A LightGCN rank trains its own users (one run: the agreed users are every rank's in
+      // rank order); an AutoRec rank its share of the items.
       const std::vector<std::string> all = ranks->all_bytes(bytes);
-      input.own_begin = 0;
-      for (int r = 0; r < ranks->rank(); ++r)
-        input.own_begin += pgrec::InteractionBuilder::deserialize(all[static_cast<std::size_t>(r)].data(),
-                                                                  all[static_cast<std::size_t>(r)].size()).user_count();
-      input.own_end = input.own_begin + rows->user_count();
+      if (params->algorithm == "lightgcn") {
+        input.own_begin = 0;
+        for (int r = 0; r < ranks->rank(); ++r)
+          input.own_begin += pgrec::InteractionBuilder::deserialize(all[static_cast<std::size_t>(r)].data(),
+                                                                    all[static_cast<std::size_t>(r)].size()).user_count();
+        input.own_end = input.own_begin + rows->user_count();
+      } else {
+        const auto n = static_cast<std::int64_t>(items.size());
+        input.own_begin = static_cast<std::int32_t>(n * ranks->rank() / ranks->size());
+        input.own_end = static_cast<std::int32_t>(n * (ranks->rank() + 1) / ranks->size());
+      }
       input.data = pgrec::gathered_rows(all, users, items).build(true);
     } else {
       pgrec::InteractionBuilder mine = pgrec::shard_rows(*rows, users, items);

@@ -58,9 +58,9 @@ pgrec::Trainer* pgrec_torch_distributed_als_trainer(pgrec::InteractionBuilder* r
                                                     pgrec::neural::Collective* ranks, const char* device, int threads,
                                                     char* error, std::size_t error_size);
 
-// Creates one rank's trainer of a neural family (not autorec): agrees on the user and item
-// dictionaries with the other ranks (LightGCN: gathers every rank's rows, its graph), then trains
-// on `rows` (taken over) with the gradients
+// Creates one rank's trainer of a neural family: agrees on the user and item dictionaries with
+// the other ranks (LightGCN, AutoRec: gathers every rank's rows), then trains on `rows` (taken
+// over) with the gradients
 // averaged over every rank; rank 0's finish() returns the whole model. Null with a message in
 // `error` when it cannot.
 pgrec::Trainer* pgrec_torch_distributed_neural_trainer(pgrec::InteractionBuilder* rows, const pgrec::NeuralParams* params,

@@ -133,13 +133,11 @@ void check_distributable(const TrainState* state) {
   const std::string& algorithm = state->config.algorithm;
   const bool neural = is_neural(state->config);
   const bool core = algorithm == "als" || algorithm == "bpr" || algorithm == "sgd_mf" || algorithm == "svdpp";
-  if (!core && (!neural || algorithm == "autorec"))
+  if (!core && !neural)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("%s does not train distributed", algorithm.c_str()),
-                    errdetail("%s", algorithm == "autorec" ? "AutoRec's input is an item's ratings by every user."
-                                                           : "Its item side is not a sum over users: it does not split across servers."),
-                    errhint("Distributed: als, bpr, sgd_mf, svdpp, neumf, two_tower, multvae, sasrec, gru4rec, lightgcn; "
-                            "train %s on one server.",
+                    errdetail("Its model is not a sum over users' terms: it does not split across servers."),
+                    errhint("Distributed: als, bpr, sgd_mf, svdpp and the LibTorch families; train %s on one server.",
                             algorithm.c_str())));
   if (state->gated || state->warm_start)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -18,7 +18,7 @@ void take_distributed_params(TrainState* state);
 const char* shard_source(const SourceSpec* spec, int rank, int ranks);
 
 // Refuses (0A000) a distributed training of what cannot train distributed: the algorithms whose
-// item side is not a sum over users (neighbours, EASE, AutoRec...), a gate, a warm
+// model is not a sum over users' terms (neighbours, EASE, popularity...), a gate, a warm
 // start, side features, init_from.
 void check_distributable(const TrainState* state);
 

@@ -37,9 +37,9 @@ SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id',
 SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', algorithm => 'item_knn',
                    params => '{"distributed": {"ranks": 2, "rendezvous": "127.0.0.1:29511"}}')$$,
                  '0A000', 'item_knn does not train distributed', 'not neighbours: their item side is not a sum over users');
-SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', 'user_id', algorithm => 'autorec',
+SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', algorithm => 'ease',
                    params => '{"distributed": {"ranks": 2, "rendezvous": "127.0.0.1:29511"}}')$$,
-                 '0A000', 'autorec does not train distributed', 'not AutoRec: an item''s input is every user''s rating');
+                 '0A000', 'ease does not train distributed', 'not EASE: its closed form needs every user''s rows');
 SELECT throws_ok($$SELECT rec.train_async('dt', 'dt_src', 'user_id', 'item_id', algorithm => 'two_tower',
                    params => '{"item_features": "SELECT 1, 1", "distributed": {"ranks": 2, "rendezvous": "127.0.0.1:29511"}}')$$,
                  '0A000', 'a distributed two_tower training reads no item_features, user_features or init_from',

@@ -248,9 +248,39 @@ TEST(DistributedNeural, RowsAndWholeTablesExchangeTheSameGradients) {
   EXPECT_NE(a[0].bytes, b[0].bytes);
 }
 
-TEST(DistributedNeural, AutoRecIsRefused) {
-  const std::vector<RankRun> runs = train_neural(1, "autorec", {synth::num("epochs", 1)});
-  EXPECT_NE(runs[0].error.find("does not train distributed"), std::string::npos) << runs[0].error;
+TEST(DistributedNeural, AutoRecRanksShareTheItemsAndLearnTheTasteAsOneRankDoes) {
+  // I-AutoRec reads whole item vectors: every rank holds every rating and trains its share of
+  // the items. Explicit ratings with a planted taste: 5 for the user's group, 2 for the next one.
+  const NeuralParams p = NeuralParams::parse("autorec", {synth::num("epochs", 40), synth::num("patience", 0),
+                                                         synth::num("factors", 32), synth::num("batch_size", 16)});
+  const auto run = [&](int ranks) {
+    return train_ranks(ranks, true, [&](InteractionBuilder* rows, neural::Collective* c, char* error, std::size_t n) {
+      InteractionBuilder planted(IdKind::Int, IdKind::Int, true);
+      const Interactions read = rows->build(true);
+      for (std::int32_t u = 0; u < read.by_user.rows; ++u)
+        for (std::int64_t e = read.by_user.offsets[u]; e < read.by_user.offsets[u + 1]; ++e) {
+          const std::int64_t user = read.users.int_at(u), item = read.items.int_at(read.by_user.indices[static_cast<std::size_t>(e)]);
+          planted.add(IdRef::of(user), IdRef::of(item), 5.0f);          // an item of the user's group
+          planted.add(IdRef::of(user), IdRef::of(item + 1), 2.0f);      // and one of another group
+        }
+      return pgrec_torch_distributed_neural_trainer(&planted, &p, c, "cpu", 1, error, n);
+    }, 300);
+  };
+  const std::vector<RankRun> one = run(1), two = run(2);
+  ASSERT_EQ(one[0].error, "");
+  ASSERT_EQ(two[0].error, "");
+  ASSERT_EQ(two[1].error, "");
+  EXPECT_EQ(two[0].model.users.size(), 300u);
+  EXPECT_LT(net_gap(two[0].model, two[1].model), 1e-6f);
+  // Both rank the user's group first; their training losses (squared error and the L2 term per
+  // rating) are of one size.
+  const double rate_one = synth::in_group_rate(one[0].model, 3, 10, 300), rate_two = synth::in_group_rate(two[0].model, 3, 10, 300);
+  std::printf("autorec: training loss %.4g on one rank, %.4g on two; in-group rate %.3f, %.3f\n", one[0].loss, two[0].loss,
+              rate_one, rate_two);
+  EXPECT_NEAR(two[1].loss, two[0].loss, 1e-9);
+  EXPECT_NEAR(two[0].loss, one[0].loss, 0.5 * one[0].loss);
+  EXPECT_GT(rate_one, 0.8);
+  EXPECT_GT(rate_two, rate_one - 0.1);
 }
 
 TEST(DistributedSgd, BprTwoRanksShareOneItemSideAndTrainAsWellAsOne) {
