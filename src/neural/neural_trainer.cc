@@ -145,12 +145,14 @@ std::string touched_rows(const torch::Tensor& grad) {
   return std::move(w.bytes());
 }
 
-// Flattens `parts` into one tensor, and copies such a tensor back into them.
+// Flattens `parts` into one tensor (on the CPU when there are none).
 torch::Tensor flat(const std::vector<torch::Tensor>& parts) {
   std::vector<torch::Tensor> views;
   for (const torch::Tensor& t : parts) views.push_back(t.reshape({-1}));
   return views.empty() ? torch::zeros({0}) : torch::cat(views);
 }
+
+// Copies a tensor flat() made back into its `parts`.
 void unflat(const torch::Tensor& all, std::vector<torch::Tensor>& parts) {
   std::int64_t at = 0;
   for (torch::Tensor& t : parts) {

@@ -249,6 +249,13 @@ void start_trainer(TrainState* state, const char* device) {
     }
     pgrec::TrainingShape shape{state->n_users, state->n_items, state->n_interactions, guc_threads};
     shape.longest_user = state->data ? pgrec::longest_row(state->data->by_user) : 0;
+    if (state->ranks > 1 && is_neural(state->config)) {
+      // Every rank holds the whole network (every rank's users; the shards are about equal), and
+      // LightGCN's and AutoRec's ranks every rank's rows too.
+      shape.users *= state->ranks;
+      const std::string& a = state->config.algorithm;
+      if (a == "lightgcn" || a == "autorec") shape.interactions *= state->ranks;
+    }
     pgrec::require_training_memory(state->config, shape, limit);
   });
   if (state->ranks > 0) {
