@@ -11,7 +11,7 @@
 namespace pgrec {
 
 // Bumped when the Trainer interface (its virtual functions) changes.
-constexpr std::uint64_t kTrainerInterface = 3;
+constexpr std::uint64_t kTrainerInterface = 4;
 
 // Changes when Model, Interactions, the parameter structs or the trainer interface change, or
 // the model format does: the LibTorch module is used only when its fingerprint matches this build's.

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "abi.h"
 #include "boundary.h"
 #include "module.h"
 #include "torch_module.h"
@@ -83,8 +84,9 @@ void exchange(const TorchModule* torch, TrainState* state, const char* mine, cha
                            static_cast<long long>(state->job), error)));
 }
 
-// Every rank sends a fresh nonce, then proves it knows the job's secret over all of them; a rank
-// that cannot aborts the job here, before any data is exchanged.
+// Every rank sends a fresh nonce, then proves it knows the job's secret over all of them, then
+// shows its build; a rank that cannot prove the secret, or runs another build, aborts the job
+// here, before any data is exchanged.
 void handshake(const TorchModule* torch, TrainState* state) {
   char nonce[kProofBytes];
   if (!pg_strong_random(nonce, sizeof nonce)) elog(ERROR, "pgrec: no strong random numbers for the handshake");
@@ -102,6 +104,24 @@ void handshake(const TorchModule* torch, TrainState* state) {
                       errmsg("rank %d of job %lld does not know the job's secret: the training stops", r,
                              static_cast<long long>(state->job)),
                       errdetail("Only the job's submitter can read the secret (rec.job_queue) to join it.")));
+  }
+  // The ranks take their collective steps in lockstep only if they run the same build of pgrec:
+  // compare the core's fingerprints before any training step.
+  char build[kProofBytes] = {};
+  const std::uint64_t abi = pgrec::core_abi();
+  memcpy(build, &abi, sizeof abi);
+  char* builds = static_cast<char*>(palloc(kProofBytes * state->ranks));
+  exchange(torch, state, build, builds);
+  for (int r = 0; r < state->ranks; ++r) {
+    std::uint64_t theirs = 0;
+    memcpy(&theirs, builds + kProofBytes * r, sizeof theirs);
+    if (theirs != abi)
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("rank %d of job %lld runs another build of pgrec: the training stops", r,
+                             static_cast<long long>(state->job)),
+                      errdetail("Its core fingerprint is %016llx, this rank's %016llx.",
+                                static_cast<unsigned long long>(theirs), static_cast<unsigned long long>(abi)),
+                      errhint("Install the same pgrec version on every server that trains.")));
   }
 }
 
